@@ -1,0 +1,69 @@
+import { defineEntity, emit, reject, reply } from "knstate";
+import { z } from "zod";
+
+const Sku = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "sku must be 1-64 letters, digits, . _ or -");
+const LineItem = z.strictObject({
+  sku: Sku,
+  name: z.string().min(1).max(200),
+  quantity: z.number().int().max(1_000_000),
+});
+const Remove = z.strictObject({ sku: Sku });
+
+type LineItem = z.infer<typeof LineItem>;
+
+export interface Cart {
+  /** Line items by sku, in the order they were first added. */
+  readonly items: Readonly<Record<string, LineItem>>;
+  readonly checkedOut: boolean;
+}
+
+const view = (cart: Cart) => ({ items: Object.values(cart.items), checkedOut: cart.checkedOut });
+
+/**
+ * The classic Cloudstate shopping cart: add and remove line items, read the cart, check out.
+ * A checked-out cart cannot change.
+ */
+export default defineEntity({
+  name: "cart",
+  typePrefix: "com.example",
+  initialState: (): Cart => ({ items: {}, checkedOut: false }),
+  commands: {
+    addItem: {
+      input: LineItem,
+      handle: (cart, item) => {
+        if (cart.checkedOut) return reject("the cart is checked out");
+        if (item.quantity <= 0) return reject(`quantity must be positive, got ${item.quantity}`);
+        return [{ type: "item-added", data: item }];
+      },
+    },
+    removeItem: {
+      input: Remove,
+      handle: (cart, { sku }) => {
+        if (cart.checkedOut) return reject("the cart is checked out");
+        if (!Object.hasOwn(cart.items, sku)) return reject(`item ${sku} is not in the cart`);
+        return [{ type: "item-removed", data: { sku } }];
+      },
+    },
+    getCart: (cart) => reply(view(cart)),
+    checkout: (cart) => {
+      if (cart.checkedOut) return reject("the cart is already checked out");
+      if (Object.keys(cart.items).length === 0) return reject("cannot check out an empty cart");
+      return emit([{ type: "checked-out", data: {} }], view);
+    },
+  },
+  events: {
+    "item-added": (cart, item: LineItem): Cart => {
+      const existing = Object.hasOwn(cart.items, item.sku) ? cart.items[item.sku] : undefined;
+      const quantity = (existing?.quantity ?? 0) + item.quantity;
+      return { ...cart, items: { ...cart.items, [item.sku]: { ...item, quantity } } };
+    },
+    "item-removed": (cart, { sku }: { sku: string }): Cart => {
+      const { [sku]: _removed, ...items } = cart.items;
+      return { ...cart, items };
+    },
+    "checked-out": (cart): Cart => ({ ...cart, checkedOut: true }),
+  },
+  reply: view,
+});

@@ -1,0 +1,76 @@
+import { ConfigError, loadConfig } from "../config/load-config.js";
+import { createHost } from "../host/host.js";
+import { loadFunctions } from "../host/load-functions.js";
+import { createLogger } from "../observability/logger.js";
+import { createStore } from "../store/create-store.js";
+
+export interface ServeOptions {
+  readonly paths: readonly string[];
+  readonly flags: Readonly<Record<string, string | undefined>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * `knstate serve <function>...`: load the functions, connect the store, listen, and on SIGTERM
+ * or SIGINT drain and exit 0. Resolves with the process exit code when the host has stopped.
+ */
+export async function serve(options: ServeOptions): Promise<number> {
+  const started = performance.now();
+  let config;
+  try {
+    config = loadConfig(options.env, options.flags);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`knstate: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const paths =
+    options.paths.length > 0
+      ? options.paths
+      : (options.env.KNSTATE_FUNCTIONS ?? "").split(",").filter(Boolean);
+  if (paths.length === 0) {
+    process.stderr.write(
+      "knstate: name at least one function folder (knstate serve ./functions/counter) or set KNSTATE_FUNCTIONS\n",
+    );
+    return 2;
+  }
+  // Module loading and the store connection are independent: do them at once (cold start).
+  const [components, store] = await Promise.all([loadFunctions(paths), createStore(config, logger)]);
+  const host = createHost({ config, components, store, logger });
+  const port = await host.listen();
+  logger.info("knstate listening", {
+    port,
+    store: store.name,
+    service: config.service,
+    types: host.registry.types,
+    startupMs: Math.round(performance.now() - started),
+  });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn(`second ${signal}: exiting without waiting`);
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
+      host.close().then(
+        () => {
+          logger.info("stopped");
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error("shutdown failed", { error });
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+}

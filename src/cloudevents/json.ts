@@ -1,0 +1,45 @@
+import { HostError } from "../errors/host-error.js";
+import { Problem } from "../errors/problems.js";
+
+/**
+ * Parses a JSON body strictly. `JSON.parse` itself never pollutes prototypes, but a `__proto__`
+ * key in the data would reach handlers that copy it with `Object.assign` or index with it, so it
+ * is refused. The reviver that looks for it runs only when the text could contain one.
+ */
+export function parseJson(text: string, what = "body"): unknown {
+  try {
+    if (text.includes("__proto__") || text.includes("\\u")) return JSON.parse(text, refuseProto);
+    return JSON.parse(text);
+  } catch (error) {
+    if (error instanceof HostError) throw error;
+    throw new HostError(Problem.invalidJson, `${what} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function refuseProto(this: unknown, key: string, value: unknown): unknown {
+  if (key === "__proto__") {
+    throw new HostError(Problem.invalidJson, 'JSON objects must not have a "__proto__" key');
+  }
+  return value;
+}
+
+const JSON_TYPE = /^(?:application|text)\/(?:[A-Za-z0-9!#$&^_.-]+\+)?json$/i;
+
+/** The media type without parameters, lower-cased: `Application/JSON; charset=UTF-8` → `application/json`. */
+export function essence(contentType: string): string {
+  const semi = contentType.indexOf(";");
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/** `application/json`, `text/json` and every `*\/*+json`. */
+export function isJsonMediaType(contentType: string): boolean {
+  return JSON_TYPE.test(essence(contentType));
+}
+
+/** Rejects a `charset` other than UTF-8 (JSON is UTF-8 by definition, RFC 8259). */
+export function checkCharset(contentType: string): void {
+  const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
+  if (match && match[1]!.toLowerCase() !== "utf-8" && match[1]!.toLowerCase() !== "utf8") {
+    throw new HostError(Problem.unsupportedMediaType, `charset ${match[1]} is not supported; send UTF-8`);
+  }
+}

@@ -1,0 +1,259 @@
+import { isUtf8 } from "node:buffer";
+import { HostError } from "../errors/host-error.js";
+import { Problem } from "../errors/problems.js";
+import {
+  checkAbsoluteUri,
+  checkMediaType,
+  checkString,
+  checkTime,
+  checkUriReference,
+  invalid,
+  isValidExtensionName,
+  truncate,
+} from "./attributes.js";
+import type { DataKind, IncomingEvent } from "./event.js";
+import { decodeHeaderValue } from "./header-value.js";
+import { checkCharset, essence, isJsonMediaType, parseJson } from "./json.js";
+
+/** How an HTTP request carried its CloudEvents (CloudEvents HTTP binding, section 3). */
+export type Mode = "binary" | "structured" | "batch";
+
+export interface ParsedMessage {
+  readonly mode: Mode;
+  readonly events: readonly IncomingEvent[];
+}
+
+const MAX_ATTRIBUTES = 64;
+const MAX_BATCH = 1000;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The mode, from the `Content-Type` (binding 3.1.1, 3.2.1, 3.3.1). */
+export function modeOf(contentType: string | undefined): Mode {
+  if (contentType === undefined) return "binary";
+  const type = essence(contentType);
+  if (type === "application/cloudevents-batch+json") return "batch";
+  if (type.startsWith("application/cloudevents")) return "structured";
+  return "binary";
+}
+
+/**
+ * Parses and strictly validates the CloudEvents of one HTTP request. `rawHeaders` is Node's
+ * flat `[name, value, …]` list, read once: it keeps duplicates apart, which `headers` would join.
+ */
+export function parseMessage(rawHeaders: readonly string[], body: Buffer): ParsedMessage {
+  let contentType: string | undefined;
+  let encoding: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 12 && name.toLowerCase() === "content-type") contentType = rawHeaders[i + 1];
+    else if (name.length === 16 && name.toLowerCase() === "content-encoding") encoding = rawHeaders[i + 1];
+  }
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+    throw new HostError(
+      Problem.unsupportedMediaType,
+      `Content-Encoding "${truncate(encoding)}" is not supported`,
+    );
+  }
+  const mode = modeOf(contentType);
+  if (mode === "binary") return { mode, events: [parseBinary(rawHeaders, contentType, body)] };
+  const type = essence(contentType!);
+  if (type !== "application/cloudevents+json" && type !== "application/cloudevents-batch+json") {
+    throw new HostError(
+      Problem.unsupportedMediaType,
+      `structured mode supports only the JSON event format, not ${truncate(type)}`,
+    );
+  }
+  checkCharset(contentType!);
+  const json = parseJson(utf8(body), "the CloudEvent");
+  if (mode === "structured") return { mode, events: [parseStructured(json)] };
+  if (!Array.isArray(json)) throw invalid("a batch must be a JSON array of CloudEvents");
+  if (json.length > MAX_BATCH) throw invalid(`a batch may hold at most ${MAX_BATCH} events`);
+  return { mode, events: json.map((item, i) => parseStructured(item, i)) };
+}
+
+function parseBinary(
+  rawHeaders: readonly string[],
+  contentType: string | undefined,
+  body: Buffer,
+): IncomingEvent {
+  const attributes: Record<string, string> = {};
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!;
+    if (
+      raw.length < 4 ||
+      (raw.charCodeAt(0) | 0x20) !== 0x63 ||
+      (raw.charCodeAt(1) | 0x20) !== 0x65 ||
+      raw[2] !== "-"
+    ) {
+      continue;
+    }
+    const name = raw.slice(3).toLowerCase();
+    if (!isValidExtensionName(name)) throw invalid(`header ${truncate(raw)} does not name a valid attribute`);
+    if (name === "datacontenttype")
+      throw invalid("binary mode carries the content type in Content-Type, not ce-datacontenttype");
+    if (Object.hasOwn(attributes, name)) throw invalid(`header ce-${name} is repeated`);
+    if (++count > MAX_ATTRIBUTES) throw invalid(`at most ${MAX_ATTRIBUTES} attributes are allowed`);
+    attributes[name] = decodeHeaderValue(name, rawHeaders[i + 1]!);
+  }
+  if (count === 0) {
+    throw invalid(
+      "no CloudEvent found: send ce-specversion, ce-id, ce-source and ce-type headers (binary mode) or Content-Type: application/cloudevents+json (structured mode)",
+    );
+  }
+  const { specversion, id, source, type, subject, time, dataschema, ...extensions } = attributes;
+  checkSpecVersion(specversion);
+  const datacontenttype = contentType === undefined ? undefined : checkMediaType("content-type", contentType);
+  const data = decodeBody(body, datacontenttype);
+  return {
+    specversion: "1.0",
+    id: checkString("id", required("id", id), true),
+    source: checkUriReference("source", required("source", source)),
+    type: checkString("type", required("type", type), true),
+    subject: subject === undefined ? undefined : checkString("subject", subject, false),
+    time: time === undefined ? undefined : checkTime(time),
+    datacontenttype,
+    dataschema: dataschema === undefined ? undefined : checkAbsoluteUri("dataschema", dataschema),
+    extensions: checkExtensionStrings(extensions),
+    dataKind: data.kind,
+    data: data.value,
+  };
+}
+
+function checkExtensionStrings(extensions: Record<string, string>): Record<string, string> {
+  for (const name in extensions) checkString(name, extensions[name]!, false);
+  return extensions;
+}
+
+function decodeBody(body: Buffer, contentType: string | undefined): { kind: DataKind; value: unknown } {
+  if (body.length === 0) return { kind: "none", value: undefined };
+  if (contentType === undefined || isJsonMediaType(contentType)) {
+    if (contentType !== undefined) checkCharset(contentType);
+    return { kind: "json", value: parseJson(utf8(body), "the event data") };
+  }
+  if (essence(contentType).startsWith("text/")) return { kind: "text", value: utf8(body) };
+  return { kind: "binary", value: body };
+}
+
+/**
+ * Validates one event in the JSON format (structured mode or one batch element). `null`
+ * means "not set" for optional attributes (JSON format 2.2).
+ */
+export function parseStructured(json: unknown, index?: number): IncomingEvent {
+  const at = index === undefined ? "" : ` (batch element ${index})`;
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw invalid(`a CloudEvent must be a JSON object${at}`);
+  }
+  const object = json as Record<string, unknown>;
+  const keys = Object.keys(object);
+  if (keys.length > MAX_ATTRIBUTES + 2)
+    throw invalid(`at most ${MAX_ATTRIBUTES} attributes are allowed${at}`);
+  try {
+    checkSpecVersion(object.specversion);
+    const extensions: Record<string, string | number | boolean> = {};
+    for (const key of keys) {
+      if (CORE.has(key)) continue;
+      const value = object[key];
+      if (!isValidExtensionName(key)) throw invalid(`"${truncate(key)}" is not a valid attribute name`);
+      if (value === null) continue;
+      if (typeof value === "string") extensions[key] = checkString(key, value, false);
+      else if (typeof value === "boolean") extensions[key] = value;
+      else if (
+        typeof value === "number" &&
+        Number.isInteger(value) &&
+        value >= -2147483648 &&
+        value <= 2147483647
+      ) {
+        extensions[key] = value;
+      } else throw invalid(`extension "${key}" must be a string, a boolean or a 32-bit integer`);
+    }
+    const datacontenttype = optional(object, "datacontenttype", (v) => checkMediaType("datacontenttype", v));
+    if (object.data !== undefined && object.data_base64 !== undefined) {
+      throw invalid("an event cannot have both data and data_base64");
+    }
+    const data = structuredData(object, datacontenttype);
+    return {
+      specversion: "1.0",
+      id: checkString("id", requiredString(object, "id"), true),
+      source: checkUriReference("source", requiredString(object, "source")),
+      type: checkString("type", requiredString(object, "type"), true),
+      subject: optional(object, "subject", (v) => checkString("subject", v, false)),
+      time: optional(object, "time", checkTime),
+      datacontenttype,
+      dataschema: optional(object, "dataschema", (v) => checkAbsoluteUri("dataschema", v)),
+      extensions,
+      dataKind: data.kind,
+      data: data.value,
+    };
+  } catch (error) {
+    if (error instanceof HostError && at) throw new HostError(error.problem, error.detail + at);
+    throw error;
+  }
+}
+
+const CORE = new Set([
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "subject",
+  "time",
+  "datacontenttype",
+  "dataschema",
+  "data",
+  "data_base64",
+]);
+
+function structuredData(
+  object: Record<string, unknown>,
+  contentType: string | undefined,
+): { kind: DataKind; value: unknown } {
+  if (object.data_base64 !== undefined && object.data_base64 !== null) {
+    const encoded = object.data_base64;
+    if (typeof encoded !== "string" || encoded.length % 4 !== 0 || !BASE64.test(encoded)) {
+      throw invalid("data_base64 must be a base64 string");
+    }
+    return decodeBody(Buffer.from(encoded, "base64"), contentType);
+  }
+  if (!Object.hasOwn(object, "data")) return { kind: "none", value: undefined };
+  if (contentType === undefined || isJsonMediaType(contentType)) return { kind: "json", value: object.data };
+  if (typeof object.data === "string") return { kind: "text", value: object.data };
+  return { kind: "json", value: object.data };
+}
+
+function checkSpecVersion(value: unknown): void {
+  if (value === undefined || value === null) throw invalid('attribute "specversion" is required');
+  if (value !== "1.0") {
+    throw invalid(
+      `specversion ${typeof value === "string" ? `"${truncate(value)}"` : typeof value} is not supported; send "1.0"`,
+    );
+  }
+}
+
+function required(name: string, value: string | undefined): string {
+  if (value === undefined) throw invalid(`attribute "${name}" is required`);
+  return value;
+}
+
+function requiredString(object: Record<string, unknown>, name: string): string {
+  const value = object[name];
+  if (value === undefined || value === null) throw invalid(`attribute "${name}" is required`);
+  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`);
+  return value;
+}
+
+function optional(
+  object: Record<string, unknown>,
+  name: string,
+  check: (value: string) => string,
+): string | undefined {
+  const value = object[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`);
+  return check(value);
+}
+
+function utf8(body: Buffer): string {
+  if (!isUtf8(body)) throw new HostError(Problem.invalidJson, "the body is not valid UTF-8");
+  return body.toString("utf8");
+}

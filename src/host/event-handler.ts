@@ -1,0 +1,120 @@
+import type { IncomingEvent } from "../cloudevents/event.js";
+import type { OutgoingEvent } from "../cloudevents/reply.js";
+import { InvalidInput } from "../entity/input.js";
+import { HostError } from "../errors/host-error.js";
+import { Problem } from "../errors/problems.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { ActionRoute, CommandRoute, Registry } from "./registry.js";
+
+/** The extension attribute that carries the entity's version after a command. */
+export const ENTITY_VERSION = "entityversion";
+
+/** The dedup id of a CloudEvent: `source` and `id` (control characters cannot occur in either). */
+export function eventDedupId(event: { readonly source: string; readonly id: string }): string {
+  return `c\u0000${event.source}\u0000${event.id}`;
+}
+
+/** The dedup id of an HTTP command sent with `Idempotency-Key`. */
+export function httpDedupId(idempotencyKey: string): string {
+  return `h\u0000${idempotencyKey}`;
+}
+
+/** Validates a command's data with its schema; the validator's message becomes a 400. */
+export function validateData(validate: (data: unknown) => unknown, data: unknown, what: string): unknown {
+  try {
+    return validate(data);
+  } catch (error) {
+    if (error instanceof InvalidInput) {
+      throw new HostError(Problem.invalidCommandData, `invalid data for ${what}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+export interface EventHandlerOptions {
+  readonly registry: Registry;
+  readonly dispatcher: Dispatcher;
+  readonly service: string;
+  readonly newId: () => string;
+}
+
+/**
+ * Turns one validated CloudEvent into a command or an action call and its reply event
+ * (`undefined` when there is nothing to reply: the ingress answers 202).
+ */
+export class EventHandler {
+  readonly #options: EventHandlerOptions;
+
+  constructor(options: EventHandlerOptions) {
+    this.#options = options;
+  }
+
+  /** Throws `HostError` for everything the caller should see as a problem. */
+  handle(event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+    const route = this.#options.registry.route(event.type);
+    if (route === undefined) {
+      const type = event.type.length > 200 ? `${event.type.slice(0, 200)}…` : event.type;
+      return Promise.reject(
+        new HostError(Problem.unknownType, `this function serves no CloudEvent type "${type}"`),
+      );
+    }
+    return route.kind === "command" ? this.#command(route, event) : this.#action(route, event);
+  }
+
+  async #command(route: CommandRoute, event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+    if (event.subject === undefined) {
+      throw new HostError(
+        Problem.missingSubject,
+        `${event.type} is a command: set the subject to the entity id`,
+      );
+    }
+    if (event.dataKind === "text" || event.dataKind === "binary") {
+      throw new HostError(
+        Problem.unsupportedMediaType,
+        `command data must be JSON (application/json), not ${event.datacontenttype ?? "unknown"}`,
+      );
+    }
+    const what = `${route.model.name}.${route.command}`;
+    const data = validateData((d) => route.model.validate(route.command, d), event.data, what);
+    // Dispatch synchronously after validation: the order of events in a batch is the order of the queue.
+    const result = await this.#options.dispatcher.dispatch({
+      model: route.model,
+      entityId: event.subject,
+      command: route.command,
+      data,
+      dedupId: eventDedupId(event),
+      event: eventContext(event),
+    });
+    if (result.reply === undefined) return undefined;
+    return {
+      id: result.replyId,
+      source: `/${this.#options.service}/${route.model.name}`,
+      type: `${event.type}.reply`,
+      subject: event.subject,
+      time: new Date().toISOString(),
+      extensions: { [ENTITY_VERSION]: result.version },
+      data: result.reply,
+    };
+  }
+
+  async #action(route: ActionRoute, event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+    const data = validateData((d) => route.validate(d), event.data, `${route.name}.${route.handler}`);
+    const reply = await route.run(data, { type: event.type, event: eventContext(event) });
+    if (reply === undefined) return undefined;
+    return {
+      id: this.#options.newId(),
+      source: `/${this.#options.service}/${route.name}`,
+      type: `${event.type}.reply`,
+      subject: event.subject,
+      time: new Date().toISOString(),
+      extensions: {},
+      data: reply,
+    };
+  }
+}
+
+function eventContext(event: IncomingEvent) {
+  return event.time === undefined
+    ? { id: event.id, source: event.source, type: event.type }
+    : { id: event.id, source: event.source, type: event.type, time: event.time };
+}

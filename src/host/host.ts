@@ -1,0 +1,152 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Component } from "../entity/define.js";
+import type { HostConfig } from "../config/host-config.js";
+import { createApp } from "../http/app.js";
+import { createIngress } from "../http/ingress.js";
+import { silentLogger, type Logger } from "../observability/logger.js";
+import { MemoryStore } from "../store/memory-store.js";
+import type { StateStore } from "../store/state-store.js";
+import { Dispatcher } from "./dispatcher.js";
+import { EventHandler } from "./event-handler.js";
+import type { PipelineObserver } from "./observer.js";
+import { Registry } from "./registry.js";
+
+export interface HostOptions {
+  readonly config: HostConfig;
+  readonly components: readonly Component[];
+  /** The state store; the embedded memory store when absent. */
+  readonly store?: StateStore;
+  readonly logger?: Logger;
+  readonly observer?: PipelineObserver;
+  /**
+   * Wraps the handling of every request on the public port (tracing hooks in here); gets the
+   * kind of request so probes can be left alone.
+   */
+  readonly wrapRequest?: (
+    kind: "cloudevent" | "api" | "probe",
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: () => Promise<void> | void,
+  ) => Promise<void> | void;
+}
+
+export type HostState = "created" | "listening" | "draining" | "closed";
+
+export interface Host {
+  readonly registry: Registry;
+  readonly dispatcher: Dispatcher;
+  readonly store: StateStore;
+  readonly server: Server;
+  readonly state: HostState;
+  /** Resolves with the bound port (useful with port 0). */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Readiness turns 503, the server stops accepting, in-flight commands finish, the store closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * One `node:http` server: `POST /` goes to the lean CloudEvents ingress, the probes are answered
+ * in place, and everything else goes to the express app of the HTTP API.
+ */
+export function createHost(options: HostOptions): Host {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
+  const store = options.store ?? new MemoryStore();
+  const registry = new Registry(options.components);
+  const dispatcher = new Dispatcher({
+    store,
+    cache: { enabled: config.cache, maxEntities: config.cacheMaxEntities },
+    groupCommit: { enabled: config.groupCommit, maxBatch: Math.max(1, config.groupCommitMax) },
+    conflictRetries: config.conflictRetries,
+    retryBackoffMs: { base: 2, max: 100 },
+    dedupTtlMs: config.dedupTtlMs,
+    newId: randomUUID,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const handler = new EventHandler({ registry, dispatcher, service: config.service, newId: randomUUID });
+  const ingress = createIngress({ handler, bodyLimitBytes: config.bodyLimitBytes, logger });
+  const app = createApp({ registry, dispatcher, store, bodyLimitBytes: config.bodyLimitBytes, logger });
+  let state: HostState = "created";
+  const wrap = options.wrapRequest;
+
+  const readiness = async (res: ServerResponse) => {
+    if (state !== "listening") return sendHealth(res, 503, { status: "shutting down" });
+    try {
+      await withTimeout(store.ping(), 1000, "store did not answer within 1s");
+      options.observer?.storeAvailability?.(true);
+      sendHealth(res, 200, { status: "ready", store: store.name });
+    } catch (error) {
+      options.observer?.storeAvailability?.(false);
+      sendHealth(res, 503, {
+        status: "store unavailable",
+        store: store.name,
+        detail: (error as Error).message,
+      });
+    }
+  };
+
+  const server = createServer(
+    { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 10_000) },
+    (req, res) => {
+      const url = req.url ?? "/";
+      if (req.method === "POST" && (url === "/" || url.startsWith("/?"))) {
+        if (wrap) void wrap("cloudevent", req, res, () => ingress(req, res));
+        else void ingress(req, res);
+      } else if (req.method === "GET" && (url === "/healthz" || url === "/livez")) {
+        sendHealth(res, 200, { status: "alive" });
+      } else if (req.method === "GET" && url === "/readyz") {
+        void readiness(res);
+      } else if (wrap) void wrap("api", req, res, () => app(req, res));
+      else app(req, res);
+    },
+  );
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    registry,
+    dispatcher,
+    store,
+    server,
+    get state() {
+      return state;
+    },
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          state = "listening";
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      if (state === "closed" || state === "draining") return;
+      state = "draining";
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const drained = await dispatcher.drain(config.shutdownTimeoutMs);
+      if (!drained)
+        logger.warn("shutdown deadline passed with commands in flight", { inFlight: dispatcher.active });
+      server.closeIdleConnections();
+      await withTimeout(closed, 2000, "").catch(() => server.closeAllConnections());
+      await store.close();
+      state = "closed";
+    },
+  };
+}
+
+function sendHealth(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,27 @@
+/**
+ * knstate: stateful serverless functions for Knative. Define entities and actions here;
+ * `knstate serve` hosts them.
+ */
+export { defineAction, defineEntity, defineValueEntity } from "./entity/define.js";
+export { emit, reject, reply, update } from "./entity/effects.js";
+export { InvalidInput } from "./entity/input.js";
+
+export type {
+  Action,
+  ActionContext,
+  ActionHandler,
+  CommandContext,
+  CommandHandler,
+  CommandResult,
+  Component,
+  EventOf,
+  EventSourcedEntity,
+  EventSourcedEntityOptions,
+  ValidatedCommand,
+  ValueCommandResult,
+  ValueEntity,
+  ValueEntityOptions,
+} from "./entity/define.js";
+export type { Emit, Rejection, Reply, Update } from "./entity/effects.js";
+export type { InputSchema, InferInput, StandardSchemaV1 } from "./entity/input.js";
+export type { DomainEvent } from "./entity/model.js";

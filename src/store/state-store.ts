@@ -1,0 +1,84 @@
+import type { DomainEvent } from "../entity/model.js";
+
+/** Which entity: its type (the entity's name) and id. The store adds its own namespace (the service). */
+export interface EntityKey {
+  readonly entityType: string;
+  readonly entityId: string;
+}
+
+export interface Snapshot {
+  readonly version: number;
+  readonly state: unknown;
+}
+
+/**
+ * What a redelivered command is answered with: the first delivery's reply, the version it
+ * produced and the id of the reply CloudEvent, so that the repeat is identical.
+ */
+export interface DedupRecord {
+  readonly version: number;
+  readonly reply: unknown;
+  readonly replyId: string;
+}
+
+export interface LoadedEntity {
+  /** The entity's current version: the number of events (updates) stored, 0 before the first. */
+  readonly version: number;
+  /** The latest snapshot, if any; `events` are the ones after it. */
+  readonly snapshot: Snapshot | undefined;
+  readonly events: readonly DomainEvent[];
+  /** Dedup records found for the ids asked for. */
+  readonly duplicates: ReadonlyMap<string, DedupRecord>;
+}
+
+export interface AppendRequest {
+  readonly key: EntityKey;
+  /** The version the events were decided on; the append fails with a conflict otherwise. */
+  readonly expectedVersion: number;
+  /** At least one. The new version is `expectedVersion + events.length`. */
+  readonly events: readonly DomainEvent[];
+  /** Keep the events readable (event-sourced) or only advance the version (value entities). */
+  readonly logEvents: boolean;
+  /** The state at the new version, written with the append. */
+  readonly snapshot?: Snapshot | undefined;
+  /** Dedup ids that must not exist yet (checked first: a hit appends nothing). */
+  readonly checkDedup: readonly string[];
+  /** Dedup records to write with the append. */
+  readonly writeDedup: ReadonlyArray<readonly [id: string, record: DedupRecord]>;
+  /** How long dedup records live. */
+  readonly dedupTtlMs: number;
+}
+
+export type AppendResult =
+  | { readonly kind: "ok"; readonly version: number }
+  | { readonly kind: "conflict"; readonly version: number }
+  | { readonly kind: "duplicate"; readonly duplicates: ReadonlyMap<string, DedupRecord> };
+
+export interface CheckResult {
+  readonly version: number;
+  readonly duplicates: ReadonlyMap<string, DedupRecord>;
+}
+
+/**
+ * Where entity state lives. Implementations must make `append` atomic: the expected-version
+ * check, the dedup check, the events, the snapshot and the dedup records are written all
+ * together or not at all. A call whose outcome is unknown (a timeout after the request was
+ * sent) must reject with `StoreUnavailable`; the host answers 503 and redelivery is safe.
+ */
+export interface StateStore {
+  readonly name: string;
+  /** The latest snapshot plus the events after it, and dedup hits for `dedupIds`. */
+  load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity>;
+  /** The current version and dedup hits, without the state (to validate a cached state). */
+  check(key: EntityKey, dedupIds: readonly string[]): Promise<CheckResult>;
+  append(request: AppendRequest): Promise<AppendResult>;
+  /** Stored events with versions in [from, to], in order (event-sourced entities). */
+  readEvents(
+    key: EntityKey,
+    fromVersion: number,
+    toVersion?: number,
+  ): Promise<Array<DomainEvent & { version: number }>>;
+  /** Resolves when the store can serve requests; rejects with the reason otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
