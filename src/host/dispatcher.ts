@@ -193,6 +193,8 @@ export class Dispatcher {
               this.#observer.snapshotWritten?.(model.name);
             }
             this.#cache.set(id, { state: decided.state, version: decided.version });
+            if (model.logEvents)
+              this.#observer.committed?.(model.name, key.entityId, base.version + 1, decided.events);
             this.#settle(decided.settlements);
             return;
           }

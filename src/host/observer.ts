@@ -1,3 +1,5 @@
+import type { DomainEvent } from "../entity/model.js";
+
 /** Outcome labels of a command, bounded (they become metric label values). */
 export const Outcome = {
   ok: "ok",
@@ -21,6 +23,13 @@ export interface PipelineObserver {
   cacheLookup?(entityType: string, hit: boolean): void;
   snapshotWritten?(entityType: string): void;
   inFlight?(delta: 1 | -1): void;
+  /** Events just stored for one entity; `firstVersion` is the version of `events[0]`. */
+  committed?(
+    entityType: string,
+    entityId: string,
+    firstVersion: number,
+    events: readonly DomainEvent[],
+  ): void;
   storeAvailability?(up: boolean): void;
 }
 
