@@ -38,7 +38,7 @@ export async function main(
         allowPositionals: true,
         strict: true,
       });
-      return serve({ paths: positionals, flags: values as Record<string, string>, env });
+      return serve({ paths: positionals, flags: values, env });
     }
     case "send": {
       const { values, positionals } = parseArgs({

@@ -47,17 +47,19 @@ export function checkAbsoluteUri(name: string, value: string): string {
 export function checkTime(value: string): string {
   const m = TIME.exec(value);
   if (!m) throw invalid(`attribute "time" must be an RFC 3339 timestamp, got "${truncate(value)}"`);
-  const [, y, mo, d, h, mi, s, , oh, om] = m.map(Number) as number[];
-  const days = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const oh = Number(m[8] ?? 0);
+  const om = Number(m[9] ?? 0);
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
   const ok =
-    mo! >= 1 &&
-    mo! <= 12 &&
-    d! >= 1 &&
-    d! <= days &&
-    h! <= 23 &&
-    mi! <= 59 &&
-    s! <= 60 &&
-    (m[7] === undefined || (oh! <= 23 && om! <= 59));
+    mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && s <= 60 && oh <= 23 && om <= 59;
   if (!ok) throw invalid(`attribute "time" is out of range: "${truncate(value)}"`);
   return value;
 }

@@ -100,7 +100,7 @@ export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
 ): EventSourcedEntity<S, EH, Commands<S, EventOf<EH>, I>> {
   validateName(options.name, "entity");
   validateTypePrefix(options.typePrefix);
-  for (const command of Object.keys(options.commands as object)) validateCommandName(command);
+  for (const command of Object.keys(options.commands)) validateCommandName(command);
   const snapshotEvery = options.snapshotEvery ?? 100;
   if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) {
     throw new TypeError(`snapshotEvery must be a positive integer, got ${String(options.snapshotEvery)}`);
@@ -169,7 +169,7 @@ export function defineValueEntity<S, I>(
 ): ValueEntity<S, ValueCommands<S, I>> {
   validateName(options.name, "entity");
   validateTypePrefix(options.typePrefix);
-  for (const command of Object.keys(options.commands as object)) validateCommandName(command);
+  for (const command of Object.keys(options.commands)) validateCommandName(command);
   return Object.freeze({
     kind: "value",
     name: options.name,
@@ -180,12 +180,11 @@ export function defineValueEntity<S, I>(
   });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any -- handlers declare their own data types */
 export type ActionHandler<I = any> = (data: I, ctx: ActionContext) => unknown;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyActionHandler =
   ActionHandler<any> | { readonly input: InputSchema<any>; readonly handle: ActionHandler<any> };
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface ActionOptions<H> {
   readonly name: string;

@@ -98,8 +98,11 @@ export function createHost(options: HostOptions): Host {
         sendHealth(res, 200, { status: "alive" });
       } else if (req.method === "GET" && url === "/readyz") {
         void readiness(res);
-      } else if (wrap) void wrap("api", req, res, () => app(req, res));
-      else app(req, res);
+      } else if (wrap) {
+        void wrap("api", req, res, () => {
+          app(req, res);
+        });
+      } else app(req, res);
     },
   );
   server.keepAliveTimeout = 65_000;

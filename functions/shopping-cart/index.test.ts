@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { testEntity } from "knstate/testkit";
+import cart from "./index.js";
+
+const apple = { sku: "apple", name: "Apple", quantity: 2 };
+const pear = { sku: "pear", name: "Pear", quantity: 1 };
+
+describe("shopping cart", () => {
+  it("adds line items and merges quantities of the same sku", () => {
+    const c = testEntity(cart, "cart-1");
+    c.run("addItem", apple);
+    c.run("addItem", pear);
+    const run = c.run("addItem", { ...apple, quantity: 3 });
+    expect(run.reply).toEqual({
+      items: [
+        { sku: "apple", name: "Apple", quantity: 5 },
+        { sku: "pear", name: "Pear", quantity: 1 },
+      ],
+      checkedOut: false,
+    });
+    expect(c.version).toBe(3);
+  });
+
+  it("rejects a non-positive quantity", () => {
+    const c = testEntity(cart);
+    expect(c.run("addItem", { ...apple, quantity: 0 }).rejected).toMatch(/quantity must be positive/);
+    expect(c.run("addItem", { ...apple, quantity: -1 }).rejected).toMatch(/quantity must be positive/);
+    expect(c.version).toBe(0);
+  });
+
+  it("refuses malformed line items before the handler runs", () => {
+    const c = testEntity(cart);
+    expect(c.run("addItem", { sku: "a" } as never).invalid).toMatch(/name/);
+    expect(c.run("addItem", { ...apple, sku: "__proto__!" }).invalid).toMatch(/sku/);
+    expect(c.run("addItem", { ...apple, extra: 1 } as never).invalid).toBeDefined();
+  });
+
+  it("removes an item, and rejects removing one that is not in the cart", () => {
+    const c = testEntity(cart).given({ type: "item-added", data: apple });
+    expect(c.run("removeItem", { sku: "pear" }).rejected).toMatch(/not in the cart/);
+    expect(c.run("removeItem", { sku: "apple" }).reply).toEqual({ items: [], checkedOut: false });
+  });
+
+  it("checks out once and then refuses every change", () => {
+    const c = testEntity(cart).given({ type: "item-added", data: apple });
+    expect(c.run("checkout").reply).toEqual({ items: [apple], checkedOut: true });
+    expect(c.run("checkout").rejected).toMatch(/already checked out/);
+    expect(c.run("addItem", pear).rejected).toMatch(/checked out/);
+    expect(c.run("removeItem", { sku: "apple" }).rejected).toMatch(/checked out/);
+    expect(c.run("getCart").reply).toEqual({ items: [apple], checkedOut: true });
+  });
+
+  it("refuses to check out an empty cart", () => {
+    expect(testEntity(cart).run("checkout").rejected).toMatch(/empty cart/);
+  });
+});
