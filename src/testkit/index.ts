@@ -39,10 +39,8 @@ export interface EntityTestKit<S, CH> {
   /** Seeds history, as if these events had been stored. */
   given(...events: readonly DomainEvent[]): this;
   /** Runs a command the way the host does: validate, decide, store (in memory), reply. */
-  run<K extends keyof CH & string>(command: K, ...data: CommandData<CommandInput<CH[K]>>): CommandRun<S>;
+  run<K extends keyof CH & string>(command: K, data?: CommandInput<CH[K]>): CommandRun<S>;
 }
-
-type CommandData<I> = [I] extends [never] ? [data?: unknown] : undefined extends I ? [data?: I] : [data: I];
 
 /**
  * Runs an entity's commands in memory, with no server and no store, and checks on every
@@ -82,11 +80,11 @@ export function testEntity<S, EH, CH>(
       }
       return kit;
     },
-    run(command, ...args) {
+    run(command, input) {
       const ctx: CommandContext = { entityId, command };
       let data: unknown;
       try {
-        data = model.validate(command, args[0]);
+        data = model.validate(command, input);
       } catch (error) {
         if (!(error instanceof InvalidInput)) throw error;
         return { events: [], reply: undefined, rejected: undefined, invalid: error.message, state, version };
