@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createHost } from "../host/host.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
+import { sinkPublisherFromEnv } from "../publish/from-env.js";
 import { createStore } from "../store/create-store.js";
 
 export interface ServeOptions {
@@ -39,7 +40,21 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   // Module loading and the store connection are independent: do them at once (cold start).
   const [components, store] = await Promise.all([loadFunctions(paths), createStore(config, logger)]);
-  const host = createHost({ config, components, store, logger });
+  let publisher;
+  try {
+    publisher = sinkPublisherFromEnv(options.env, components, config.service, logger);
+  } catch (error) {
+    process.stderr.write(`knstate: ${(error as Error).message}\n`);
+    await store.close();
+    return 2;
+  }
+  const host = createHost({
+    config,
+    components,
+    store,
+    logger,
+    ...(publisher ? { observer: publisher } : {}),
+  });
   const port = await host.listen();
   logger.info("knstate listening", {
     port,
@@ -59,16 +74,19 @@ export async function serve(options: ServeOptions): Promise<number> {
       }
       stopping = true;
       logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
-      host.close().then(
-        () => {
-          logger.info("stopped");
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error("shutdown failed", { error });
-          resolve(1);
-        },
-      );
+      host
+        .close()
+        .then(() => publisher?.flush(2000))
+        .then(
+          () => {
+            logger.info("stopped");
+            resolve(0);
+          },
+          (error: unknown) => {
+            logger.error("shutdown failed", { error });
+            resolve(1);
+          },
+        );
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));

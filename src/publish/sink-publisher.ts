@@ -1,0 +1,265 @@
+import type { DomainEvent } from "../entity/model.js";
+import { VALUE_UPDATED } from "../entity/model.js";
+import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
+import type { PipelineObserver } from "../host/observer.js";
+import { silentLogger, type Logger } from "../observability/logger.js";
+
+/** The extension attribute that carries the entity version an event produced. */
+export const ENTITY_VERSION_EXTENSION = "entityversion";
+
+/** Domain events of a value entity (whole new states) are published under this event name. */
+export const VALUE_STATE_EVENT = "state";
+
+/** Attributes an override may not replace: `K_CE_OVERRIDES` only adds extensions. */
+const PROTECTED = new Set([
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "subject",
+  "time",
+  "datacontenttype",
+  "dataschema",
+  "data",
+  "data_base64",
+  ENTITY_VERSION_EXTENSION,
+]);
+
+export interface SinkPublisherOptions {
+  /** `K_SINK`: where events are POSTed. */
+  readonly sink: string;
+  /** `K_SERVICE`: first segment of every event's `source`. */
+  readonly service: string;
+  /** The type prefix of each entity (`com.example` for `counter`). */
+  readonly typePrefixes: ReadonlyMap<string, string>;
+  /** Extension attributes added to every event (from `K_CE_OVERRIDES`). */
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** Events waiting to be sent; when full, new events are dropped (and counted). Default 1000. */
+  readonly maxQueue?: number;
+  /** Requests in flight at once. Default 4. */
+  readonly concurrency?: number;
+  /** Timeout of one POST. Default 5 s. */
+  readonly timeoutMs?: number;
+  readonly logger?: Logger;
+  readonly now?: () => Date;
+  readonly fetch?: typeof fetch;
+}
+
+export interface SinkPublisherStats {
+  readonly published: number;
+  readonly failed: number;
+  readonly dropped: number;
+  readonly queued: number;
+}
+
+/**
+ * The CloudEvent a committed domain event becomes: type `<prefix>.<entity>.<event>`, source
+ * `/<service>/<entity>`, subject the entity id, and the deterministic id
+ * `<entity>/<entity id>/<version>` so consumers can deduplicate on `source` + `id`.
+ */
+export function domainEventToCloudEvent(
+  args: {
+    readonly service: string;
+    readonly typePrefix: string;
+    readonly entityType: string;
+    readonly entityId: string;
+    readonly version: number;
+    readonly event: DomainEvent;
+    readonly time: string;
+  },
+  overrides: Readonly<Record<string, string>> = {},
+): OutgoingEvent {
+  const name = args.event.type === VALUE_UPDATED ? VALUE_STATE_EVENT : args.event.type;
+  return {
+    id: `${args.entityType}/${args.entityId}/${args.version}`,
+    source: `/${args.service}/${args.entityType}`,
+    type: `${args.typePrefix}.${args.entityType}.${name}`,
+    subject: args.entityId,
+    time: args.time,
+    extensions: { ...overrides, [ENTITY_VERSION_EXTENSION]: args.version },
+    data: args.event.data,
+  };
+}
+
+/**
+ * Parses `K_CE_OVERRIDES` (`{"extensions":{"tenant":"acme"}}`, set by a SinkBinding) into the
+ * extensions to add. Names that are not valid CloudEvents attribute names, or that would replace
+ * a standard attribute, are reported in `ignored` rather than applied.
+ */
+export function parseCeOverrides(json: string | undefined): {
+  extensions: Record<string, string>;
+  ignored: string[];
+} {
+  const extensions: Record<string, string> = {};
+  const ignored: string[] = [];
+  if (json === undefined || json.trim() === "") return { extensions, ignored };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`K_CE_OVERRIDES is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const raw = (parsed as { extensions?: unknown } | null)?.extensions;
+  if (raw === undefined) return { extensions, ignored };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new Error('K_CE_OVERRIDES must look like {"extensions":{"name":"value"}}');
+  }
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    const scalar = typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+    if (!scalar || !/^[a-z0-9]{1,20}$/.test(name) || PROTECTED.has(name)) {
+      ignored.push(name);
+      continue;
+    }
+    extensions[name] = String(value);
+  }
+  return { extensions, ignored };
+}
+
+/**
+ * Publishes committed domain events to `K_SINK` as binary-mode CloudEvents. Best effort and
+ * at most once: events wait in a bounded in-memory queue, a failed POST is logged and not
+ * retried, and nothing here ever blocks or fails the command that produced the event.
+ */
+export class SinkPublisher implements PipelineObserver {
+  readonly #options: SinkPublisherOptions;
+  readonly #queue: OutgoingEvent[] = [];
+  readonly #maxQueue: number;
+  readonly #concurrency: number;
+  readonly #logger: Logger;
+  readonly #fetch: typeof fetch;
+  #active = 0;
+  #published = 0;
+  #failed = 0;
+  #dropped = 0;
+  #lastDropWarning = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: SinkPublisherOptions) {
+    this.#options = options;
+    this.#maxQueue = Math.max(1, options.maxQueue ?? 1000);
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#logger = options.logger ?? silentLogger;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  get stats(): SinkPublisherStats {
+    return {
+      published: this.#published,
+      failed: this.#failed,
+      dropped: this.#dropped,
+      queued: this.#queue.length,
+    };
+  }
+
+  committed(
+    entityType: string,
+    entityId: string,
+    firstVersion: number,
+    events: readonly DomainEvent[],
+  ): void {
+    const typePrefix = this.#options.typePrefixes.get(entityType);
+    if (typePrefix === undefined) return;
+    const time = (this.#options.now?.() ?? new Date()).toISOString();
+    events.forEach((event, i) => {
+      if (this.#queue.length >= this.#maxQueue) {
+        this.#dropped++;
+        const now = Date.now();
+        if (now - this.#lastDropWarning > 10_000) {
+          this.#lastDropWarning = now;
+          this.#logger.warn("K_SINK queue full: dropping published events", { dropped: this.#dropped });
+        }
+        return;
+      }
+      this.#queue.push(
+        domainEventToCloudEvent(
+          {
+            service: this.#options.service,
+            typePrefix,
+            entityType,
+            entityId,
+            version: firstVersion + i,
+            event,
+            time,
+          },
+          this.#options.overrides,
+        ),
+      );
+    });
+    this.#pump();
+  }
+
+  /** Resolves when the queue is empty and no request is in flight, or after `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    if (this.#queue.length === 0 && this.#active === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.#idle.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const result = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  #pump(): void {
+    while (this.#active < this.#concurrency && this.#queue.length > 0) {
+      const event = this.#queue.shift()!;
+      this.#active++;
+      void this.#send(event).finally(() => {
+        this.#active--;
+        if (this.#queue.length > 0) this.#pump();
+        else if (this.#active === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  async #send(event: OutgoingEvent): Promise<void> {
+    const { headers, body } = toBinary(event);
+    try {
+      const res = await this.#fetch(this.#options.sink, {
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+      });
+      await res.body?.cancel();
+      if (res.ok) {
+        this.#published++;
+        return;
+      }
+      this.#failed++;
+      this.#logger.warn("K_SINK refused a published event", {
+        status: res.status,
+        id: event.id,
+        type: event.type,
+      });
+    } catch (error) {
+      this.#failed++;
+      this.#logger.warn("publishing to K_SINK failed", { error, id: event.id, type: event.type });
+    }
+  }
+}
+
+/** One observer that forwards every call to each of `observers` in turn. */
+export function combineObservers(...observers: readonly (PipelineObserver | undefined)[]): PipelineObserver {
+  const present = observers.filter((o): o is PipelineObserver => o !== undefined);
+  if (present.length === 1) return present[0]!;
+  const combined: Record<string, (...args: unknown[]) => void> = {};
+  const names = new Set(present.flatMap((o) => Object.keys(o).concat(methodNames(o))));
+  for (const name of names) {
+    const targets = present.filter((o) => typeof (o as Record<string, unknown>)[name] === "function");
+    combined[name] = (...args: unknown[]) => {
+      for (const target of targets) (target as Record<string, (...a: unknown[]) => void>)[name]!(...args);
+    };
+  }
+  return combined;
+}
+
+function methodNames(object: object): string[] {
+  const names: string[] = [];
+  for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== Object.prototype;) {
+    names.push(...Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor"));
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return names;
+}

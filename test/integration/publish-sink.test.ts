@@ -1,0 +1,245 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  combineObservers,
+  domainEventToCloudEvent,
+  parseCeOverrides,
+  SinkPublisher,
+} from "../../src/publish/sink-publisher.js";
+import type { PipelineObserver } from "../../src/host/observer.js";
+import { postEvent, spawnHost, startHost, type HostProcess } from "../support/host.js";
+
+interface Received {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A local HTTP sink that records what it gets and answers `status` (or never, when `hang`). */
+async function startSink(options: { status?: number; hang?: boolean } = {}) {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      if (options.hang) return;
+      res.writeHead(options.status ?? 202).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return {
+    url,
+    received,
+    async waitFor(count: number, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`sink got ${received.length} of ${count} events`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe("the K_SINK event contract", () => {
+  it("maps a domain event to a deterministic CloudEvent", () => {
+    const event = domainEventToCloudEvent(
+      {
+        service: "counter",
+        typePrefix: "com.example",
+        entityType: "counter",
+        entityId: "c1",
+        version: 7,
+        event: { type: "changed", data: { by: 2 } },
+        time: "2026-01-01T00:00:00.000Z",
+      },
+      { tenant: "acme" },
+    );
+    expect(event).toEqual({
+      id: "counter/c1/7",
+      source: "/counter/counter",
+      type: "com.example.counter.changed",
+      subject: "c1",
+      time: "2026-01-01T00:00:00.000Z",
+      extensions: { tenant: "acme", entityversion: 7 },
+      data: { by: 2 },
+    });
+  });
+
+  it("publishes a value entity's new state as <prefix>.<entity>.state", () => {
+    const event = domainEventToCloudEvent({
+      service: "s",
+      typePrefix: "com.example",
+      entityType: "profile",
+      entityId: "p1",
+      version: 1,
+      event: { type: "$state", data: { name: "x" } },
+      time: "2026-01-01T00:00:00.000Z",
+    });
+    expect(event.type).toBe("com.example.profile.state");
+  });
+
+  it("parses K_CE_OVERRIDES and refuses to replace standard attributes", () => {
+    expect(parseCeOverrides('{"extensions":{"tenant":"acme","additional":42}}')).toEqual({
+      extensions: { tenant: "acme", additional: "42" },
+      ignored: [],
+    });
+    expect(
+      parseCeOverrides('{"extensions":{"type":"x","Bad-Name":"y","entityversion":"1","ok":"1"}}'),
+    ).toEqual({ extensions: { ok: "1" }, ignored: ["type", "Bad-Name", "entityversion"] });
+    expect(parseCeOverrides(undefined)).toEqual({ extensions: {}, ignored: [] });
+    expect(() => parseCeOverrides("{not json")).toThrow(/K_CE_OVERRIDES is not JSON/);
+    expect(() => parseCeOverrides('{"extensions":[1]}')).toThrow(/must look like/);
+  });
+});
+
+describe("SinkPublisher", () => {
+  const prefixes = new Map([["counter", "com.example"]]);
+
+  it("never blocks the caller and drops beyond the bounded queue", async () => {
+    const sink = await startSink({ hang: true });
+    cleanups.push(() => sink.close());
+    const publisher = new SinkPublisher({
+      sink: sink.url,
+      service: "counter",
+      typePrefixes: prefixes,
+      maxQueue: 3,
+      concurrency: 1,
+      timeoutMs: 200,
+    });
+    const started = performance.now();
+    for (let v = 1; v <= 10; v++)
+      publisher.committed("counter", "c1", v, [{ type: "changed", data: { by: 1 } }]);
+    expect(performance.now() - started).toBeLessThan(50);
+    // One in flight, three queued, six dropped.
+    expect(publisher.stats).toMatchObject({ dropped: 6, queued: 3 });
+    expect(await publisher.flush(3000)).toBe(true);
+    expect(publisher.stats).toMatchObject({ failed: 4, published: 0, queued: 0 });
+  });
+
+  it("counts refusals and unreachable sinks as failures without throwing", async () => {
+    const sink = await startSink({ status: 500 });
+    cleanups.push(() => sink.close());
+    const publisher = new SinkPublisher({ sink: sink.url, service: "s", typePrefixes: prefixes });
+    publisher.committed("counter", "c1", 1, [{ type: "changed", data: { by: 1 } }]);
+    publisher.committed("unknown-entity", "c1", 1, [{ type: "changed", data: {} }]);
+    expect(await publisher.flush(3000)).toBe(true);
+    expect(publisher.stats).toMatchObject({ failed: 1, published: 0 });
+    const nowhere = new SinkPublisher({ sink: "http://127.0.0.1:1/", service: "s", typePrefixes: prefixes });
+    nowhere.committed("counter", "c1", 1, [{ type: "changed", data: { by: 1 } }]);
+    expect(await nowhere.flush(3000)).toBe(true);
+    expect(nowhere.stats.failed).toBe(1);
+  });
+
+  it("keeps commands succeeding while the sink fails", async () => {
+    const sink = await startSink({ status: 503 });
+    cleanups.push(() => sink.close());
+    const publisher = new SinkPublisher({ sink: sink.url, service: "s", typePrefixes: prefixes });
+    const running = await startHost({ observer: publisher });
+    cleanups.push(() => running.close());
+    for (let i = 0; i < 3; i++) {
+      const res = await postEvent(running.url, {
+        id: `e${i}`,
+        type: "com.example.counter.increment",
+        subject: "c1",
+        data: { by: 1 },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ value: i + 1 });
+    }
+    await sink.waitFor(3);
+    expect(await publisher.flush(3000)).toBe(true);
+    expect(publisher.stats).toMatchObject({ failed: 3, published: 0 });
+  });
+
+  it("combineObservers forwards to every observer, class methods included", () => {
+    const calls: string[] = [];
+    class Counting implements PipelineObserver {
+      committed(entityType: string) {
+        calls.push(`class:${entityType}`);
+      }
+    }
+    const literal: PipelineObserver = {
+      committed: (entityType) => calls.push(`literal:${entityType}`),
+      dedupHit: () => calls.push("dedup"),
+    };
+    const combined = combineObservers(new Counting(), literal, undefined);
+    combined.committed?.("counter", "c1", 1, []);
+    combined.dedupHit?.("counter");
+    expect(calls).toEqual(["class:counter", "literal:counter", "dedup"]);
+  });
+});
+
+describe("knstate serve with K_SINK", () => {
+  let host: HostProcess | undefined;
+  afterEach(async () => {
+    await host?.stop();
+    host = undefined;
+  });
+
+  it("POSTs committed events to the sink as binary CloudEvents with the overrides", async () => {
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    host = await spawnHost({
+      functions: ["counter", "shopping-cart"],
+      env: {
+        K_SINK: sink.url,
+        K_SERVICE: "counter-svc",
+        K_CE_OVERRIDES: '{"extensions":{"tenant":"acme","additional":"42"}}',
+      },
+    });
+    for (const [i, by] of [3, -1].entries()) {
+      const res = await postEvent(host.url, {
+        id: `cmd-${i}`,
+        type: by > 0 ? "com.example.counter.increment" : "com.example.counter.decrement",
+        subject: "c-7",
+        data: { by: Math.abs(by) },
+      });
+      expect(res.status).toBe(200);
+    }
+    await sink.waitFor(2);
+    const byId = new Map(sink.received.map((r) => [r.headers["ce-id"], r]));
+    const first = byId.get("counter/c-7/1")!;
+    expect(first).toBeDefined();
+    expect(first.headers).toMatchObject({
+      "ce-specversion": "1.0",
+      "ce-type": "com.example.counter.changed",
+      "ce-source": "/counter-svc/counter",
+      "ce-subject": "c-7",
+      "ce-entityversion": "1",
+      "ce-tenant": "acme",
+      "ce-additional": "42",
+      "content-type": "application/json",
+    });
+    expect(Date.parse(first.headers["ce-time"] as string)).not.toBeNaN();
+    expect(JSON.parse(first.body)).toEqual({ by: 3 });
+    expect(JSON.parse(byId.get("counter/c-7/2")!.body)).toEqual({ by: -1 });
+    // A redelivered command commits nothing, so nothing more is published.
+    const again = await postEvent(host.url, {
+      id: "cmd-0",
+      type: "com.example.counter.increment",
+      subject: "c-7",
+      data: { by: 3 },
+    });
+    expect(again.status).toBe(200);
+    expect(await host.stop()).toBe(0);
+    host = undefined;
+    expect(sink.received).toHaveLength(2);
+  });
+
+  it("refuses a malformed K_SINK at start", async () => {
+    await expect(spawnHost({ functions: ["counter"], env: { K_SINK: "not a url" } })).rejects.toThrow(
+      /K_SINK must be an absolute http\(s\) URL/,
+    );
+  });
+});
