@@ -1,10 +1,328 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Cluster, type ChainableCommander, type Redis } from "ioredis";
 import type { HostConfig } from "../config/host-config.js";
+import type { DomainEvent } from "../entity/model.js";
+import { StoreUnavailable } from "../errors/host-error.js";
 import type { Logger } from "../observability/logger.js";
-import type { StateStore } from "./state-store.js";
+import { createClient, type RedisClient } from "./redis-connection.js";
+import { KeyLayout } from "./redis-keys.js";
+import { SCRIPTS } from "./redis-scripts.js";
+import type {
+  AppendRequest,
+  AppendResult,
+  CheckResult,
+  DedupRecord,
+  EntityKey,
+  LoadedEntity,
+  StateStore,
+} from "./state-store.js";
 
-/** Placeholder until the Redis store lands: refuses to start rather than pretending to work. */
-export const RedisStore = {
-  connect(_config: HostConfig, _logger: Logger): Promise<StateStore> {
-    return Promise.reject(new Error("the Redis store is not built into this version"));
-  },
-};
+type ScriptArg = string | number;
+/** The scripts as ioredis custom commands: `numkeys, ...keys, ...args`. */
+interface ScriptCommands {
+  ksAppend(...args: ScriptArg[]): Promise<unknown>;
+  ksLoad(...args: ScriptArg[]): Promise<unknown>;
+  ksCheck(...args: ScriptArg[]): Promise<unknown>;
+}
+type StreamEntry = [id: string, fields: string[]];
+
+export interface RedisStoreOptions {
+  readonly keyPrefix: string;
+  readonly service: string;
+  /** WAIT for this many replicas after each append (0: do not wait). */
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
+}
+
+/**
+ * The Redis state store. Each operation is one round trip: a Lua script loads (version,
+ * snapshot, events after it, dedup hits), checks, or appends conditionally (dedup check, then
+ * expected version, then events + version + snapshot + dedup records, all or nothing). All keys
+ * of an entity share a hash tag, so this works unchanged on Redis Cluster. Any Redis failure
+ * becomes `StoreUnavailable` (503): the host never guesses the outcome of an append.
+ */
+export class RedisStore implements StateStore {
+  readonly name = "redis";
+  readonly #client: RedisClient;
+  readonly #scripts: ScriptCommands;
+  readonly #keys: KeyLayout;
+  readonly #options: RedisStoreOptions;
+
+  /** Wraps a connected client whose scripts are defined (see `connect`). */
+  constructor(client: RedisClient, options: RedisStoreOptions) {
+    this.#client = client;
+    defineScripts(client);
+    this.#scripts = client as unknown as ScriptCommands;
+    this.#keys = new KeyLayout(options.keyPrefix, options.service);
+    this.#options = options;
+  }
+
+  /**
+   * Connects with the host's settings, then loads the scripts and checks the server's
+   * configuration at once: refuses to start when `maxmemory-policy` is not `noeviction`
+   * (eviction would silently drop state and dedup records), warns when AOF is off.
+   */
+  static async connect(config: HostConfig, logger: Logger): Promise<RedisStore> {
+    // Validates the key prefix before anything connects.
+    new KeyLayout(config.keyPrefix, config.service);
+    const { client, target } = createClient(config);
+    const log = logger.child({ redis: target });
+    watchConnection(client, log);
+    const store = new RedisStore(client, {
+      keyPrefix: config.keyPrefix,
+      service: config.service,
+      waitReplicas: config.redisWaitReplicas,
+      waitTimeoutMs: config.redisWaitTimeoutMs,
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      throw new Error(`cannot connect to Redis at ${target}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const servers = client instanceof Cluster ? client.nodes("master") : [client];
+      await Promise.all(servers.flatMap((server) => [checkServer(server, log), loadScripts(server, log)]));
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+    log.info("connected to Redis", { waitReplicas: config.redisWaitReplicas });
+    return store;
+  }
+
+  async load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {
+    const k = this.#keys.entity(key);
+    const reply = (await this.#call("load", key, () =>
+      this.#scripts.ksLoad(2 + dedupIds.length, k.meta, k.events, ...dedupIds.map(k.dedup)),
+    )) as [number, number, string | null, StreamEntry[], Array<string | null>];
+    const [version, snapshotVersion, snapshot, entries, records] = reply;
+    return {
+      version,
+      snapshot: snapshot === null ? undefined : { version: snapshotVersion, state: parseJson(snapshot) },
+      events: entries.map((entry) => toEvent(entry)),
+      duplicates: toDuplicates(dedupIds, records),
+    };
+  }
+
+  async check(key: EntityKey, dedupIds: readonly string[]): Promise<CheckResult> {
+    const k = this.#keys.entity(key);
+    const [version, records] = (await this.#call("check", key, () =>
+      this.#scripts.ksCheck(1 + dedupIds.length, k.meta, ...dedupIds.map(k.dedup)),
+    )) as [number, Array<string | null>];
+    return { version, duplicates: toDuplicates(dedupIds, records) };
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const { key } = request;
+    const k = this.#keys.entity(key);
+    // Serialize everything first: a value that cannot be stored fails before Redis is asked.
+    const eventArgs = request.logEvents
+      ? request.events.flatMap((e) => [e.type, stringify(e.data)])
+      : request.events.flatMap(() => ["", ""]);
+    const snapshot = request.snapshot;
+    const keys = [
+      k.meta,
+      k.events,
+      ...request.checkDedup.map(k.dedup),
+      ...request.writeDedup.map(([id]) => k.dedup(id)),
+    ];
+    const args: ScriptArg[] = [
+      request.expectedVersion,
+      request.events.length,
+      request.logEvents ? "1" : "0",
+      snapshot ? snapshot.version : "",
+      snapshot ? stringify(snapshot.state) : "",
+      Math.max(1, Math.round(request.dedupTtlMs)),
+      request.checkDedup.length,
+      request.writeDedup.length,
+      ...eventArgs,
+      ...request.writeDedup.map(([, record]) => JSON.stringify(record)),
+    ];
+    const reply = await this.#call("append", key, async () => {
+      if (this.#options.waitReplicas === 0) return this.#scripts.ksAppend(keys.length, ...keys, ...args);
+      // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
+      // duplicate answer, whose record may not have reached the replicas yet.
+      const pipeline = this.#client.pipeline() as ChainableCommander & ScriptCommands;
+      void pipeline.ksAppend(keys.length, ...keys, ...args);
+      void pipeline.wait(this.#options.waitReplicas, this.#options.waitTimeoutMs);
+      const results = (await pipeline.exec()) ?? [];
+      const [appended, waited] = results;
+      if (!appended || appended[0]) throw appended?.[0] ?? new Error("no reply to the append");
+      const [kind] = appended[1] as [string];
+      if (kind !== "conflict") {
+        if (!waited || waited[0]) throw waited?.[0] ?? new Error("no reply to WAIT");
+        const acks = waited[1] as number;
+        if (acks < this.#options.waitReplicas) {
+          throw new Error(
+            `only ${acks} of ${this.#options.waitReplicas} replicas acknowledged within ${this.#options.waitTimeoutMs} ms (KNSTATE_REDIS_WAIT_REPLICAS)`,
+          );
+        }
+      }
+      return appended[1];
+    });
+    const [kind, value] = reply as [string, unknown];
+    if (kind === "ok") return { kind: "ok", version: value as number };
+    if (kind === "conflict") return { kind: "conflict", version: value as number };
+    const hits = value as Array<number | string>;
+    const duplicates = new Map<string, DedupRecord>();
+    for (let i = 0; i + 1 < hits.length; i += 2) {
+      const id = request.checkDedup[(hits[i] as number) - 1];
+      if (id !== undefined) duplicates.set(id, parseJson(hits[i + 1] as string) as DedupRecord);
+    }
+    return { kind: "duplicate", duplicates };
+  }
+
+  async readEvents(
+    key: EntityKey,
+    fromVersion: number,
+    toVersion?: number,
+  ): Promise<Array<DomainEvent & { version: number }>> {
+    const k = this.#keys.entity(key);
+    const from = Math.max(1, Math.floor(fromVersion));
+    if (toVersion !== undefined && toVersion < from) return [];
+    const to = toVersion === undefined ? "+" : String(Math.floor(toVersion));
+    const entries = (await this.#call("readEvents", key, () =>
+      this.#client.xrange(k.events, String(from), to),
+    )) as StreamEntry[];
+    return entries.map((entry) => ({ ...toEvent(entry), version: Number(entry[0].split("-")[0]) }));
+  }
+
+  async ping(): Promise<void> {
+    if (this.#client.status !== "ready") throw new Error(`Redis connection is ${this.#client.status}`);
+    await this.#client.ping();
+  }
+
+  /** `QUIT` (pending replies arrive first), or a hard disconnect if that takes over 2 s. */
+  async close(): Promise<void> {
+    if (this.#client.status === "end") return;
+    const quit = this.#client.quit().then(
+      () => true,
+      () => false,
+    );
+    const done = await Promise.race([quit, sleep(2000, false, { ref: false })]);
+    if (!done) this.#client.disconnect();
+  }
+
+  async #call<T>(operation: string, key: EntityKey, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const id = key.entityId.length > 64 ? `${key.entityId.slice(0, 64)}…` : key.entityId;
+      throw new StoreUnavailable(
+        `Redis ${operation} of ${key.entityType}/${id} failed (${(error as Error).message}); retry later`,
+        error,
+      );
+    }
+  }
+}
+
+function defineScripts(client: RedisClient): void {
+  for (const [name, lua] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, { lua });
+  }
+}
+
+/** Puts the scripts in the server's cache now, so the first command does not pay for it. */
+async function loadScripts(server: Redis, logger: Logger): Promise<void> {
+  try {
+    await Promise.all(Object.values(SCRIPTS).map((lua) => server.script("LOAD", lua)));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/NOPERM/i.test(message)) {
+      logger.warn("SCRIPT LOAD is not allowed for this Redis user; scripts load on first use", {
+        error: message,
+      });
+      return;
+    }
+    throw new Error(`Redis rejected the knstate Lua scripts (Redis 7.0 or later is needed): ${message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Refuses an evicting server; warns when it is not durable or its settings cannot be read. */
+async function checkServer(server: Redis, logger: Logger): Promise<void> {
+  let policy: string | undefined;
+  let aof: string | undefined;
+  try {
+    const [p, a] = await Promise.all([
+      server.config("GET", "maxmemory-policy") as Promise<string[]>,
+      server.config("GET", "appendonly") as Promise<string[]>,
+    ]);
+    policy = p[1];
+    aof = a[1];
+  } catch (error) {
+    logger.warn(
+      "cannot read the Redis configuration (CONFIG GET is not allowed?): make sure maxmemory-policy is noeviction and appendonly is yes",
+      { error: (error as Error).message },
+    );
+    return;
+  }
+  if (policy !== undefined && policy !== "noeviction") {
+    throw new Error(
+      `Redis maxmemory-policy is "${policy}": knstate needs "noeviction", because evicting keys would silently lose entity state and dedup records. Set maxmemory-policy noeviction in redis.conf (or CONFIG SET maxmemory-policy noeviction).`,
+    );
+  }
+  if (aof === "no") {
+    logger.warn(
+      "Redis appendonly is off: acknowledged state can be lost when Redis restarts. Set appendonly yes (and appendfsync everysec or always).",
+    );
+  }
+}
+
+/** Logs connection loss and recovery, at most one warning per distinct error every 10 s. */
+function watchConnection(client: RedisClient, logger: Logger): void {
+  let last = "";
+  let lastAt = 0;
+  let lost = false;
+  client.on("error", (error: Error) => {
+    const now = Date.now();
+    if (error.message === last && now - lastAt < 10_000) return;
+    last = error.message;
+    lastAt = now;
+    logger.warn("Redis connection error", { error: error.message });
+  });
+  client.on("close", () => {
+    if (client.status !== "end" && !lost) {
+      lost = true;
+      logger.warn("Redis connection lost; reconnecting");
+    }
+  });
+  client.on("ready", () => {
+    if (lost) logger.info("Redis connection restored");
+    lost = false;
+  });
+}
+
+function toEvent([, fields]: StreamEntry): DomainEvent {
+  let type = "";
+  let data: unknown = undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === "t") type = fields[i + 1]!;
+    else if (fields[i] === "d") data = parseJson(fields[i + 1]!);
+  }
+  return { type, data };
+}
+
+function toDuplicates(
+  ids: readonly string[],
+  records: ReadonlyArray<string | null>,
+): Map<string, DedupRecord> {
+  const found = new Map<string, DedupRecord>();
+  ids.forEach((id, i) => {
+    const record = records[i];
+    if (record !== null && record !== undefined) found.set(id, parseJson(record) as DedupRecord);
+  });
+  return found;
+}
+
+/** JSON text of a value; "" for `undefined` (which JSON cannot hold). */
+function stringify(value: unknown): string {
+  const text = JSON.stringify(value) as string | undefined;
+  return text ?? "";
+}
+
+function parseJson(text: string): unknown {
+  return text === "" ? undefined : JSON.parse(text);
+}

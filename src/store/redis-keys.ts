@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import type { EntityKey } from "./state-store.js";
+
+/**
+ * Redis key layout. Every key of one entity shares the hash tag `{<encoded id>}`, so the
+ * scripts that touch them run on one Redis Cluster node:
+ *
+ * ```
+ * <prefix>:<service>:<entityType>:{<id>}:m          hash: v (version), sv (snapshot version), s (snapshot JSON)
+ * <prefix>:<service>:<entityType>:{<id>}:e          stream: one entry per event, id `<version>-1`, fields t, d
+ * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: DedupRecord JSON, with a TTL
+ * ```
+ *
+ * Segments are encoded so that no input can reach another entity's or service's keys: `:`,
+ * `{`, `}`, `%` and every other byte outside a small safe set are percent-encoded, so the tag
+ * never holds a brace and a segment never holds a separator.
+ */
+
+/** Longest encoded id kept readable; longer ids are replaced by their SHA-256. */
+export const MAX_ENCODED_ID = 200;
+/** Longest dedup id kept as is; longer ids are replaced by their SHA-256. */
+export const MAX_DEDUP_ID = 200;
+
+export interface EntityKeys {
+  readonly meta: string;
+  readonly events: string;
+  /** The key of one dedup record. */
+  readonly dedup: (id: string) => string;
+}
+
+/** Builds the keys of entities of one service. `prefix` and `service` are fixed per process. */
+export class KeyLayout {
+  readonly #base: string;
+
+  constructor(prefix: string, service: string) {
+    if (/[{}]/.test(prefix)) {
+      throw new Error(`KNSTATE_KEY_PREFIX must not contain "{" or "}" (got ${JSON.stringify(prefix)})`);
+    }
+    this.#base = `${prefix}:${encodeSegment(service)}:`;
+  }
+
+  /** Every key of `<prefix>:<service>:` (for SCAN in operations, never used at runtime). */
+  get pattern(): string {
+    return `${this.#base}*`;
+  }
+
+  entity(key: EntityKey): EntityKeys {
+    const root = `${this.#base}${encodeSegment(key.entityType)}:{${encodeEntityId(key.entityId)}}:`;
+    return {
+      meta: `${root}m`,
+      events: `${root}e`,
+      dedup: (id: string) => `${root}d:${encodeDedupId(id)}`,
+    };
+  }
+}
+
+/**
+ * A string as a key segment: unreserved URL characters stay, everything else becomes `%XX`
+ * per UTF-8 byte; a lone surrogate (not valid Unicode) becomes `%uXXXX`. Injective: every `%`
+ * in the output starts an escape, and the two escape forms cannot be confused.
+ */
+export function encodeSegment(value: string): string {
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (isSafe(code)) {
+      out += value[i];
+      continue;
+    }
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        out += percentBytes(value.slice(i, i + 2));
+        i++;
+        continue;
+      }
+    }
+    if (code >= 0xd800 && code <= 0xdfff) out += `%u${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    else out += percentBytes(value[i]!);
+  }
+  return out;
+}
+
+/**
+ * The id inside the hash tag. Empty becomes `%-` (an empty tag would make Redis hash the whole
+ * key, splitting the entity over slots); an encoding longer than `MAX_ENCODED_ID` becomes `#`
+ * and the SHA-256 of the encoding. Neither `%-` nor `#` can come out of `encodeSegment`.
+ */
+export function encodeEntityId(id: string): string {
+  if (id.length === 0) return "%-";
+  const encoded = encodeSegment(id);
+  if (encoded.length <= MAX_ENCODED_ID) return encoded;
+  return `#${createHash("sha256").update(encoded).digest("hex")}`;
+}
+
+/**
+ * The dedup id as the last key segment (it may hold anything, the tag comes before it): `r:`
+ * and the id, or `h:` and the SHA-256 of its encoding when it is longer than `MAX_DEDUP_ID` or is
+ * not valid Unicode.
+ */
+export function encodeDedupId(id: string): string {
+  // Lone surrogates would all become U+FFFD on the wire: hash their injective encoding instead.
+  if (id.length <= MAX_DEDUP_ID && id.isWellFormed()) return `r:${id}`;
+  return `h:${createHash("sha256").update(encodeSegment(id)).digest("hex")}`;
+}
+
+function isSafe(code: number): boolean {
+  return (
+    (code >= 0x30 && code <= 0x39) || // 0-9
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    code === 0x2d || // -
+    code === 0x2e || // .
+    code === 0x5f || // _
+    code === 0x7e // ~
+  );
+}
+
+function percentBytes(text: string): string {
+  let out = "";
+  for (const byte of Buffer.from(text, "utf8")) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  return out;
+}

@@ -1,0 +1,232 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort } from "./ports.js";
+
+/**
+ * Real `redis-server` processes for integration and fault-injection tests: each on a free
+ * loopback port (never 6379), with its own temporary directory, no RDB snapshots, and killed
+ * or stopped by the test that started it.
+ *
+ * ```ts
+ * const redis = await startRedis({ appendonly: "yes", appendfsync: "always" });
+ * await redis.kill9();   // crash it
+ * await redis.restart(); // same port, same directory: the AOF is replayed
+ * await redis.stop();    // stop and delete the directory
+ * ```
+ */
+
+const run = promisify(execFile);
+
+/**
+ * True when `redis-server` can be run. When it cannot, warns loudly so the skipped suite is
+ * noticed, and throws when `CI` is set (CI must never skip the Redis tests).
+ */
+export function redisAvailable(): boolean {
+  const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
+  if (probe.status === 0) return true;
+  const message = "redis-server is not installed: the Redis integration tests are SKIPPED";
+  if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
+  console.warn(`\n!!!!!!!!!! ${message} !!!!!!!!!!\n`);
+  return false;
+}
+
+export interface RedisServerOptions {
+  /** `yes` to log every write to an append-only file (default `no`). */
+  readonly appendonly?: "yes" | "no";
+  /** `always` (fsync before each reply), `everysec` (default) or `no`. */
+  readonly appendfsync?: "always" | "everysec" | "no";
+  /** More `redis-server` arguments, e.g. `["--maxmemory-policy", "allkeys-lru"]`. */
+  readonly extraArgs?: readonly string[];
+  /** Port to use (default: a free one). */
+  readonly port?: number;
+}
+
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** Working directory (AOF, cluster config); removed by `stop()`. */
+  readonly dir: string;
+  /** Pid of the current process (changes on `restart()`). */
+  readonly pid: number;
+  /** SIGTERM, wait for exit, remove the directory. Safe to call twice. */
+  stop(): Promise<void>;
+  /** SIGKILL (a crash: nothing is flushed) and wait for exit; the directory stays. */
+  kill9(): Promise<void>;
+  /** Starts it again on the same port and directory (after `kill9()` or on its own), waits for PING. */
+  restart(): Promise<void>;
+  /** Runs `redis-cli -p <port> ...args` and resolves with its trimmed stdout. */
+  cli(...args: string[]): Promise<string>;
+}
+
+/** Starts a `redis-server` on a free loopback port and resolves when it answers PING. */
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), "knstate-redis-"));
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--daemonize",
+    "no",
+    "--appendonly",
+    options.appendonly ?? "no",
+    "--appendfsync",
+    options.appendfsync ?? "everysec",
+    "--loglevel",
+    "warning",
+    "--logfile",
+    join(dir, "redis.log"),
+    ...(options.extraArgs ?? []),
+  ];
+  let child = await launch(args, port);
+  let stopped = false;
+  const server: RedisServer = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid() {
+      return child.pid ?? -1;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await terminate(child, "SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill9() {
+      await terminate(child, "SIGKILL");
+    },
+    async restart() {
+      await terminate(child, "SIGTERM");
+      child = await launch(args, port);
+    },
+    async cli(...cliArgs: string[]) {
+      const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...cliArgs], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return stdout.trim();
+    },
+  };
+  return server;
+}
+
+export interface RedisCluster {
+  /** `127.0.0.1:<port>` of every node (masters first), for REDIS_CLUSTER_NODES. */
+  readonly nodes: string[];
+  readonly servers: readonly RedisServer[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster on loopback: `masters` masters (at least 3) with `replicasPerMaster`
+ * replicas each, created with `redis-cli --cluster create`, resolved once every node reports
+ * `cluster_state:ok`.
+ */
+export async function startRedisCluster(
+  options: { masters?: number; replicasPerMaster?: 0 | 1; extraArgs?: readonly string[] } = {},
+): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicasPerMaster ?? 0;
+  const count = masters * (1 + replicas);
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const busPort = await freePort();
+      servers.push(
+        await startRedis({
+          extraArgs: [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "3000",
+            "--cluster-port",
+            String(busPort),
+            ...(options.extraArgs ?? []),
+          ],
+        }),
+      );
+    }
+    const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
+    await run(
+      "redis-cli",
+      ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"],
+      { timeout: 30_000 },
+    );
+    const deadline = Date.now() + 30_000;
+    for (const server of servers) {
+      while (!(await server.cli("cluster", "info")).includes("cluster_state:ok")) {
+        if (Date.now() > deadline) throw new Error("the Redis Cluster did not reach cluster_state:ok in 30s");
+        await sleep(100);
+      }
+    }
+    return { nodes, servers, stop: () => stopAll(servers) };
+  } catch (error) {
+    await stopAll(servers);
+    throw error;
+  }
+}
+
+async function stopAll(servers: readonly RedisServer[]): Promise<void> {
+  await Promise.all(servers.map((s) => s.stop()));
+}
+
+async function launch(args: readonly string[], port: number): Promise<ChildProcess> {
+  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!(await answersPing(port))) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server on port ${port} did not answer PING within 15s: ${output}`);
+    }
+    await sleep(20);
+  }
+  return child;
+}
+
+async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** True when the server answers `+PONG` (not `-LOADING` while it replays its AOF). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let reply = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
