@@ -13,7 +13,6 @@ export const Problem = {
   invalidCommandData: { type: "/problems/invalid-command-data", status: 400, title: "Invalid command data" },
   invalidRequest: { type: "/problems/invalid-request", status: 400, title: "Invalid request" },
   notFound: { type: "/problems/not-found", status: 404, title: "Not found" },
-  methodNotAllowed: { type: "/problems/method-not-allowed", status: 405, title: "Method not allowed" },
   preconditionFailed: { type: "/problems/precondition-failed", status: 412, title: "Precondition failed" },
   payloadTooLarge: { type: "/problems/payload-too-large", status: 413, title: "Payload too large" },
   unsupportedMediaType: {
@@ -29,7 +28,6 @@ export const Problem = {
     status: 503,
     title: "Too many concurrent updates",
   },
-  shuttingDown: { type: "/problems/shutting-down", status: 503, title: "Shutting down" },
 } as const;
 
 export type ProblemKind = (typeof Problem)[keyof typeof Problem];
