@@ -28,6 +28,7 @@ export class MemoryStore implements StateStore {
   readonly #rows = new Map<string, Row>();
   readonly #dedup = new Map<string, { record: string; expiresAt: number }>();
   readonly #now: () => number;
+  #nextSweep = 0;
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -83,8 +84,10 @@ export class MemoryStore implements StateStore {
       next.snapshotVersion = request.snapshot.version;
     }
     this.#rows.set(id, next);
-    const expiresAt = this.#now() + request.dedupTtlMs;
+    const now = this.#now();
+    const expiresAt = now + request.dedupTtlMs;
     for (const [d, record] of dedup) this.#dedup.set(dedupKey(key, d), { record, expiresAt });
+    if (now >= this.#nextSweep) this.#sweep(now);
     return Promise.resolve({ kind: "ok", version: next.version });
   }
 
@@ -106,6 +109,12 @@ export class MemoryStore implements StateStore {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Drops expired dedup records at most once a minute, so memory stays bounded by the TTL's traffic. */
+  #sweep(now: number): void {
+    this.#nextSweep = now + 60_000;
+    for (const [k, hit] of this.#dedup) if (hit.expiresAt <= now) this.#dedup.delete(k);
   }
 
   #findDuplicates(key: EntityKey, ids: readonly string[]): Map<string, DedupRecord> {
