@@ -7,6 +7,9 @@ import { Problem } from "../errors/problems.js";
  * is refused. The reviver that looks for it runs only when the text could contain one.
  */
 export function parseJson(text: string, what = "body"): unknown {
+  if (nestingDepth(text) > MAX_DEPTH) {
+    throw new HostError(Problem.invalidJson, `${what} nests deeper than ${MAX_DEPTH} levels`);
+  }
   try {
     if (text.includes("__proto__") || text.includes("\\u")) return JSON.parse(text, refuseProto);
     return JSON.parse(text);
@@ -14,6 +17,31 @@ export function parseJson(text: string, what = "body"): unknown {
     if (error instanceof HostError) throw error;
     throw new HostError(Problem.invalidJson, `${what} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * JSON nested deeper than this is refused: `JSON.parse` copes with any depth, but the
+ * recursive code that meets the value later (`JSON.stringify` of a reply, validators) overflows
+ * the stack, which would turn hostile input into a 500.
+ */
+export const MAX_DEPTH = 512;
+
+/** The deepest nesting of `[` and `{` outside strings; stops counting once past the limit. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > MAX_DEPTH) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 function refuseProto(this: unknown, key: string, value: unknown): unknown {
