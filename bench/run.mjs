@@ -8,7 +8,7 @@
 // (echo,counter,load,cold), BENCH_COLD_RUNS (10), BENCH_RESTATE=0 (leave Restate out),
 // BENCH_NETNS=0 (do not enter a private network namespace; Restate is then left out),
 // KNSTATE_ROOT (the built knstate to measure; default: this repository).
-import { spawnSync, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir, release } from "node:os";
 import { join } from "node:path";
@@ -16,19 +16,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 // Every contender runs inside a private network namespace that has only loopback: nothing
 // can listen on, or reach, anything else (restate-server phones home at every start).
-if (process.env.BENCH_NETNS !== "0" && process.env.BENCH_IN_NETNS !== "1") {
-  const flags = process.getuid?.() === 0 ? ["-n"] : ["-rn"];
-  const r = spawnSync(
-    "unshare",
-    [...flags, "sh", "-c", 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
-    { stdio: "inherit", env: { ...process.env, BENCH_IN_NETNS: "1" } },
-  );
-  if (r.error) {
-    process.stderr.write(`bench: cannot enter a network namespace (${r.error.message}); set BENCH_NETNS=0 to run without one (Restate is then left out)\n`);
-    process.exit(1);
-  }
-  process.exit(r.status ?? 1);
-}
+const { enterLoopbackNetns } = await import("./lib/netns.mjs");
+const inNetns = enterLoopbackNetns();
 
 const { cpuMicros, rssMiB, listeners, httpRequest } = await import("./lib/proc.mjs");
 const { runWrk } = await import("./lib/wrk.mjs");
@@ -62,15 +51,6 @@ const cfg = {
   restate: process.env.BENCH_RESTATE !== "0",
 };
 
-const onlyLoopback = () => {
-  try {
-    const devs = readFileSync("/proc/self/net/dev", "utf8").split("\n").slice(2).map((l) => l.split(":")[0].trim()).filter(Boolean);
-    return devs.length === 1 && devs[0] === "lo";
-  } catch {
-    return false;
-  }
-};
-const inNetns = process.env.BENCH_IN_NETNS === "1" && onlyLoopback();
 if (cfg.restate && !inNetns) {
   log("Restate left out: it only runs inside a network namespace that has nothing but loopback");
   cfg.restate = false;
