@@ -84,7 +84,12 @@ function summarize(profile, path) {
     area.set(a, (area.get(a) ?? 0) + us);
   }
   const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-  const lines = [`# CPU profile: ${scenario} (${fmt(total / 1000)} ms sampled) ${path}`, "", "## Self time by function", ""];
+  const lines = [
+    `# CPU profile: ${scenario} (${fmt(total / 1000)} ms sampled) ${path}`,
+    "",
+    "## Self time by function",
+    "",
+  ];
   for (const [k, us] of top(fn, 30)) lines.push(`${fmt((100 * us) / total, 1).padStart(5)}%  ${k}`);
   lines.push("", "## Self time by file or package", "");
   for (const [k, us] of top(area, 25)) lines.push(`${fmt((100 * us) / total, 1).padStart(5)}%  ${k}`);

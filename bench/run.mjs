@@ -84,7 +84,14 @@ function machine() {
   } catch {
     // keep the kernel release
   }
-  return { cpu: c[0]?.model ?? "unknown", cores: c.length, memGiB: Math.round(totalmem() / 2 ** 30), os, kernel: release(), node: process.version };
+  return {
+    cpu: c[0]?.model ?? "unknown",
+    cores: c.length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    os,
+    kernel: release(),
+    node: process.version,
+  };
 }
 
 async function start(promise) {
@@ -135,18 +142,42 @@ async function measureWrk(c, redis) {
 /** redis-benchmark running knstate's own append script (EVALSHA) against the same Redis. */
 async function measureRedisBenchmark(redis, call) {
   const args = [
-    "-h", "127.0.0.1", "-p", String(redis.port), "--dbnum", "1", "-c", String(cfg.connections), "-P", "1",
-    "-n", String(cfg.rbRequests), "-r", "1000", "--csv",
-    "EVALSHA", call.sha, String(call.keys.length), ...call.keys, ...call.args,
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(redis.port),
+    "--dbnum",
+    "1",
+    "-c",
+    String(cfg.connections),
+    "-P",
+    "1",
+    "-n",
+    String(cfg.rbRequests),
+    "-r",
+    "1000",
+    "--csv",
+    "EVALSHA",
+    call.sha,
+    String(call.keys.length),
+    ...call.keys,
+    ...call.args,
   ];
   const before = cpuMicros(redis.process.pid);
   const out = execFileSync("redis-benchmark", args, { encoding: "utf8", timeout: 300_000 });
   const cpu = cpuMicros(redis.process.pid) - before;
-  const line = out.trim().split("\n").filter((l) => l.startsWith('"EVALSHA')).pop();
+  const line = out
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith('"EVALSHA'))
+    .pop();
   if (!line) throw new Error(`redis-benchmark printed no result:\n${out}`);
   // The test name holds the whole command (commas included): read the numbers from the end.
   // Columns: test, rps, avg, min, p50, p95, p99, max.
-  const f = line.split(",").map((x) => x.replace(/"/g, "")).slice(-7);
+  const f = line
+    .split(",")
+    .map((x) => x.replace(/"/g, ""))
+    .slice(-7);
   f.unshift("EVALSHA");
   const ping = S.redisCli(redis.port, ["-n", "1", "FLUSHDB"]);
   void ping;
@@ -171,7 +202,10 @@ async function rounds(name, contenders, redis) {
       const r = c.measure ? await c.measure() : await measureWrk(c, redis);
       r.loadavg1 = loadavg()[0];
       runs[c.id].push(r);
-      log(`  ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms, ${fmt(r.cpuUsPerReq)} µs/req` + (r.non2xx || r.socketErrors ? `, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors` : ""));
+      log(
+        `  ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms, ${fmt(r.cpuUsPerReq)} µs/req` +
+          (r.non2xx || r.socketErrors ? `, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors` : ""),
+      );
     }
   }
   return runs;
@@ -199,27 +233,66 @@ function sectionRows(contenders, runs, refId, idle) {
 
 // ---------------------------------------------------------------- echo
 async function echoSection() {
-  const otlp = await start(S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4318, logDir }));
-  const ks = await start(S.startKnstate({ name: "knstate-echo", port: 8201, metricsPort: 9501, service: "bench-echo", logDir }));
-  const ksOtel = await start(S.startKnstate({ name: "knstate-echo-otel", port: 8202, metricsPort: 9502, service: "bench-echo-otel", otlp: "http://127.0.0.1:4318", logDir }));
+  const otlp = await start(
+    S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4318, logDir }),
+  );
+  const ks = await start(
+    S.startKnstate({ name: "knstate-echo", port: 8201, metricsPort: 9501, service: "bench-echo", logDir }),
+  );
+  const ksOtel = await start(
+    S.startKnstate({
+      name: "knstate-echo-otel",
+      port: 8202,
+      metricsPort: 9502,
+      service: "bench-echo-otel",
+      otlp: "http://127.0.0.1:4318",
+      logDir,
+    }),
+  );
   const faas = await start(S.startFaas({ port: 8101, logDir }));
-  const nodeCe = await start(S.startNodeScript({ name: "node-http-ce", script: "node-http-ce.mjs", port: 8103, logDir }));
-  const hello = await start(S.startNodeScript({ name: "node-hello", script: "node-hello.mjs", port: 8104, logDir }));
+  const nodeCe = await start(
+    S.startNodeScript({ name: "node-http-ce", script: "node-http-ce.mjs", port: 8103, logDir }),
+  );
+  const hello = await start(
+    S.startNodeScript({ name: "node-hello", script: "node-hello.mjs", port: 8104, logDir }),
+  );
   await checkEcho(ks.port, "com.example.echo.say");
   await checkEcho(ksOtel.port, "com.example.echo.say");
   await checkEcho(faas.port, "dev.bench.echo");
   await checkEcho(nodeCe.port, "dev.bench.echo");
   const idle = await idleRss([ks, ksOtel, faas, nodeCe, hello]);
   const contenders = [
-    { id: "ks-echo", label: "knstate echo action (binary CloudEvent)", server: ks, load: { mode: "ks-echo" } },
-    { id: "faas", label: "faas-js-runtime 3.0.2, function returns a CloudEvent", server: faas, load: { mode: "ce-echo" } },
-    { id: "node-ce", label: "node:http, hand-parsed ce- headers (Node ceiling)", server: nodeCe, load: { mode: "ce-echo" } },
+    {
+      id: "ks-echo",
+      label: "knstate echo action (binary CloudEvent)",
+      server: ks,
+      load: { mode: "ks-echo" },
+    },
+    {
+      id: "faas",
+      label: "faas-js-runtime 3.0.2, function returns a CloudEvent",
+      server: faas,
+      load: { mode: "ce-echo" },
+    },
+    {
+      id: "node-ce",
+      label: "node:http, hand-parsed ce- headers (Node ceiling)",
+      server: nodeCe,
+      load: { mode: "ce-echo" },
+    },
     { id: "node-hello", label: "node:http hello world", server: hello, load: { mode: "hello" } },
-    { id: "ks-echo-otel", label: "knstate echo, tracing on (OTLP to a local sink)", server: ksOtel, load: { mode: "ks-echo" } },
+    {
+      id: "ks-echo-otel",
+      label: "knstate echo, tracing on (OTLP to a local sink)",
+      server: ksOtel,
+      load: { mode: "ks-echo" },
+    },
   ];
   const runs = await rounds("echo", contenders, undefined);
   const section = { reference: "node-ce", rows: sectionRows(contenders, runs, "node-ce", idle) };
-  section.otlpSink = await httpRequest({ port: otlp.port, path: "/stats" }).then((r) => JSON.parse(r.body)).catch(() => undefined);
+  section.otlpSink = await httpRequest({ port: otlp.port, path: "/stats" })
+    .then((r) => JSON.parse(r.body))
+    .catch(() => undefined);
   results.sections.echo = section;
   section.runs = runs;
   await stopAll();
@@ -237,14 +310,21 @@ async function echoSection() {
 async function appendScriptCall() {
   const mod = await import(join(S.ROOT, "dist/src/store/redis-scripts.js")).catch(() => undefined);
   if (!mod?.APPEND_SCRIPT || !mod?.syntheticCounterAppend) return undefined;
-  const call = mod.syntheticCounterAppend({ service: "bench-rb", entityId: "__rand_int__", dedupId: "/bench/__rand_int__", expectedVersion: 0 });
+  const call = mod.syntheticCounterAppend({
+    service: "bench-rb",
+    entityId: "__rand_int__",
+    dedupId: "/bench/__rand_int__",
+    expectedVersion: 0,
+  });
   const prologue = [
     "local KEYS = { KEYS[1], (string.gsub(KEYS[1], ':m$', ':e')), KEYS[3], KEYS[3] }",
     "local ARGV = { unpack(ARGV) }",
     "ARGV[1] = redis.call('HGET', KEYS[1], 'v') or '0'",
   ].join("\n");
   const match = /^(#![^\n]*\n)/.exec(mod.APPEND_SCRIPT);
-  const source = match ? `${match[1]}${prologue}\n${mod.APPEND_SCRIPT.slice(match[1].length)}` : `${prologue}\n${mod.APPEND_SCRIPT}`;
+  const source = match
+    ? `${match[1]}${prologue}\n${mod.APPEND_SCRIPT.slice(match[1].length)}`
+    : `${prologue}\n${mod.APPEND_SCRIPT}`;
   if (!call.keys[0].endsWith(":m") || !call.keys[1].endsWith(":e")) return undefined;
   return { source, keys: call.keys, args: call.args };
 }
@@ -252,27 +332,80 @@ async function appendScriptCall() {
 async function startRedisIfUsable() {
   const redis = await start(S.startRedis({ port: 6390, dir: join(dataDir, "redis"), logDir }));
   try {
-    const probe = await S.startKnstate({ name: "knstate-redis-probe", port: 8299, service: "bench-probe", store: "redis", redisUrl: redis.url, logDir });
+    const probe = await S.startKnstate({
+      name: "knstate-redis-probe",
+      port: 8299,
+      service: "bench-probe",
+      store: "redis",
+      redisUrl: redis.url,
+      logDir,
+    });
     await probe.stop();
     return redis;
   } catch (error) {
-    results.notes.push(`The Redis store did not start (${error.message.split("\n")[0]}): the counter scenarios ran on the memory store and redis-benchmark was left out.`);
+    results.notes.push(
+      `The Redis store did not start (${error.message.split("\n")[0]}): the counter scenarios ran on the memory store and redis-benchmark was left out.`,
+    );
     log(`Redis store unavailable: ${error.message.split("\n")[0]}; counter scenarios use the memory store`);
     return undefined;
   }
 }
 
 async function counterSection() {
-  const otlp = started.find((s) => s.name === "otlp-sink") ?? (await start(S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4318, logDir })));
+  const otlp =
+    started.find((s) => s.name === "otlp-sink") ??
+    (await start(S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4318, logDir })));
   void otlp;
   const redis = await startRedisIfUsable();
   const store = redis ? { store: "redis", redisUrl: redis.url } : { store: "memory" };
   const storeLabel = redis ? "Redis" : "memory";
-  const ks = await start(S.startKnstate({ name: "knstate", port: 8211, metricsPort: 9511, service: "bench-ks", ...store, logDir }));
-  const ksNoCache = await start(S.startKnstate({ name: "knstate-nocache", port: 8212, metricsPort: 9512, service: "bench-nocache", cache: false, ...store, logDir }));
-  const ksNoGc = await start(S.startKnstate({ name: "knstate-nogc", port: 8213, metricsPort: 9513, service: "bench-nogc", groupCommit: false, ...store, logDir }));
-  const ksOtel = await start(S.startKnstate({ name: "knstate-otel", port: 8214, metricsPort: 9514, service: "bench-otel", otlp: "http://127.0.0.1:4318", ...store, logDir }));
-  const ksMem = redis ? await start(S.startKnstate({ name: "knstate-memory", port: 8215, metricsPort: 9515, service: "bench-mem", logDir })) : undefined;
+  const ks = await start(
+    S.startKnstate({ name: "knstate", port: 8211, metricsPort: 9511, service: "bench-ks", ...store, logDir }),
+  );
+  const ksNoCache = await start(
+    S.startKnstate({
+      name: "knstate-nocache",
+      port: 8212,
+      metricsPort: 9512,
+      service: "bench-nocache",
+      cache: false,
+      ...store,
+      logDir,
+    }),
+  );
+  const ksNoGc = await start(
+    S.startKnstate({
+      name: "knstate-nogc",
+      port: 8213,
+      metricsPort: 9513,
+      service: "bench-nogc",
+      groupCommit: false,
+      ...store,
+      logDir,
+    }),
+  );
+  const ksOtel = await start(
+    S.startKnstate({
+      name: "knstate-otel",
+      port: 8214,
+      metricsPort: 9514,
+      service: "bench-otel",
+      otlp: "http://127.0.0.1:4318",
+      ...store,
+      logDir,
+    }),
+  );
+  const ksMem = redis
+    ? await start(
+        S.startKnstate({
+          name: "knstate-memory",
+          port: 8215,
+          metricsPort: 9515,
+          service: "bench-mem",
+          logDir,
+        }),
+      )
+    : undefined;
   let restate;
   if (cfg.restate) {
     try {
@@ -298,40 +431,139 @@ async function counterSection() {
     call = await appendScriptCall();
     if (call) {
       call.sha = S.redisCli(redis.port, ["SCRIPT", "LOAD", call.source]).trim();
-      contenders.push({ id: "rb-evalsha", label: "redis-benchmark EVALSHA knstate append script (Redis ceiling)", server: redis, measure: () => measureRedisBenchmark(redis, call) });
+      contenders.push({
+        id: "rb-evalsha",
+        label: "redis-benchmark EVALSHA knstate append script (Redis ceiling)",
+        server: redis,
+        measure: () => measureRedisBenchmark(redis, call),
+      });
     } else {
-      results.notes.push("dist/src/store/redis-scripts.js has no APPEND_SCRIPT / syntheticCounterAppend: the redis-benchmark reference was left out.");
+      results.notes.push(
+        "dist/src/store/redis-scripts.js has no APPEND_SCRIPT / syntheticCounterAppend: the redis-benchmark reference was left out.",
+      );
     }
   }
   contenders.push(
-    { id: "ks-ce-1000", label: `knstate counter, CloudEvent, 1,000 entities (${storeLabel}, cache on, group commit on)`, server: ks, usesRedis, load: { mode: "ce-counter", ...rand } },
-    { id: "ks-ce-hot", label: `knstate counter, CloudEvent, one hot entity (${storeLabel})`, server: ks, usesRedis, load: { mode: "ce-counter", ...hot } },
-    { id: "ks-http-1000", label: "knstate counter, HTTP API, 1,000 entities", server: ks, usesRedis, load: { mode: "http-counter", ...rand } },
-    { id: "ks-http-hot", label: "knstate counter, HTTP API, one hot entity", server: ks, usesRedis, load: { mode: "http-counter", ...hot } },
-    { id: "ks-nocache-ce-1000", label: "knstate cache off, CloudEvent, 1,000 entities", server: ksNoCache, usesRedis, load: { mode: "ce-counter", ...rand } },
-    { id: "ks-nocache-ce-hot", label: "knstate cache off, CloudEvent, hot entity", server: ksNoCache, usesRedis, load: { mode: "ce-counter", ...hot } },
-    { id: "ks-nogc-ce-1000", label: "knstate group commit off, CloudEvent, 1,000 entities", server: ksNoGc, usesRedis, load: { mode: "ce-counter", ...rand } },
-    { id: "ks-nogc-ce-hot", label: "knstate group commit off, CloudEvent, hot entity", server: ksNoGc, usesRedis, load: { mode: "ce-counter", ...hot } },
-    { id: "ks-otel-ce-1000", label: "knstate tracing on, CloudEvent, 1,000 entities", server: ksOtel, usesRedis, load: { mode: "ce-counter", ...rand } },
-    { id: "ks-otel-ce-hot", label: "knstate tracing on, CloudEvent, hot entity", server: ksOtel, usesRedis, load: { mode: "ce-counter", ...hot } },
+    {
+      id: "ks-ce-1000",
+      label: `knstate counter, CloudEvent, 1,000 entities (${storeLabel}, cache on, group commit on)`,
+      server: ks,
+      usesRedis,
+      load: { mode: "ce-counter", ...rand },
+    },
+    {
+      id: "ks-ce-hot",
+      label: `knstate counter, CloudEvent, one hot entity (${storeLabel})`,
+      server: ks,
+      usesRedis,
+      load: { mode: "ce-counter", ...hot },
+    },
+    {
+      id: "ks-http-1000",
+      label: "knstate counter, HTTP API, 1,000 entities",
+      server: ks,
+      usesRedis,
+      load: { mode: "http-counter", ...rand },
+    },
+    {
+      id: "ks-http-hot",
+      label: "knstate counter, HTTP API, one hot entity",
+      server: ks,
+      usesRedis,
+      load: { mode: "http-counter", ...hot },
+    },
+    {
+      id: "ks-nocache-ce-1000",
+      label: "knstate cache off, CloudEvent, 1,000 entities",
+      server: ksNoCache,
+      usesRedis,
+      load: { mode: "ce-counter", ...rand },
+    },
+    {
+      id: "ks-nocache-ce-hot",
+      label: "knstate cache off, CloudEvent, hot entity",
+      server: ksNoCache,
+      usesRedis,
+      load: { mode: "ce-counter", ...hot },
+    },
+    {
+      id: "ks-nogc-ce-1000",
+      label: "knstate group commit off, CloudEvent, 1,000 entities",
+      server: ksNoGc,
+      usesRedis,
+      load: { mode: "ce-counter", ...rand },
+    },
+    {
+      id: "ks-nogc-ce-hot",
+      label: "knstate group commit off, CloudEvent, hot entity",
+      server: ksNoGc,
+      usesRedis,
+      load: { mode: "ce-counter", ...hot },
+    },
+    {
+      id: "ks-otel-ce-1000",
+      label: "knstate tracing on, CloudEvent, 1,000 entities",
+      server: ksOtel,
+      usesRedis,
+      load: { mode: "ce-counter", ...rand },
+    },
+    {
+      id: "ks-otel-ce-hot",
+      label: "knstate tracing on, CloudEvent, hot entity",
+      server: ksOtel,
+      usesRedis,
+      load: { mode: "ce-counter", ...hot },
+    },
   );
   if (ksMem) {
     contenders.push(
-      { id: "ks-mem-ce-1000", label: "knstate memory store, CloudEvent, 1,000 entities", server: ksMem, load: { mode: "ce-counter", ...rand } },
-      { id: "ks-mem-ce-hot", label: "knstate memory store, CloudEvent, hot entity", server: ksMem, load: { mode: "ce-counter", ...hot } },
+      {
+        id: "ks-mem-ce-1000",
+        label: "knstate memory store, CloudEvent, 1,000 entities",
+        server: ksMem,
+        load: { mode: "ce-counter", ...rand },
+      },
+      {
+        id: "ks-mem-ce-hot",
+        label: "knstate memory store, CloudEvent, hot entity",
+        server: ksMem,
+        load: { mode: "ce-counter", ...hot },
+      },
     );
   }
   if (restate) {
     contenders.push(
-      { id: "restate-1000", label: "Restate 1.7.12 + SDK 1.14.5 counter.add, 1,000 ids", server: restate, load: { mode: "restate", ...rand } },
-      { id: "restate-hot", label: "Restate counter.add, one hot id", server: restate, load: { mode: "restate", ...hot } },
+      {
+        id: "restate-1000",
+        label: "Restate 1.7.12 + SDK 1.14.5 counter.add, 1,000 ids",
+        server: restate,
+        load: { mode: "restate", ...rand },
+      },
+      {
+        id: "restate-hot",
+        label: "Restate counter.add, one hot id",
+        server: restate,
+        load: { mode: "restate", ...hot },
+      },
     );
   }
   const runs = await rounds("counter", contenders, redis);
   const ref = call ? "rb-evalsha" : "ks-ce-1000";
   const section = { reference: ref, store: storeLabel, rows: sectionRows(contenders, runs, ref, idle), runs };
   if (redis) {
-    section.redis = { idleMiB: idle.get(redis), afterMiB: rssOf(redis), persistence: "appendonly yes, appendfsync everysec", script: call ? { sha: call.sha, keys: call.keys, args: call.args, note: "knstate append script behind a prologue that keeps meta and stream keys of one entity and sets the current version: the full append path on 1,000 entities" } : undefined };
+    section.redis = {
+      idleMiB: idle.get(redis),
+      afterMiB: rssOf(redis),
+      persistence: "appendonly yes, appendfsync everysec",
+      script: call
+        ? {
+            sha: call.sha,
+            keys: call.keys,
+            args: call.args,
+            note: "knstate append script behind a prologue that keeps meta and stream keys of one entity and sets the current version: the full append path on 1,000 entities",
+          }
+        : undefined,
+    };
   }
   if (restate) section.restateParts = restate.parts;
   results.sections.counter = section;
@@ -349,7 +581,14 @@ async function seed(port, id, events) {
       next++;
       let ok = false;
       for (let attempt = 0; attempt < 5 && !ok; attempt++) {
-        const res = await httpRequest({ port, method: "POST", path: `/counter/${id}/increment`, headers: { "content-type": "application/json" }, body: '{"by":1}', agent }).catch(() => undefined);
+        const res = await httpRequest({
+          port,
+          method: "POST",
+          path: `/counter/${id}/increment`,
+          headers: { "content-type": "application/json" },
+          body: '{"by":1}',
+          agent,
+        }).catch(() => undefined);
         ok = res !== undefined && res.status === 200;
       }
       if (!ok) throw new Error(`seeding ${id} failed`);
@@ -371,13 +610,27 @@ async function timedGets(port, id, n) {
   }
   agent.destroy();
   const sorted = [...times].sort((a, b) => a - b);
-  return { p50Ms: median(times), p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))], rps: 1000 / median(times) };
+  return {
+    p50Ms: median(times),
+    p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+    rps: 1000 / median(times),
+  };
 }
 
 async function loadSection() {
   const redis = started.find((s) => s.name === "redis-server") ?? (await startRedisIfUsable());
   const store = redis ? { store: "redis", redisUrl: redis.url } : { store: "memory" };
-  const ks = await start(S.startKnstate({ name: "knstate-load", port: 8216, metricsPort: 9516, service: "bench-load", cache: false, ...store, logDir }));
+  const ks = await start(
+    S.startKnstate({
+      name: "knstate-load",
+      port: 8216,
+      metricsPort: 9516,
+      service: "bench-load",
+      cache: false,
+      ...store,
+      logDir,
+    }),
+  );
   const big = `big-${Date.now()}`;
   const small = `small-${Date.now()}`;
   log(`load: seeding ${cfg.bigEvents} events on ${big} and ${cfg.smallEvents} on ${small}`);
@@ -387,17 +640,32 @@ async function loadSection() {
   log(`load: seeded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   const check = await httpRequest({ port: ks.port, path: `/counter/${big}` });
   const parsed = JSON.parse(check.body);
-  if ((parsed.state?.value ?? parsed.value) !== cfg.bigEvents) throw new Error(`GET /counter/${big} answered ${check.body}, expected ${cfg.bigEvents}`);
+  if ((parsed.state?.value ?? parsed.value) !== cfg.bigEvents)
+    throw new Error(`GET /counter/${big} answered ${check.body}, expected ${cfg.bigEvents}`);
   const contenders = [
-    { id: "load-100", label: `GET, cache off, entity with ${cfg.smallEvents} events (${redis ? "Redis" : "memory"})`, measure: () => timedGets(ks.port, small, cfg.loadGets) },
-    { id: "load-20000", label: `GET, cache off, entity with ${cfg.bigEvents} events`, measure: () => timedGets(ks.port, big, cfg.loadGets) },
+    {
+      id: "load-100",
+      label: `GET, cache off, entity with ${cfg.smallEvents} events (${redis ? "Redis" : "memory"})`,
+      measure: () => timedGets(ks.port, small, cfg.loadGets),
+    },
+    {
+      id: "load-20000",
+      label: `GET, cache off, entity with ${cfg.bigEvents} events`,
+      measure: () => timedGets(ks.port, big, cfg.loadGets),
+    },
   ];
   const runs = await rounds("load", contenders);
   results.sections.load = {
     reference: "load-100",
     store: redis ? "Redis" : "memory",
     gets: cfg.loadGets,
-    rows: contenders.map((c) => ({ id: c.id, label: c.label, summary: summarize(runs[c.id]), rounds: runs[c.id], ratioToRef: ratioOf(runs, c.id, "load-100", "p50Ms") })),
+    rows: contenders.map((c) => ({
+      id: c.id,
+      label: c.label,
+      summary: summarize(runs[c.id]),
+      rounds: runs[c.id],
+      ratioToRef: ratioOf(runs, c.id, "load-100", "p50Ms"),
+    })),
     runs,
   };
   await stopAll();
@@ -405,16 +673,67 @@ async function loadSection() {
 
 // ---------------------------------------------------------------- cold start
 async function coldSection() {
-  const otlp = await start(S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4318, logDir }));
+  const otlp = await start(
+    S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4318, logDir }),
+  );
   void otlp;
   const redis = await startRedisIfUsable();
   const store = redis ? { store: "redis", redisUrl: redis.url } : { store: "memory" };
   const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? "/tmp", NODE_ENV: "production" };
   const contenders = [
-    { id: "cold-ks", label: `knstate serve counter+echo, first counter command (${redis ? "Redis connected" : "memory store"}), tracing off`, command: process.execPath, args: S.knstateArgs(), env: S.knstateEnv({ port: 8301, metricsPort: 9531, service: "bench-cold", ...store }), cwd: S.ROOT, port: 8301, request: firstRequests.counter },
-    { id: "cold-ks-otel", label: "knstate, the same, tracing on (OTLP to a local sink)", command: process.execPath, args: S.knstateArgs(), env: S.knstateEnv({ port: 8302, metricsPort: 9532, service: "bench-cold-otel", otlp: "http://127.0.0.1:4318", ...store }), cwd: S.ROOT, port: 8302, request: firstRequests.counter },
-    { id: "cold-faas", label: "faas-js-runtime 3.0.2 CLI, first echo CloudEvent", command: process.execPath, args: ["-r", join(S.BENCH_DIR, "servers/loopback-only.cjs"), join(S.BENCH_DIR, "node_modules/faas-js-runtime/bin/cli.js"), join(S.BENCH_DIR, "servers/faas-echo/index.js"), "--port", "8303"], env, cwd: join(S.BENCH_DIR, "servers/faas-echo"), port: 8303, request: firstRequests.echo },
-    { id: "cold-node-ce", label: "node:http hand-parsed CloudEvent (floor)", command: process.execPath, args: [join(S.BENCH_DIR, "servers/node-http-ce.mjs"), "8304"], env, cwd: S.BENCH_DIR, port: 8304, request: firstRequests.echo },
+    {
+      id: "cold-ks",
+      label: `knstate serve counter+echo, first counter command (${redis ? "Redis connected" : "memory store"}), tracing off`,
+      command: process.execPath,
+      args: S.knstateArgs(),
+      env: S.knstateEnv({ port: 8301, metricsPort: 9531, service: "bench-cold", ...store }),
+      cwd: S.ROOT,
+      port: 8301,
+      request: firstRequests.counter,
+    },
+    {
+      id: "cold-ks-otel",
+      label: "knstate, the same, tracing on (OTLP to a local sink)",
+      command: process.execPath,
+      args: S.knstateArgs(),
+      env: S.knstateEnv({
+        port: 8302,
+        metricsPort: 9532,
+        service: "bench-cold-otel",
+        otlp: "http://127.0.0.1:4318",
+        ...store,
+      }),
+      cwd: S.ROOT,
+      port: 8302,
+      request: firstRequests.counter,
+    },
+    {
+      id: "cold-faas",
+      label: "faas-js-runtime 3.0.2 CLI, first echo CloudEvent",
+      command: process.execPath,
+      args: [
+        "-r",
+        join(S.BENCH_DIR, "servers/loopback-only.cjs"),
+        join(S.BENCH_DIR, "node_modules/faas-js-runtime/bin/cli.js"),
+        join(S.BENCH_DIR, "servers/faas-echo/index.js"),
+        "--port",
+        "8303",
+      ],
+      env,
+      cwd: join(S.BENCH_DIR, "servers/faas-echo"),
+      port: 8303,
+      request: firstRequests.echo,
+    },
+    {
+      id: "cold-node-ce",
+      label: "node:http hand-parsed CloudEvent (floor)",
+      command: process.execPath,
+      args: [join(S.BENCH_DIR, "servers/node-http-ce.mjs"), "8304"],
+      env,
+      cwd: S.BENCH_DIR,
+      port: 8304,
+      request: firstRequests.echo,
+    },
   ];
   const samples = Object.fromEntries(contenders.map((c) => [c.id, []]));
   // One discarded spawn each, then cfg.coldRuns spawns in turns.
@@ -423,7 +742,9 @@ async function coldSection() {
       const r = await coldStartOnce({ ...c, logFile: join(logDir, `${c.id}.log`) });
       if (i >= 0) samples[c.id].push(r);
     }
-    log(`cold: spawn ${i + 1}/${cfg.coldRuns}: ${contenders.map((c) => `${c.id} ${fmt(samples[c.id].at(-1)?.ms ?? NaN, 1)} ms`).join(", ")}`);
+    log(
+      `cold: spawn ${i + 1}/${cfg.coldRuns}: ${contenders.map((c) => `${c.id} ${fmt(samples[c.id].at(-1)?.ms ?? NaN, 1)} ms`).join(", ")}`,
+    );
   }
   const median_ = (id) => median(samples[id].map((s) => s.ms));
   results.sections.cold = {
@@ -451,30 +772,135 @@ function targets() {
   const rps = (section, id) => rowOf(section, id)?.summary.rps ?? NaN;
 
   t.push(target("stateless echo req/s vs faas-js-runtime", ratioOf(echo, "ks-echo", "faas"), ">=", 2));
-  t.push(target("stateless echo p99 vs faas-js-runtime (must be lower)", p99("echo", "ks-echo") / p99("echo", "faas"), "<=", 0.999, `(${fmt(p99("echo", "ks-echo"), 2)} ms vs ${fmt(p99("echo", "faas"), 2)} ms)`));
-  t.push(target("stateless echo req/s vs bare node:http CloudEvent", ratioOf(echo, "ks-echo", "node-ce"), ">=", 0.45));
+  t.push(
+    target(
+      "stateless echo p99 vs faas-js-runtime (must be lower)",
+      p99("echo", "ks-echo") / p99("echo", "faas"),
+      "<=",
+      0.999,
+      `(${fmt(p99("echo", "ks-echo"), 2)} ms vs ${fmt(p99("echo", "faas"), 2)} ms)`,
+    ),
+  );
+  t.push(
+    target(
+      "stateless echo req/s vs bare node:http CloudEvent",
+      ratioOf(echo, "ks-echo", "node-ce"),
+      ">=",
+      0.45,
+    ),
+  );
   const store = results.sections.counter?.store;
   const onRedis = store === "Redis" ? "" : " [memory store: Redis store not available]";
-  t.push(target("counter 1,000 entities (CE, cache on) vs redis-benchmark EVALSHA", ratioOf(counter, "ks-ce-1000", "rb-evalsha"), ">=", 0.3, onRedis));
-  t.push(target("counter 1,000 entities (CE, cache off) vs redis-benchmark EVALSHA", ratioOf(counter, "ks-nocache-ce-1000", "rb-evalsha"), ">=", 0.25, onRedis));
-  t.push(target("counter 1,000 entities (CE) req/s vs Restate", ratioOf(counter, "ks-ce-1000", "restate-1000"), ">=", 15, onRedis));
-  t.push(target("counter 1,000 entities (CE) p99 vs Restate p99", p99("counter", "ks-ce-1000") / p99("counter", "restate-1000"), "<=", 0.1, `(${fmt(p99("counter", "ks-ce-1000"), 2)} ms vs ${fmt(p99("counter", "restate-1000"), 2)} ms)`));
-  t.push(target("hot entity vs knstate's own 1,000-entity figure", ratioOf(counter, "ks-ce-hot", "ks-ce-1000"), ">=", 0.5, onRedis));
-  t.push(target("hot entity vs Restate hot", ratioOf(counter, "ks-ce-hot", "restate-hot"), ">=", 25, onRedis));
+  t.push(
+    target(
+      "counter 1,000 entities (CE, cache on) vs redis-benchmark EVALSHA",
+      ratioOf(counter, "ks-ce-1000", "rb-evalsha"),
+      ">=",
+      0.3,
+      onRedis,
+    ),
+  );
+  t.push(
+    target(
+      "counter 1,000 entities (CE, cache off) vs redis-benchmark EVALSHA",
+      ratioOf(counter, "ks-nocache-ce-1000", "rb-evalsha"),
+      ">=",
+      0.25,
+      onRedis,
+    ),
+  );
+  t.push(
+    target(
+      "counter 1,000 entities (CE) req/s vs Restate",
+      ratioOf(counter, "ks-ce-1000", "restate-1000"),
+      ">=",
+      15,
+      onRedis,
+    ),
+  );
+  t.push(
+    target(
+      "counter 1,000 entities (CE) p99 vs Restate p99",
+      p99("counter", "ks-ce-1000") / p99("counter", "restate-1000"),
+      "<=",
+      0.1,
+      `(${fmt(p99("counter", "ks-ce-1000"), 2)} ms vs ${fmt(p99("counter", "restate-1000"), 2)} ms)`,
+    ),
+  );
+  t.push(
+    target(
+      "hot entity vs knstate's own 1,000-entity figure",
+      ratioOf(counter, "ks-ce-hot", "ks-ce-1000"),
+      ">=",
+      0.5,
+      onRedis,
+    ),
+  );
+  t.push(
+    target("hot entity vs Restate hot", ratioOf(counter, "ks-ce-hot", "restate-hot"), ">=", 25, onRedis),
+  );
   const cold = results.sections.cold?.rows ?? [];
   const coldOf = (id) => cold.find((r) => r.id === id)?.medianMs ?? NaN;
-  t.push(target("cold start, tracing off, vs faas-js-runtime", coldOf("cold-ks") / coldOf("cold-faas"), "<=", 0.75, `(${fmt(coldOf("cold-ks"), 1)} ms vs ${fmt(coldOf("cold-faas"), 1)} ms)`));
-  t.push(target("cold start, tracing on, vs faas-js-runtime", coldOf("cold-ks-otel") / coldOf("cold-faas"), "<=", 1, `(${fmt(coldOf("cold-ks-otel"), 1)} ms)`));
-  t.push(target("telemetry tax, echo (1 - traced/untraced req/s)", 1 - ratioOf(echo, "ks-echo-otel", "ks-echo"), "<=", 0.15));
-  t.push(target("telemetry tax, counter 1,000 entities", 1 - ratioOf(counter, "ks-otel-ce-1000", "ks-ce-1000"), "<=", 0.15));
-  t.push(target("telemetry tax, counter hot entity", 1 - ratioOf(counter, "ks-otel-ce-hot", "ks-ce-hot"), "<=", 0.15));
+  t.push(
+    target(
+      "cold start, tracing off, vs faas-js-runtime",
+      coldOf("cold-ks") / coldOf("cold-faas"),
+      "<=",
+      0.75,
+      `(${fmt(coldOf("cold-ks"), 1)} ms vs ${fmt(coldOf("cold-faas"), 1)} ms)`,
+    ),
+  );
+  t.push(
+    target(
+      "cold start, tracing on, vs faas-js-runtime",
+      coldOf("cold-ks-otel") / coldOf("cold-faas"),
+      "<=",
+      1,
+      `(${fmt(coldOf("cold-ks-otel"), 1)} ms)`,
+    ),
+  );
+  t.push(
+    target(
+      "telemetry tax, echo (1 - traced/untraced req/s)",
+      1 - ratioOf(echo, "ks-echo-otel", "ks-echo"),
+      "<=",
+      0.15,
+    ),
+  );
+  t.push(
+    target(
+      "telemetry tax, counter 1,000 entities",
+      1 - ratioOf(counter, "ks-otel-ce-1000", "ks-ce-1000"),
+      "<=",
+      0.15,
+    ),
+  );
+  t.push(
+    target(
+      "telemetry tax, counter hot entity",
+      1 - ratioOf(counter, "ks-otel-ce-hot", "ks-ce-hot"),
+      "<=",
+      0.15,
+    ),
+  );
   const load = results.sections.load;
-  t.push(target(`load of a ${cfg.bigEvents}-event entity vs a 100-event one (p50 GET, cache off)`, load ? ratioOf(load.runs, "load-20000", "load-100", "p50Ms") : NaN, "<=", 1.5));
-  const ksRows = [...(results.sections.echo?.rows ?? []), ...(results.sections.counter?.rows ?? [])].filter((r) => r.server?.startsWith("knstate") && r.rss);
+  t.push(
+    target(
+      `load of a ${cfg.bigEvents}-event entity vs a 100-event one (p50 GET, cache off)`,
+      load ? ratioOf(load.runs, "load-20000", "load-100", "p50Ms") : NaN,
+      "<=",
+      1.5,
+    ),
+  );
+  const ksRows = [...(results.sections.echo?.rows ?? []), ...(results.sections.counter?.rows ?? [])].filter(
+    (r) => r.server?.startsWith("knstate") && r.rss,
+  );
   const idleMax = Math.max(...ksRows.map((r) => r.rss.idle));
   const afterMax = Math.max(...ksRows.map((r) => r.rss.after));
   t.push(target("knstate idle RSS MiB (largest knstate process)", ksRows.length ? idleMax : NaN, "<=", 80));
-  t.push(target("knstate RSS after load MiB (largest knstate process)", ksRows.length ? afterMax : NaN, "<=", 150));
+  t.push(
+    target("knstate RSS after load MiB (largest knstate process)", ksRows.length ? afterMax : NaN, "<=", 150),
+  );
   void rps;
   return t;
 }
@@ -483,29 +909,69 @@ function print() {
   const out = [];
   const m = results.machine;
   out.push(`# knstate benchmarks ${results.date}`);
-  out.push(`machine: ${m.cores} × ${m.cpu}, ${m.memGiB} GiB, ${m.os}, Node ${m.node}; wrk -t1 -c${cfg.connections}, ${cfg.warmup} s warm-up + ${cfg.duration} s, ${cfg.rounds} round(s), medians${cfg.quick ? " (QUICK smoke run: not for comparison)" : ""}`);
+  out.push(
+    `machine: ${m.cores} × ${m.cpu}, ${m.memGiB} GiB, ${m.os}, Node ${m.node}; wrk -t1 -c${cfg.connections}, ${cfg.warmup} s warm-up + ${cfg.duration} s, ${cfg.rounds} round(s), medians${cfg.quick ? " (QUICK smoke run: not for comparison)" : ""}`,
+  );
   if (results.sections.echo) {
-    out.push("\n## Stateless binary-mode CloudEvent echo (ratio to node:http hand-parsed CloudEvent, same round)\n");
+    out.push(
+      "\n## Stateless binary-mode CloudEvent echo (ratio to node:http hand-parsed CloudEvent, same round)\n",
+    );
     out.push(throughputTable(results.sections.echo, "node-ce"));
   }
   if (results.sections.counter) {
     const c = results.sections.counter;
-    out.push(`\n## Counter increment (${c.store} store${c.store === "Redis" ? ", appendonly yes, appendfsync everysec" : ""}; ratio to ${c.reference}, same round)\n`);
+    out.push(
+      `\n## Counter increment (${c.store} store${c.store === "Redis" ? ", appendonly yes, appendfsync everysec" : ""}; ratio to ${c.reference}, same round)\n`,
+    );
     out.push(throughputTable(c, c.reference));
-    if (c.redis) out.push(`\nredis-server RSS ${fmt(c.redis.idleMiB)} → ${fmt(c.redis.afterMiB)} MiB. redis-benchmark: knstate's append script on 1,000 entities (-r 1000), behind a prologue that matches the stream key to the meta key and sets the current version (one extra HGET): the full append path.`);
-    if (c.restateParts) out.push("Restate CPU and RSS are restate-server + the SDK endpoint process together.");
+    if (c.redis)
+      out.push(
+        `\nredis-server RSS ${fmt(c.redis.idleMiB)} → ${fmt(c.redis.afterMiB)} MiB. redis-benchmark: knstate's append script on 1,000 entities (-r 1000), behind a prologue that matches the stream key to the meta key and sets the current version (one extra HGET): the full append path.`,
+      );
+    if (c.restateParts)
+      out.push("Restate CPU and RSS are restate-server + the SDK endpoint process together.");
   }
   if (results.sections.load) {
     const l = results.sections.load;
-    out.push(`\n## Entity load time (GET with cache off, ${l.gets} sequential GETs per round, ${l.store} store)\n`);
-    out.push(table(["id", "contender", "p50 ms", "p99 ms", "ratio (p50) to load-100"], l.rows.map((r) => [r.id, r.label, fmt(r.summary.p50Ms, 2), fmt(r.summary.p99Ms, 2), fmt(r.ratioToRef, 2)])));
+    out.push(
+      `\n## Entity load time (GET with cache off, ${l.gets} sequential GETs per round, ${l.store} store)\n`,
+    );
+    out.push(
+      table(
+        ["id", "contender", "p50 ms", "p99 ms", "ratio (p50) to load-100"],
+        l.rows.map((r) => [
+          r.id,
+          r.label,
+          fmt(r.summary.p50Ms, 2),
+          fmt(r.summary.p99Ms, 2),
+          fmt(r.ratioToRef, 2),
+        ]),
+      ),
+    );
   }
   if (results.sections.cold) {
     out.push(`\n## Cold start: spawn to first 2xx reply (median of ${cfg.coldRuns}, in turns)\n`);
-    out.push(table(["id", "contender", "median ms", "min–max ms", "RSS at first reply MiB", "ratio to faas"], results.sections.cold.rows.map((r) => [r.id, r.label, fmt(r.medianMs, 1), `${fmt(r.minMs, 1)}–${fmt(r.maxMs, 1)}`, fmt(r.rssMiB), fmt(r.ratioToFaas, 2)])));
+    out.push(
+      table(
+        ["id", "contender", "median ms", "min–max ms", "RSS at first reply MiB", "ratio to faas"],
+        results.sections.cold.rows.map((r) => [
+          r.id,
+          r.label,
+          fmt(r.medianMs, 1),
+          `${fmt(r.minMs, 1)}–${fmt(r.maxMs, 1)}`,
+          fmt(r.rssMiB),
+          fmt(r.ratioToFaas, 2),
+        ]),
+      ),
+    );
   }
-  const loads = Object.values(results.sections).flatMap((s) => (s.rows ?? []).flatMap((r) => (r.rounds ?? []).map((x) => x.loadavg1)));
-  if (loads.length) out.push(`\nMachine load (1-min load average at the end of each measurement): median ${fmt(median(loads), 1)}, max ${fmt(max(loads), 1)} on ${m.cores} cores.`);
+  const loads = Object.values(results.sections).flatMap((s) =>
+    (s.rows ?? []).flatMap((r) => (r.rounds ?? []).map((x) => x.loadavg1)),
+  );
+  if (loads.length)
+    out.push(
+      `\nMachine load (1-min load average at the end of each measurement): median ${fmt(median(loads), 1)}, max ${fmt(max(loads), 1)} on ${m.cores} cores.`,
+    );
   if (results.notes.length) out.push(`\nNotes:\n${results.notes.map((n) => `- ${n}`).join("\n")}`);
   out.push("\n## Targets\n");
   out.push("```");
@@ -516,7 +982,9 @@ function print() {
 
 let failed = false;
 try {
-  log(`settings: ${JSON.stringify({ rounds: cfg.rounds, duration: cfg.duration, warmup: cfg.warmup, sections: cfg.sections, restate: cfg.restate, netns: inNetns })}; logs in ${logDir}`);
+  log(
+    `settings: ${JSON.stringify({ rounds: cfg.rounds, duration: cfg.duration, warmup: cfg.warmup, sections: cfg.sections, restate: cfg.restate, netns: inNetns })}; logs in ${logDir}`,
+  );
   S.knstatePaths();
   if (cfg.sections.includes("echo")) await echoSection();
   if (cfg.sections.includes("counter")) await counterSection();

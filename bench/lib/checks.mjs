@@ -22,21 +22,48 @@ function expect(condition, message) {
 
 /** A binary-mode CloudEvent echo: 200, ce- reply headers, the same JSON back. */
 export async function checkEcho(port, type) {
-  const res = await httpRequest({ port, method: "POST", path: "/", headers: ceHeaders(type), body: ECHO_BODY });
+  const res = await httpRequest({
+    port,
+    method: "POST",
+    path: "/",
+    headers: ceHeaders(type),
+    body: ECHO_BODY,
+  });
   expect(res.status === 200, `echo on :${port} answered ${res.status}: ${res.body}`);
-  expect(res.headers["ce-specversion"] === "1.0" && res.headers["ce-id"] && res.headers["ce-type"], `echo on :${port} did not reply with a binary-mode CloudEvent`);
+  expect(
+    res.headers["ce-specversion"] === "1.0" && res.headers["ce-id"] && res.headers["ce-type"],
+    `echo on :${port} did not reply with a binary-mode CloudEvent`,
+  );
   expect(JSON.stringify(JSON.parse(res.body)) === ECHO_BODY, `echo on :${port} replied ${res.body}`);
 }
 
 async function counterCall(port, via, id, by) {
   if (via === "ce") {
     const body = JSON.stringify({ by });
-    return httpRequest({ port, method: "POST", path: "/", headers: ceHeaders("com.example.counter.increment", { "ce-subject": id }), body });
+    return httpRequest({
+      port,
+      method: "POST",
+      path: "/",
+      headers: ceHeaders("com.example.counter.increment", { "ce-subject": id }),
+      body,
+    });
   }
   if (via === "http") {
-    return httpRequest({ port, method: "POST", path: `/counter/${id}/increment`, headers: { "content-type": "application/json" }, body: JSON.stringify({ by }) });
+    return httpRequest({
+      port,
+      method: "POST",
+      path: `/counter/${id}/increment`,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ by }),
+    });
   }
-  return httpRequest({ port, method: "POST", path: `/counter/${id}/add`, headers: { "content-type": "application/json" }, body: String(by) });
+  return httpRequest({
+    port,
+    method: "POST",
+    path: `/counter/${id}/add`,
+    headers: { "content-type": "application/json" },
+    body: String(by),
+  });
 }
 
 function valueOf(via, body) {

@@ -49,8 +49,10 @@ export async function coldStartOnce({ command, args, env, cwd, port, request, lo
   closeSync(fd);
   try {
     for (let attempt = 0; attempt < 100_000; attempt++) {
-      if (performance.now() - t0 > timeoutMs) throw new Error(`no 2xx within ${timeoutMs} ms; see ${logFile}`);
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before answering; see ${logFile}`);
+      if (performance.now() - t0 > timeoutMs)
+        throw new Error(`no 2xx within ${timeoutMs} ms; see ${logFile}`);
+      if (child.exitCode !== null)
+        throw new Error(`exited with ${child.exitCode} before answering; see ${logFile}`);
       try {
         const res = await httpRequest({ ...request(port), timeoutMs: 5000 });
         if (res.status >= 200 && res.status < 300) {

@@ -9,7 +9,14 @@ export function enterLoopbackNetns() {
     const flags = process.getuid?.() === 0 ? ["-n"] : ["-rn"];
     const r = spawnSync(
       "unshare",
-      [...flags, "sh", "-c", 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
+      [
+        ...flags,
+        "sh",
+        "-c",
+        'ip link set lo up && exec "$0" "$@"',
+        process.execPath,
+        ...process.argv.slice(1),
+      ],
       { stdio: "inherit", env: { ...process.env, BENCH_IN_NETNS: "1" } },
     );
     if (r.error) {

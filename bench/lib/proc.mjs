@@ -31,7 +31,15 @@ export function rssMiB(pid) {
 }
 
 /** One HTTP request on loopback; resolves with { status, headers, body } or rejects. */
-export function httpRequest({ port, method = "GET", path = "/", headers = {}, body, timeoutMs = 5000, agent }) {
+export function httpRequest({
+  port,
+  method = "GET",
+  path = "/",
+  headers = {},
+  body,
+  timeoutMs = 5000,
+  agent,
+}) {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: "127.0.0.1", port, method, path, headers, agent: agent ?? false, timeout: timeoutMs },
@@ -54,7 +62,17 @@ export function httpRequest({ port, method = "GET", path = "/", headers = {}, bo
  * Spawns a server (stdout/stderr to logFile) and waits until `probe()` resolves truthy, trying
  * every `intervalMs` for at most `timeoutMs`. Returns a handle with its pid and a stop().
  */
-export async function startProcess({ name, command, args, env, cwd, logFile, probe, timeoutMs = 30_000, intervalMs = 25 }) {
+export async function startProcess({
+  name,
+  command,
+  args,
+  env,
+  cwd,
+  logFile,
+  probe,
+  timeoutMs = 30_000,
+  intervalMs = 25,
+}) {
   const fd = openSync(logFile, "a");
   const child = spawn(command, args, { env, cwd, stdio: ["ignore", fd, fd] });
   closeSync(fd);

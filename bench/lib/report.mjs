@@ -26,7 +26,10 @@ export function ratioOf(runs, a, b, key = "rps") {
 
 /** A markdown table (also readable in a terminal). */
 export function table(headers, rows) {
-  const lines = [`| ${headers.join(" | ")} |`, `|${headers.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`];
+  const lines = [
+    `| ${headers.join(" | ")} |`,
+    `|${headers.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`,
+  ];
   for (const row of rows) lines.push(`| ${row.join(" | ")} |`);
   return lines.join("\n");
 }
@@ -49,7 +52,18 @@ export function throughputTable(section, refId, refLabel) {
     ];
   });
   return table(
-    ["id", "contender", "req/s (2xx)", "p50 ms", "p99 ms", `ratio to ${refLabel ?? refId}`, "server CPU µs/req", "redis CPU µs/req", "RSS MiB idle → after", "non-2xx + socket errors"],
+    [
+      "id",
+      "contender",
+      "req/s (2xx)",
+      "p50 ms",
+      "p99 ms",
+      `ratio to ${refLabel ?? refId}`,
+      "server CPU µs/req",
+      "redis CPU µs/req",
+      "RSS MiB idle → after",
+      "non-2xx + socket errors",
+    ],
     rows,
   );
 }

@@ -21,7 +21,17 @@ export function knstatePaths() {
 }
 
 /** The environment knstate runs with: loopback, given port, no ambient OTEL settings. */
-export function knstateEnv({ port, metricsPort = 0, service, store = "memory", redisUrl, cache = true, groupCommit = true, otlp, extra = {} }) {
+export function knstateEnv({
+  port,
+  metricsPort = 0,
+  service,
+  store = "memory",
+  redisUrl,
+  cache = true,
+  groupCommit = true,
+  otlp,
+  extra = {},
+}) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? "/tmp", NODE_ENV: "production" };
   Object.assign(env, {
     PORT: String(port),
@@ -101,22 +111,38 @@ export async function startRedis({ port, dir, logDir }) {
     name: "redis-server",
     command: "redis-server",
     args: [
-      "--port", String(port),
-      "--bind", "127.0.0.1",
-      "--protected-mode", "yes",
-      "--save", "",
-      "--appendonly", "yes",
-      "--appendfsync", "everysec",
-      "--dir", dir,
-      "--daemonize", "no",
-      "--loglevel", "warning",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--protected-mode",
+      "yes",
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
     ],
     env: { PATH: process.env.PATH },
     cwd: dir,
     logFile: join(logDir, "redis-server.log"),
     probe: async () => redisCli(port, ["PING"]).trim() === "PONG",
   });
-  return { name: "redis-server", port, url: `redis://127.0.0.1:${port}/0`, pids: () => [p.pid], stop: p.stop, process: p };
+  return {
+    name: "redis-server",
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    pids: () => [p.pid],
+    stop: p.stop,
+    process: p,
+  };
 }
 
 export function redisCli(port, args) {
@@ -140,13 +166,19 @@ export async function startRestate({ dir, sdkPort = 9080, logDir }) {
     name: "restate-server",
     command: bin,
     args: [
-      "--config-file", join(BENCH_DIR, "servers/restate.toml"),
+      "--config-file",
+      join(BENCH_DIR, "servers/restate.toml"),
       "--no-logo",
-      "--listen-mode", "tcp",
-      "--bind-ip", "127.0.0.1",
-      "--bind-port", "5122",
-      "--base-dir", dir,
-      "--node-name", "bench",
+      "--listen-mode",
+      "tcp",
+      "--bind-ip",
+      "127.0.0.1",
+      "--bind-port",
+      "5122",
+      "--base-dir",
+      dir,
+      "--node-name",
+      "bench",
     ],
     env: { PATH: process.env.PATH, HOME: process.env.HOME ?? "/tmp" },
     cwd: dir,
@@ -177,7 +209,12 @@ export async function startRestate({ dir, sdkPort = 9080, logDir }) {
     });
     if (res.status >= 300) throw new Error(`registering the deployment failed: ${res.status} ${res.body}`);
     // The ingress learns about new services asynchronously: wait until a call goes through.
-    const ready = httpProbe(8080, { method: "POST", path: "/counter/ready-probe/add", headers: { "content-type": "application/json" }, body: "0", });
+    const ready = httpProbe(8080, {
+      method: "POST",
+      path: "/counter/ready-probe/add",
+      headers: { "content-type": "application/json" },
+      body: "0",
+    });
     let ok = false;
     for (let i = 0; i < 200 && !ok; i++) {
       ok = await ready().catch(() => false);
