@@ -2,6 +2,8 @@ import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createHost } from "../host/host.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
+import { createTelemetry } from "../observability/telemetry.js";
+import { startTracing, type Tracing } from "../observability/tracing.js";
 import { sinkPublisherFromEnv } from "../publish/from-env.js";
 import { createStore } from "../store/create-store.js";
 
@@ -27,7 +29,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  let tracing: Tracing | undefined;
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    context: () => tracing?.logContext(),
+  });
   const paths =
     options.paths.length > 0
       ? options.paths
@@ -39,7 +46,13 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 2;
   }
   // Module loading and the store connection are independent: do them at once (cold start).
-  const [components, store] = await Promise.all([loadFunctions(paths), createStore(config, logger)]);
+  const [components, store] = await Promise.all([
+    loadFunctions(paths),
+    createStore(config, logger),
+    startTracing(options.env, { service: config.service, revision: config.revision, logger }).then(
+      (started) => (tracing = started),
+    ),
+  ]);
   let publisher;
   try {
     publisher = sinkPublisherFromEnv(options.env, components, config.service, logger);
@@ -48,16 +61,20 @@ export async function serve(options: ServeOptions): Promise<number> {
     await store.close();
     return 2;
   }
+  const telemetry = createTelemetry({ config, env: options.env, logger, tracing, observers: [publisher] });
   const host = createHost({
     config,
     components,
     store,
     logger,
-    ...(publisher ? { observer: publisher } : {}),
+    observer: telemetry.observer,
+    ...(telemetry.wrapRequest ? { wrapRequest: telemetry.wrapRequest } : {}),
   });
   const port = await host.listen();
+  const metricsPort = await telemetry.started(host);
   logger.info("knstate listening", {
     port,
+    metricsPort,
     store: store.name,
     service: config.service,
     types: host.registry.types,
@@ -77,6 +94,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       host
         .close()
         .then(() => publisher?.flush(2000))
+        .then(() => telemetry.close())
         .then(
           () => {
             logger.info("stopped");

@@ -52,6 +52,8 @@ interface Job {
   readonly request: CommandRequest;
   readonly ctx: CommandContext;
   readonly startedAt: number;
+  /** Tracing context of the caller (see `PipelineObserver.traceContext`). */
+  readonly trace: unknown;
   readonly resolve: (value: CommandReply & EntitySnapshot) => void;
   readonly reject: (error: HostError) => void;
 }
@@ -111,6 +113,7 @@ export class Dispatcher {
         request,
         ctx: contextOf(request),
         startedAt: performance.now(),
+        trace: this.#observer.traceContext?.(),
         resolve,
         reject,
       };
@@ -160,6 +163,7 @@ export class Dispatcher {
             model.name,
             (performance.now() - started) / 1000,
             loaded.events.length,
+            first.trace,
           );
           this.#cache.set(id, base);
           pending = this.#settleDuplicates(pending, loaded.duplicates);
@@ -188,6 +192,7 @@ export class Dispatcher {
               (performance.now() - started) / 1000,
               decided.events.length,
               pending.length,
+              first.trace,
             );
             if (model.logEvents && crossesBoundary(base.version, decided.version, model.snapshotEvery)) {
               this.#observer.snapshotWritten?.(model.name);
@@ -220,7 +225,7 @@ export class Dispatcher {
         }
         // Another replica changed the entity: reload and decide again, up to the retry budget.
         conflicts++;
-        this.#observer.conflict?.(model.name, conflicts);
+        this.#observer.conflict?.(model.name, conflicts, first.trace);
         if (conflicts > this.#options.conflictRetries) {
           const error = new HostError(
             Problem.conflictExhausted,
@@ -247,10 +252,17 @@ export class Dispatcher {
     const events: DomainEvent[] = [];
     const dedup: Array<readonly [string, DedupRecord]> = [];
     const settlements: Settlement[] = [];
+    const decidedHere = new Map<string, DedupRecord>();
     for (const job of jobs) {
       const { request } = job;
       if (job.read) {
         settlements.push({ job, ok: { state, version, reply: undefined, replyId: "", duplicate: false } });
+        continue;
+      }
+      // A redelivery queued behind its first delivery: applied once, answered the same.
+      const earlier = request.dedupId === undefined ? undefined : decidedHere.get(request.dedupId);
+      if (earlier !== undefined) {
+        settlements.push({ job, ok: { ...earlier, duplicate: true, state: undefined } });
         continue;
       }
       if (request.ifMatch !== undefined && request.ifMatch !== version) {
@@ -262,7 +274,12 @@ export class Dispatcher {
         continue;
       }
       try {
+        const started = this.#observer.handled ? performance.now() : 0;
         const decision = request.model.execute(request.command, state, request.data, job.ctx);
+        if (this.#observer.handled) {
+          const seconds = (performance.now() - started) / 1000;
+          this.#observer.handled(request.model.name, request.command, seconds, job.trace);
+        }
         if (decision.kind === "rejected") {
           settlements.push({ job, error: new CommandRejected(decision.reason, decision.details) });
           continue;
@@ -273,6 +290,7 @@ export class Dispatcher {
         const replyId = this.#options.newId();
         if (request.dedupId !== undefined && decision.events.length > 0) {
           dedup.push([request.dedupId, { version, reply: decision.reply, replyId }]);
+          decidedHere.set(request.dedupId, { version, reply: decision.reply, replyId });
         }
         settlements.push({ job, ok: { reply: decision.reply, version, replyId, duplicate: false, state } });
       } catch (error) {

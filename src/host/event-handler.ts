@@ -4,6 +4,7 @@ import { InvalidInput } from "../entity/input.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "./dispatcher.js";
+import type { PipelineObserver } from "./observer.js";
 import type { ActionRoute, CommandRoute, Registry } from "./registry.js";
 
 /** The extension attribute that carries the entity's version after a command. */
@@ -36,6 +37,7 @@ export interface EventHandlerOptions {
   readonly dispatcher: Dispatcher;
   readonly service: string;
   readonly newId: () => string;
+  readonly observer?: PipelineObserver | undefined;
 }
 
 /**
@@ -51,8 +53,15 @@ export class EventHandler {
 
   /** Throws `HostError` for everything the caller should see as a problem. */
   handle(event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+    const observer = this.#options.observer;
+    if (observer?.traceEvent) return observer.traceEvent(event, () => this.#handle(event));
+    return this.#handle(event);
+  }
+
+  #handle(event: IncomingEvent): Promise<OutgoingEvent | undefined> {
     const route = this.#options.registry.route(event.type);
     if (route === undefined) {
+      this.#options.observer?.invalidCommand?.(undefined, undefined);
       const type = event.type.length > 200 ? `${event.type.slice(0, 200)}…` : event.type;
       return Promise.reject(
         new HostError(Problem.unknownType, `this function serves no CloudEvent type "${type}"`),
@@ -62,24 +71,17 @@ export class EventHandler {
   }
 
   async #command(route: CommandRoute, event: IncomingEvent): Promise<OutgoingEvent | undefined> {
-    if (event.subject === undefined) {
-      throw new HostError(
-        Problem.missingSubject,
-        `${event.type} is a command: set the subject to the entity id`,
-      );
+    let data: unknown;
+    try {
+      data = this.#commandData(route, event);
+    } catch (error) {
+      this.#options.observer?.invalidCommand?.(route.model.name, route.command);
+      throw error;
     }
-    if (event.dataKind === "text" || event.dataKind === "binary") {
-      throw new HostError(
-        Problem.unsupportedMediaType,
-        `command data must be JSON (application/json), not ${event.datacontenttype ?? "unknown"}`,
-      );
-    }
-    const what = `${route.model.name}.${route.command}`;
-    const data = validateData((d) => route.model.validate(route.command, d), event.data, what);
     // Dispatch synchronously after validation: the order of events in a batch is the order of the queue.
     const result = await this.#options.dispatcher.dispatch({
       model: route.model,
-      entityId: event.subject,
+      entityId: event.subject!,
       command: route.command,
       data,
       dedupId: eventDedupId(event),
@@ -95,6 +97,24 @@ export class EventHandler {
       extensions: { [ENTITY_VERSION]: result.version },
       data: result.reply,
     };
+  }
+
+  /** The command's validated data; throws the 4xx problem when the event cannot be a command. */
+  #commandData(route: CommandRoute, event: IncomingEvent): unknown {
+    if (event.subject === undefined) {
+      throw new HostError(
+        Problem.missingSubject,
+        `${event.type} is a command: set the subject to the entity id`,
+      );
+    }
+    if (event.dataKind === "text" || event.dataKind === "binary") {
+      throw new HostError(
+        Problem.unsupportedMediaType,
+        `command data must be JSON (application/json), not ${event.datacontenttype ?? "unknown"}`,
+      );
+    }
+    const what = `${route.model.name}.${route.command}`;
+    return validateData((d) => route.model.validate(route.command, d), event.data, what);
   }
 
   async #action(route: ActionRoute, event: IncomingEvent): Promise<OutgoingEvent | undefined> {

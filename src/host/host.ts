@@ -65,7 +65,13 @@ export function createHost(options: HostOptions): Host {
     newId: randomUUID,
     ...(options.observer ? { observer: options.observer } : {}),
   });
-  const handler = new EventHandler({ registry, dispatcher, service: config.service, newId: randomUUID });
+  const handler = new EventHandler({
+    registry,
+    dispatcher,
+    service: config.service,
+    newId: randomUUID,
+    observer: options.observer,
+  });
   const ingress = createIngress({ handler, bodyLimitBytes: config.bodyLimitBytes, logger });
   const app = createApp({ registry, dispatcher, store, bodyLimitBytes: config.bodyLimitBytes, logger });
   let state: HostState = "created";

@@ -1,0 +1,322 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { EntityModel } from "../entity/model.js";
+import { Outcome, type PipelineObserver } from "../host/observer.js";
+import { FaasMetrics, type FaasIdentity } from "./faas-metrics.js";
+
+/** Buckets of command, load and append durations: a command takes 1 ms to 1 s. */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Buckets of the events replayed by one state load (snapshots keep this small). */
+export const REPLAY_BUCKETS = [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
+
+/**
+ * The label value of commands that name no declared entity or command (unknown CloudEvent
+ * types): label values stay bounded by what the function declares.
+ */
+export const UNKNOWN = "_unknown";
+
+export type RequestKind = "cloudevent" | "api" | "probe";
+
+export interface MetricsOptions {
+  readonly faas: FaasIdentity;
+  /** Knative names of this deployment, for `knstate_info`. */
+  readonly service: string;
+  readonly revision?: string | undefined;
+  readonly configuration?: string | undefined;
+  /** Retries the dispatcher makes after a conflict: conflicts past it are not retried. */
+  readonly conflictRetries: number;
+  /** Process metrics (event-loop lag, heap, GC); on by default. */
+  readonly processMetrics?: boolean;
+}
+
+const OUTCOMES = Object.values(Outcome);
+const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
+interface EntitySeries {
+  readonly load: Histogram.Internal<string>;
+  readonly replayed: Histogram.Internal<string>;
+  readonly append: Histogram.Internal<string>;
+  readonly appended: Counter.Internal;
+  readonly conflicts: Counter.Internal;
+  readonly retries: Counter.Internal;
+  readonly dedup: Counter.Internal;
+  readonly cacheHit: Counter.Internal;
+  readonly cacheMiss: Counter.Internal;
+  readonly snapshots: Counter.Internal;
+  readonly commands: Map<string, CommandSeries>;
+}
+
+interface CommandSeries {
+  readonly duration: Histogram.Internal<string>;
+  readonly outcomes: Readonly<Record<Outcome, Counter.Internal>>;
+}
+
+/**
+ * The host's Prometheus metrics, in a registry of its own (never prom-client's global one):
+ * `knstate_*` series fed by the command pipeline, the HTTP request counter, the `faas_*` series
+ * of Knative Functions, and the process metrics. Label children are created once per declared
+ * entity type and command and reused, so recording is a few additions; entity ids never
+ * become label values.
+ */
+export class HostMetrics {
+  readonly registry = new Registry();
+  readonly faas: FaasMetrics;
+  readonly #options: MetricsOptions;
+  readonly #entities = new Map<string, EntitySeries>();
+  #declared = false;
+  readonly #commandsTotal;
+  readonly #commandDuration;
+  readonly #loadDuration;
+  readonly #replayed;
+  readonly #appendDuration;
+  readonly #appendedEvents;
+  readonly #conflicts;
+  readonly #retries;
+  readonly #dedupHits;
+  readonly #cacheLookups;
+  readonly #snapshots;
+  readonly #storeUp;
+  readonly #inFlight;
+  readonly #requests: Readonly<Record<"cloudevent" | "api", Counter.Internal[]>>;
+
+  constructor(options: MetricsOptions) {
+    this.#options = options;
+    const registers = [this.registry];
+    const byEntity = ["entity_type"] as const;
+    const byCommand = ["entity_type", "command"] as const;
+    this.#commandsTotal = new Counter({
+      name: "knstate_commands_total",
+      help: "Commands handled, by entity type, command and outcome (ok, rejected, invalid, conflict-exhausted, error).",
+      labelNames: [...byCommand, "outcome"],
+      registers,
+    });
+    this.#commandDuration = new Histogram({
+      name: "knstate_command_duration_seconds",
+      help: "Time from accepting a command to its answer (queueing, load, handler, append).",
+      labelNames: byCommand,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#loadDuration = new Histogram({
+      name: "knstate_state_load_duration_seconds",
+      help: "Time to load an entity's state from the store (snapshot and events since).",
+      labelNames: byEntity,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#replayed = new Histogram({
+      name: "knstate_state_load_replayed_events",
+      help: "Events replayed on top of the snapshot by one state load.",
+      labelNames: byEntity,
+      buckets: REPLAY_BUCKETS,
+      registers,
+    });
+    this.#appendDuration = new Histogram({
+      name: "knstate_append_duration_seconds",
+      help: "Time of one conditional append (one or more commands' events) to the store.",
+      labelNames: byEntity,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#appendedEvents = counter(this, "knstate_appended_events_total", "Events appended.", byEntity);
+    this.#conflicts = counter(
+      this,
+      "knstate_conflicts_total",
+      "Optimistic-concurrency conflicts: another replica changed the entity first.",
+      byEntity,
+    );
+    this.#retries = counter(
+      this,
+      "knstate_conflict_retries_total",
+      "Conflicts followed by a reload and a retry (the rest exhausted the retry budget).",
+      byEntity,
+    );
+    this.#dedupHits = counter(
+      this,
+      "knstate_dedup_hits_total",
+      "Redelivered commands answered from their dedup record instead of running again.",
+      byEntity,
+    );
+    this.#cacheLookups = counter(
+      this,
+      "knstate_cache_lookups_total",
+      "Lookups of an entity's state in the in-process cache, by result (hit, miss).",
+      [...byEntity, "result"],
+    );
+    this.#snapshots = counter(this, "knstate_snapshots_written_total", "State snapshots written.", byEntity);
+    this.#storeUp = new Gauge({
+      name: "knstate_store_up",
+      help: "1 when the state store answered the last readiness check, 0 when it did not.",
+      registers,
+    });
+    this.#inFlight = new Gauge({
+      name: "knstate_commands_in_flight",
+      help: "Commands accepted and not yet answered.",
+      registers,
+    });
+    const requests = counter(
+      this,
+      "knstate_http_requests_total",
+      "Requests on the public port by kind (cloudevent, api) and status class; probes excluded.",
+      ["kind", "status_class"],
+    );
+    const children = (kind: string) => STATUS_CLASSES.map((c) => requests.labels(kind, c));
+    this.#requests = { cloudevent: children("cloudevent"), api: children("api") };
+    for (const kind of ["cloudevent", "api"]) requests.inc({ kind, status_class: "2xx" }, 0);
+
+    const info = new Gauge({
+      name: "knstate_info",
+      help: "Always 1; labels name the Knative service, revision and configuration.",
+      labelNames: ["service", "revision", "configuration"],
+      registers,
+    });
+    info.set(
+      {
+        service: options.service,
+        revision: options.revision ?? "",
+        configuration: options.configuration ?? "",
+      },
+      1,
+    );
+    this.faas = new FaasMetrics(this.registry, options.faas);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Creates every series of the declared entities and commands at zero (so rates start from
+   * the first command), and from then on records anything else under `_unknown`.
+   */
+  declare(entities: readonly EntityModel[]): void {
+    for (const model of entities) {
+      const series = this.#entity(model.name);
+      for (const command of model.commandNames) this.#command(series, model.name, command);
+    }
+    this.#declared = true;
+  }
+
+  /** The pipeline hooks that feed the `knstate_*` series. */
+  readonly observer: PipelineObserver = {
+    commandFinished: (entityType, command, outcome, seconds) => {
+      const series = this.#commandSeries(entityType, command);
+      series.outcomes[outcome].inc();
+      series.duration.observe(seconds);
+    },
+    invalidCommand: (entityType, command) => {
+      this.#commandSeries(entityType ?? UNKNOWN, command ?? UNKNOWN).outcomes.invalid.inc();
+    },
+    stateLoaded: (entityType, seconds, eventsReplayed) => {
+      const series = this.#series(entityType);
+      series.load.observe(seconds);
+      series.replayed.observe(eventsReplayed);
+    },
+    appended: (entityType, seconds, events) => {
+      const series = this.#series(entityType);
+      series.append.observe(seconds);
+      series.appended.inc(events);
+    },
+    conflict: (entityType, attempt) => {
+      const series = this.#series(entityType);
+      series.conflicts.inc();
+      if (attempt <= this.#options.conflictRetries) series.retries.inc();
+    },
+    dedupHit: (entityType) => this.#series(entityType).dedup.inc(),
+    cacheLookup: (entityType, hit) => {
+      const series = this.#series(entityType);
+      (hit ? series.cacheHit : series.cacheMiss).inc();
+    },
+    snapshotWritten: (entityType) => this.#series(entityType).snapshots.inc(),
+    inFlight: (delta) => this.#inFlight.inc(delta),
+    storeAvailability: (up) => this.#storeUp.set(up ? 1 : 0),
+  };
+
+  /**
+   * Counts requests on the public port (`HostOptions.wrapRequest`): the HTTP counter and the
+   * `faas_*` invocations. Probes (kind `probe`, or `User-Agent: kube-probe/…`) are not traffic.
+   */
+  readonly wrapRequest = (
+    kind: RequestKind,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: () => Promise<void> | void,
+  ): Promise<void> | void => {
+    if (kind === "probe" || req.headers["user-agent"]?.startsWith("kube-probe/")) return next();
+    const started = performance.now();
+    const children = this.#requests[kind];
+    res.once("close", () => {
+      const status = res.statusCode;
+      children[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))]?.inc();
+      this.faas.invoked(status, (performance.now() - started) / 1000);
+    });
+    return next();
+  };
+
+  /** The state store's availability, e.g. once it connected at start. */
+  storeAvailable(up: boolean): void {
+    this.#storeUp.set(up ? 1 : 0);
+  }
+
+  /** The Prometheus text exposition of every series. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  #series(entityType: string): EntitySeries {
+    return this.#entities.get(entityType) ?? this.#entity(this.#declared ? UNKNOWN : entityType);
+  }
+
+  #entity(entityType: string): EntitySeries {
+    let series = this.#entities.get(entityType);
+    if (series !== undefined) return series;
+    const l = { entity_type: entityType };
+    this.#cacheLookups.inc({ ...l, result: "hit" }, 0);
+    this.#cacheLookups.inc({ ...l, result: "miss" }, 0);
+    for (const c of [this.#appendedEvents, this.#conflicts, this.#retries, this.#dedupHits, this.#snapshots])
+      c.inc(l, 0);
+    series = {
+      load: this.#loadDuration.labels(l),
+      replayed: this.#replayed.labels(l),
+      append: this.#appendDuration.labels(l),
+      appended: this.#appendedEvents.labels(l),
+      conflicts: this.#conflicts.labels(l),
+      retries: this.#retries.labels(l),
+      dedup: this.#dedupHits.labels(l),
+      cacheHit: this.#cacheLookups.labels({ ...l, result: "hit" }),
+      cacheMiss: this.#cacheLookups.labels({ ...l, result: "miss" }),
+      snapshots: this.#snapshots.labels(l),
+      commands: new Map(),
+    };
+    this.#entities.set(entityType, series);
+    return series;
+  }
+
+  /** Series of a declared command; before `declare()`, of any command the pipeline names. */
+  #commandSeries(entityType: string, command: string): CommandSeries {
+    const found = this.#entities.get(entityType)?.commands.get(command);
+    if (found !== undefined) return found;
+    if (this.#declared) return this.#command(this.#entity(UNKNOWN), UNKNOWN, UNKNOWN);
+    return this.#command(this.#entity(entityType), entityType, command);
+  }
+
+  #command(entity: EntitySeries, entityType: string, command: string): CommandSeries {
+    const found = entity.commands.get(command);
+    if (found !== undefined) return found;
+    const l = { entity_type: entityType, command };
+    const outcomes = {} as Record<Outcome, Counter.Internal>;
+    for (const outcome of OUTCOMES) {
+      this.#commandsTotal.inc({ ...l, outcome }, 0);
+      outcomes[outcome] = this.#commandsTotal.labels({ ...l, outcome });
+    }
+    const series: CommandSeries = { duration: this.#commandDuration.labels(l), outcomes };
+    entity.commands.set(command, series);
+    return series;
+  }
+}
+
+function counter<L extends string>(
+  metrics: HostMetrics,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [metrics.registry] });
+}

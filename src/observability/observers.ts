@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { PipelineObserver } from "../host/observer.js";
+import type { Logger } from "./logger.js";
+
+type Hooks = Required<PipelineObserver>;
+type VoidHook = Exclude<keyof Hooks, "traceContext" | "traceEvent">;
+
+const VOID_HOOKS: readonly VoidHook[] = [
+  "commandFinished",
+  "stateLoaded",
+  "appended",
+  "conflict",
+  "dedupHit",
+  "cacheLookup",
+  "snapshotWritten",
+  "inFlight",
+  "committed",
+  "storeAvailability",
+  "invalidCommand",
+  "handled",
+];
+
+/**
+ * One observer that calls each of `observers`. A hook is present only if one of them has it,
+ * so the pipeline skips hooks nobody listens to (`observer.handled` absent: no timing at all).
+ * `traceContext` and `traceEvent` come from the first observer that has them.
+ */
+export function combineObservers(...observers: readonly (PipelineObserver | undefined)[]): PipelineObserver {
+  const present = observers.filter((o): o is PipelineObserver => o !== undefined);
+  if (present.length === 1) return present[0]!;
+  const combined: Record<string, unknown> = {};
+  for (const name of VOID_HOOKS) {
+    const fns = present.flatMap((o) => (o[name] ? [o[name].bind(o) as (...args: unknown[]) => void] : []));
+    if (fns.length === 1) combined[name] = fns[0];
+    else if (fns.length > 1)
+      combined[name] = (...args: unknown[]) => {
+        for (const fn of fns) fn(...args);
+      };
+  }
+  const withContext = present.find((o) => o.traceContext !== undefined);
+  if (withContext) combined.traceContext = withContext.traceContext!.bind(withContext);
+  const withEvent = present.find((o) => o.traceEvent !== undefined);
+  if (withEvent) combined.traceEvent = withEvent.traceEvent!.bind(withEvent);
+  return combined;
+}
+
+export type WrapRequest = (
+  kind: "cloudevent" | "api" | "probe",
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: () => Promise<void> | void,
+) => Promise<void> | void;
+
+/** Nests request wrappers: the first one given is the outermost. */
+export function combineWrappers(...wrappers: readonly (WrapRequest | undefined)[]): WrapRequest | undefined {
+  const present = wrappers.filter((w): w is WrapRequest => w !== undefined);
+  if (present.length <= 1) return present[0];
+  return present.reduceRight<WrapRequest>(
+    (inner, outer) => (kind, req, res, next) => outer(kind, req, res, () => inner(kind, req, res, next)),
+    (_kind, _req, _res, next) => next(),
+  );
+}
+
+/**
+ * Per-command debug lines (entity type, command, outcome, duration; never ids or data), or
+ * nothing when debug is off: at info level a busy host logs no line per command.
+ */
+export function commandLogObserver(logger: Logger): PipelineObserver | undefined {
+  if (!logger.isEnabled("debug")) return undefined;
+  return {
+    commandFinished(entityType, command, outcome, seconds) {
+      logger.debug("command finished", { entityType, command, outcome, ms: Math.round(seconds * 1e6) / 1e3 });
+    },
+    conflict(entityType, attempt) {
+      logger.debug("conflict: reloading", { entityType, attempt });
+    },
+  };
+}
