@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { settings } from "../../config/defaults.js";
+import { deployCommand, DEPLOY_HELP } from "./deploy.js";
 import { send } from "./send.js";
 import { serve } from "./serve.js";
 
@@ -9,6 +10,7 @@ Usage:
   knstate serve <function>... [options]   serve entities and actions over HTTP and CloudEvents
   knstate send <url> --type T [--subject S] [--data JSON] [--mode binary|structured] [--source URI] [--id ID]
                                           send one CloudEvent and print the reply
+${DEPLOY_HELP}
   knstate help                            this text
 
 serve options (each also an environment variable; flags win):
@@ -75,6 +77,11 @@ export async function main(
         out,
       });
     }
+    case "manifest":
+    case "deploy":
+    case "status":
+    case "delete":
+      return deployCommand(command, rest, env, out, (line) => process.stderr.write(line + "\n"));
     case undefined:
     case "help":
     case "--help":
