@@ -153,7 +153,7 @@ function describe(error: unknown): string {
     } catch {
       body = undefined;
     }
-    return `the Kubernetes API answered ${e.code}: ${body?.message ?? String(e.body)}`;
+    return `the Kubernetes API answered ${e.code}: ${body?.message ?? JSON.stringify(e.body)}`;
   }
   return e.message ?? String(error);
 }
