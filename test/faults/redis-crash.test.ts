@@ -3,12 +3,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HostProcess } from "../support/host.js";
 import { acksDuring } from "./support/checker.js";
 import { runScenario, startHosts, stopHosts } from "./support/harness.js";
-import { hasRedisServer, requireBinary, startRedisNode, type RedisNode } from "./support/redis-node.js";
+import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
-const run = requireBinary("redis-server", hasRedisServer());
+const run = redisAvailable();
 
 describe.runIf(run)("Redis crashes and restarts", () => {
-  let redis: RedisNode | undefined;
+  let redis: RedisServer | undefined;
   let hosts: HostProcess[] = [];
 
   afterEach(async () => {
@@ -19,7 +19,7 @@ describe.runIf(run)("Redis crashes and restarts", () => {
   });
 
   it("kill -9 with AOF (appendfsync always): no acknowledged event lost, only 503s while down", async () => {
-    redis = await startRedisNode({ args: ["--appendonly", "yes", "--appendfsync", "always"] });
+    redis = await startRedis({ appendonly: "yes", appendfsync: "always" });
     const server = redis;
     hosts = await startHosts(3, { REDIS_URL: server.url });
     let killedAt = 0;
@@ -50,7 +50,7 @@ describe.runIf(run)("Redis crashes and restarts", () => {
   });
 
   it("kill -9 with AOF off: the ledger detects the acknowledged events Redis lost", async () => {
-    redis = await startRedisNode({ args: ["--appendonly", "no", "--save", ""] });
+    redis = await startRedis({ appendonly: "no" });
     const server = redis;
     hosts = await startHosts(2, { REDIS_URL: server.url });
     const { figures } = await runScenario({

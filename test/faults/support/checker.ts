@@ -29,6 +29,8 @@ export interface Figures {
   statuses: Record<string, number>;
   /** The longest single attempt, in ms. */
   max_attempt_ms: number;
+  /** A few of the commands behind non-zero figures, with their attempts, to start an investigation. */
+  examples: string[];
 }
 
 /** Reads every stored event of `entities` through a host's HTTP API, 1,000 at a time. */
@@ -76,6 +78,13 @@ export function computeFigures(ledger: readonly LedgerEntry[], stored: readonly 
     stored: stored.length,
     statuses: {},
     max_attempt_ms: 0,
+    examples: [],
+  };
+  const example = (what: string, entry: LedgerEntry | undefined, copies?: readonly StoredEvent[]) => {
+    if (figures.examples.length >= 5) return;
+    figures.examples.push(
+      `${what}: ${JSON.stringify({ ...entry, stored: copies?.map((c) => ({ v: c.version, id: c.id, attempt: c.attempt })) })}`,
+    );
   };
 
   for (const entry of ledger) {
@@ -90,15 +99,21 @@ export function computeFigures(ledger: readonly LedgerEntry[], stored: readonly 
     const copies = storedById.get(entry.id);
     if (copies === undefined) {
       figures.acked_lost++;
+      const there = stored.filter((e) => e.entity === entry.entity && e.version === entry.acked?.version);
+      example("acked_lost", entry, there);
       continue;
     }
     const version = entry.acked.version;
-    if (version !== undefined && !copies.some((c) => c.version === version)) figures.version_mismatch++;
+    if (version !== undefined && !copies.some((c) => c.version === version)) {
+      figures.version_mismatch++;
+      example("version_mismatch", entry, copies);
+    }
   }
 
   for (const [id, copies] of storedById) {
     figures.dup_applied += copies.length - 1;
     const entry = byId.get(id);
+    if (copies.length > 1) example("dup_applied", entry, copies);
     if (entry === undefined) {
       figures.unknown_applied += copies.length;
       continue;
@@ -146,6 +161,7 @@ export function printFigures(
     `stored ${figures.stored}`,
     `max_attempt_ms ${figures.max_attempt_ms}`,
     `statuses ${JSON.stringify(figures.statuses)}`,
+    ...figures.examples.map((e) => `example ${e}`),
   ];
   process.stdout.write(lines.map((l) => `[${scenario}] ${l}\n`).join(""));
 }

@@ -1,5 +1,27 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
+/**
+ * Runs callbacks at their due time, strictly in the order they were pushed (a chunk is never
+ * overtaken by a later one, even when the latency drops): bytes of a TCP stream stay in order.
+ */
+class DelayQueue {
+  readonly #items: Array<{ due: number; run: () => void }> = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  push(due: number, run: () => void): void {
+    this.#items.push({ due, run });
+    if (this.#timer === undefined) this.#pump();
+  }
+
+  #pump(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    while (this.#items.length > 0 && this.#items[0]!.due <= now) this.#items.shift()!.run();
+    const head = this.#items[0];
+    if (head !== undefined) this.#timer = setTimeout(() => this.#pump(), Math.max(1, head.due - now));
+  }
+}
+
 interface Pair {
   readonly client: Socket;
   readonly upstream: Socket;
@@ -7,8 +29,8 @@ interface Pair {
   resetOnReply: boolean;
   /** Bytes held while the link is blackholed, in order, per direction. */
   readonly held: { toUpstream: Buffer[]; toClient: Buffer[] };
-  /** When the last delayed chunk is due, per direction, so a latency change never reorders bytes. */
-  readonly due: { toUpstream: number; toClient: number };
+  /** Chunks waiting for their latency, per direction, in order: one timer drains each queue. */
+  readonly delayed: { toUpstream: DelayQueue; toClient: DelayQueue };
 }
 
 /**
@@ -66,8 +88,12 @@ export class TcpProxy {
     this.#blackholed = on;
     if (on) return;
     for (const pair of this.#pairs) {
-      for (const chunk of pair.held.toUpstream.splice(0)) this.#toUpstream(pair, chunk);
-      for (const chunk of pair.held.toClient.splice(0)) this.#toClient(pair, chunk);
+      for (const chunk of pair.held.toUpstream.splice(0)) {
+        this.#delay(pair, "toUpstream", () => this.#toUpstream(pair, chunk));
+      }
+      for (const chunk of pair.held.toClient.splice(0)) {
+        this.#delay(pair, "toClient", () => this.#toClient(pair, chunk));
+      }
     }
   }
 
@@ -97,7 +123,7 @@ export class TcpProxy {
       upstream,
       resetOnReply: false,
       held: { toUpstream: [], toClient: [] },
-      due: { toUpstream: 0, toClient: 0 },
+      delayed: { toUpstream: new DelayQueue(), toClient: new DelayQueue() },
     };
     this.#pairs.add(pair);
     const end = () => {
@@ -112,7 +138,12 @@ export class TcpProxy {
   }
 
   #fromClient(pair: Pair, chunk: Buffer): void {
-    if (this.#resetBudget > 0 && this.#resetMatch && chunk.includes(this.#resetMatch)) {
+    if (
+      !pair.resetOnReply &&
+      this.#resetBudget > 0 &&
+      this.#resetMatch !== undefined &&
+      chunk.includes(this.#resetMatch)
+    ) {
       this.#resetBudget--;
       pair.resetOnReply = true;
     }
@@ -142,10 +173,6 @@ export class TcpProxy {
   }
 
   #delay(pair: Pair, direction: "toUpstream" | "toClient", fn: () => void): void {
-    const now = Date.now();
-    const due = Math.max(now + this.latencyMs, pair.due[direction]);
-    pair.due[direction] = due;
-    if (due > now) setTimeout(fn, due - now);
-    else fn();
+    pair.delayed[direction].push(Date.now() + this.latencyMs, fn);
   }
 }

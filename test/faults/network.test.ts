@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { HostProcess } from "../support/host.js";
+import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import type { Figures } from "./support/checker.js";
+import { COMMAND_TIMEOUT_MS, runScenario, startHosts, stopHosts } from "./support/harness.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
+
+const run = redisAvailable();
+
+/** Each store call waits at most the command timeout, a request makes at most two in a row. */
+const BUDGET_MS = 2 * COMMAND_TIMEOUT_MS + 1500;
+
+function expectSafe(figures: Figures): void {
+  expect(figures.acked_lost).toBe(0);
+  expect(figures.dup_applied).toBe(0);
+  expect(figures.version_gaps).toBe(0);
+  expect(figures.version_mismatch).toBe(0);
+  expect(figures.unknown_applied).toBe(0);
+  expect(figures.statuses.timeout ?? 0).toBe(0);
+}
+
+describe.runIf(run)("a misbehaving network between the hosts and Redis", () => {
+  let redis: RedisServer;
+  let proxy: TcpProxy;
+  let hosts: HostProcess[] = [];
+
+  beforeEach(async () => {
+    redis = await startRedis({ appendonly: "yes", appendfsync: "everysec" });
+    proxy = await TcpProxy.start(redis.port);
+    hosts = await startHosts(2, { REDIS_URL: proxy.url });
+  });
+
+  afterEach(async () => {
+    proxy.blackhole(false);
+    proxy.latencyMs = 0;
+    await stopHosts(hosts);
+    hosts = [];
+    await proxy.close();
+    await redis.stop();
+  });
+
+  const scenario = (name: string, fault: () => Promise<number>) =>
+    runScenario({
+      name,
+      hosts: () => hosts.map((h) => h.url),
+      reader: () => hosts[0]!.url,
+      fault,
+      extra: () => ({ budget_ms: BUDGET_MS }),
+    });
+
+  it("added latency, then latency above the command timeout: late replies are never applied twice", async () => {
+    const { figures } = await scenario("latency 100 ms, then 1.5 s", async () => {
+      proxy.latencyMs = 100;
+      await sleep(2000);
+      proxy.latencyMs = COMMAND_TIMEOUT_MS + 500;
+      await sleep(2000);
+      proxy.latencyMs = 0;
+      return Date.now();
+    });
+    expectSafe(figures);
+    expect(figures.max_attempt_ms).toBeLessThanOrEqual(BUDGET_MS);
+    expect(figures.statuses["503"] ?? 0).toBeGreaterThan(0);
+  });
+
+  it("a 5 s blackhole: requests answer 503 within the budget, nothing lost or doubled after it heals", async () => {
+    const { figures } = await scenario("blackhole 5 s", async () => {
+      proxy.blackhole(true);
+      await sleep(5000);
+      proxy.blackhole(false);
+      return Date.now();
+    });
+    expectSafe(figures);
+    expect(figures.max_attempt_ms).toBeLessThanOrEqual(BUDGET_MS);
+    expect(figures.statuses["503"] ?? 0).toBeGreaterThan(0);
+  });
+
+  it("connection reset after the append reached Redis but before its reply: applied once", async () => {
+    const { figures } = await scenario("reset before reply", async () => {
+      // The append script carries the event type: these requests run, their replies are lost.
+      proxy.resetAfterRequest('"attempt"', 15);
+      const deadline = Date.now() + 10_000;
+      while (proxy.resets < 15 && Date.now() < deadline) await sleep(50);
+      return Date.now();
+    });
+    expectSafe(figures);
+    expect(proxy.resets).toBe(15);
+  });
+});
