@@ -9,9 +9,16 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
   }
-  if (parsed.password !== "") parsed.password = "***";
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (/pass|secret|token|key|auth/i.test(key)) parsed.searchParams.set(key, "***");
+  let changed = false;
+  if (parsed.password !== "") {
+    parsed.password = "***";
+    changed = true;
   }
-  return parsed.toString();
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (/pass|secret|token|key|auth/i.test(key)) {
+      parsed.searchParams.set(key, "***");
+      changed = true;
+    }
+  }
+  return changed ? parsed.toString() : url;
 }
