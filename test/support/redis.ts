@@ -208,7 +208,10 @@ async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<v
   clearTimeout(timer);
 }
 
-/** True when the server answers `+PONG` (not `-LOADING` while it replays its AOF). */
+/**
+ * True when the server answers `+PONG`, or `-NOAUTH` when the default user needs a password
+ * (not `-LOADING` while it replays its AOF).
+ */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
@@ -222,7 +225,7 @@ function answersPing(port: number): Promise<boolean> {
     socket.on("connect", () => socket.write("PING\r\n"));
     socket.on("data", (chunk) => {
       reply += chunk.toString();
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"));
     });
   });
 }
