@@ -130,7 +130,7 @@ export interface RedisCluster {
 /**
  * A Redis Cluster on loopback: `masters` masters (at least 3) with `replicasPerMaster`
  * replicas each, created with `redis-cli --cluster create`, resolved once every node reports
- * `cluster_state:ok`.
+ * `cluster_state:ok` and every replica has synced with its master.
  */
 export async function startRedisCluster(
   options: { masters?: number; replicasPerMaster?: 0 | 1; extraArgs?: readonly string[] } = {},
@@ -153,6 +153,8 @@ export async function startRedisCluster(
             "3000",
             "--cluster-port",
             String(busPort),
+            "--repl-diskless-sync-delay",
+            "0",
             ...(options.extraArgs ?? []),
           ],
         }),
@@ -168,6 +170,13 @@ export async function startRedisCluster(
     for (const server of servers) {
       while (!(await server.cli("cluster", "info")).includes("cluster_state:ok")) {
         if (Date.now() > deadline) throw new Error("the Redis Cluster did not reach cluster_state:ok in 30s");
+        await sleep(100);
+      }
+      // A replica counts for WAIT only once its first sync is done.
+      for (;;) {
+        const replication = await server.cli("info", "replication");
+        if (replication.includes("role:master") || replication.includes("master_link_status:up")) break;
+        if (Date.now() > deadline) throw new Error("a Redis Cluster replica did not sync in 30s");
         await sleep(100);
       }
     }
