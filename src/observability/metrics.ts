@@ -166,15 +166,16 @@ export class HostMetrics {
 
     const info = new Gauge({
       name: "knstate_info",
-      help: "Always 1; labels name the Knative service, revision and configuration.",
-      labelNames: ["service", "revision", "configuration"],
+      // Not `service`/`revision`: Prometheus target labels for Knative pods use those names.
+      help: "Always 1; labels name the Knative service, revision and configuration (K_SERVICE, K_REVISION, K_CONFIGURATION).",
+      labelNames: ["k_service", "k_revision", "k_configuration"],
       registers,
     });
     info.set(
       {
-        service: options.service,
-        revision: options.revision ?? "",
-        configuration: options.configuration ?? "",
+        k_service: options.service,
+        k_revision: options.revision ?? "",
+        k_configuration: options.configuration ?? "",
       },
       1,
     );

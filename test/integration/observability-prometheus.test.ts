@@ -1,0 +1,263 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { loadConfig } from "../../src/config/load-config.js";
+import { silentLogger } from "../../src/observability/logger.js";
+import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
+import { postEvent, ROOT, startHost, type RunningHost } from "../support/host.js";
+import { freePort } from "../support/ports.js";
+import { prometheusAvailable, startPrometheus, type PrometheusServer } from "../support/prometheus.js";
+
+const DASHBOARD = join(ROOT, "observability/grafana/knstate-dashboard.json");
+const RULES = join(ROOT, "observability/prometheus/knstate-rules.yaml");
+const OPERATOR_RULES = join(ROOT, "observability/prometheus/prometheus-rule.yaml");
+const SCRAPE_CONFIG = join(ROOT, "observability/prometheus/prometheus.yml");
+
+interface Panel {
+  readonly type: string;
+  readonly title: string;
+  readonly id: number;
+  readonly datasource?: { uid: string };
+  readonly gridPos: { x: number; y: number; w: number; h: number };
+  readonly targets?: ReadonlyArray<{ expr: string; refId: string }>;
+}
+interface Rule {
+  readonly record?: string;
+  readonly alert?: string;
+  readonly expr: string;
+}
+interface RuleGroups {
+  readonly groups: ReadonlyArray<{ name: string; interval?: string; rules: Rule[] }>;
+}
+
+const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Array<{ name: string; query?: { query: string } | string }> };
+};
+const rules = parse(readFileSync(RULES, "utf8")) as RuleGroups;
+
+/** Grafana's variables and macros, as a dashboard user with "All" entity types would run them. */
+function substitute(expr: string): string {
+  return expr
+    .replaceAll("$__rate_interval", "15s")
+    .replaceAll("$__range", "1h")
+    .replaceAll("$service", "counter-svc")
+    .replaceAll("$entity_type", ".*");
+}
+
+/** `label_values(selector, label)` (a Grafana function) as PromQL. */
+function labelValuesQuery(query: string): { expr: string; label: string } {
+  const match = /^label_values\((.*),\s*(\w+)\)$/.exec(query);
+  if (match === null) throw new Error(`not a label_values() query: ${query}`);
+  return { expr: `count by (${match[2]}) (${substitute(match[1]!)})`, label: match[2]! };
+}
+
+/** An alert's measured side: `lhs > 0.05` → `lhs` (the comparison is empty while healthy). */
+function measuredSide(expr: string): string {
+  const match = /^([\s\S]*?)\s*(?:>|<|==|!=|>=|<=)\s*[\d.]+\s*$/.exec(expr.trim());
+  if (match === null) throw new Error(`an alert should compare a measure with a threshold: ${expr}`);
+  return match[1]!;
+}
+
+describe("shipped dashboards and rules, static checks", () => {
+  it("has an importable dashboard: unique ids, a datasource variable, service and entity type templates", () => {
+    expect(dashboard.uid).toBe("knstate-functions");
+    const names = dashboard.templating.list.map((v) => v.name);
+    expect(names).toEqual(expect.arrayContaining(["datasource", "service", "entity_type"]));
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const queries = dashboard.panels.filter((p) => p.type !== "row");
+    expect(queries.length).toBeGreaterThanOrEqual(12);
+    for (const panel of queries) {
+      expect(panel.datasource?.uid, panel.title).toBe("${datasource}");
+      expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets ?? [])
+        expect(target.expr, panel.title).toContain('service=~"$service"');
+    }
+  });
+
+  it("keeps the Prometheus Operator rules identical to the plain rule file", () => {
+    const operator = parse(readFileSync(OPERATOR_RULES, "utf8")) as { kind: string; spec: RuleGroups };
+    expect(operator.kind).toBe("PrometheusRule");
+    expect(operator.spec).toEqual(rules);
+    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean)).toEqual([
+      "KnstateCommandErrorRatioHigh",
+      "KnstateConflictRetriesExhausted",
+      "KnstateStoreDown",
+      "KnstateCommandLatencyP99High",
+    ]);
+  });
+});
+
+const available = prometheusAvailable();
+
+describe.runIf(available)("shipped dashboards and rules against a real Prometheus", () => {
+  let dir: string;
+  let host: RunningHost;
+  let telemetry: Telemetry;
+  let prom: PrometheusServer;
+  let sent = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "knstate-observability-"));
+    // Evaluate the shipped rules every second instead of every 30s.
+    const fast = { groups: rules.groups.map((g) => ({ ...g, interval: "1s" })) };
+    writeFileSync(join(dir, "rules.yaml"), stringify(fast));
+
+    const config = loadConfig({
+      METRICS_PORT: String(await freePort()),
+      PORT: "0",
+      KNSTATE_HOST: "127.0.0.1",
+      K_SERVICE: "counter-svc",
+      K_REVISION: "counter-svc-00001",
+    });
+    telemetry = createTelemetry({ config, env: { POD_NAME: "counter-svc-00001-abc" }, logger: silentLogger });
+    host = await startHost({ observer: telemetry.observer, wrapRequest: telemetry.wrapRequest! });
+    const metricsPort = await telemetry.started(host.host);
+    prom = await startPrometheus({
+      targets: [`127.0.0.1:${metricsPort}`],
+      // What the scrape configuration's relabeling sets from the pod in Kubernetes.
+      labels: {
+        service: "counter-svc",
+        revision: "counter-svc-00001",
+        pod: "counter-svc-00001-abc",
+        namespace: "default",
+      },
+      ruleFiles: [join(dir, "rules.yaml")],
+    });
+
+    // A small, known load for about 5 seconds: ok, rejected, invalid, duplicate and API commands.
+    const until = Date.now() + 5000;
+    for (let round = 0; round < 100 && Date.now() < until; round++) {
+      const ok = Array.from({ length: 5 }, (_, i) =>
+        postEvent(host.url, {
+          id: `ok-${round}-${i}`,
+          type: "com.example.counter.increment",
+          subject: `c${i}`,
+          data: { by: 1 },
+        }),
+      );
+      await Promise.all([
+        ...ok,
+        postEvent(host.url, {
+          id: `ok-${round}-0`,
+          type: "com.example.counter.increment",
+          subject: "c0",
+          data: { by: 1 },
+        }),
+        postEvent(host.url, {
+          id: `bad-${round}`,
+          type: "com.example.counter.increment",
+          subject: "c9",
+          data: { by: "x" },
+        }),
+        postEvent(host.url, {
+          id: `rej-${round}`,
+          type: "com.example.counter.increment",
+          subject: "big",
+          data: { by: Number.MAX_SAFE_INTEGER },
+        }),
+        fetch(`${host.url}/cart/cart-1`),
+      ]);
+      sent += 9;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await prom.waitForScrapes(4);
+  }, 90_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+    await host?.close();
+    await telemetry?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sees the load it was given", async () => {
+    const [total] = await prom.query('sum(knstate_commands_total{service="counter-svc"})');
+    expect(Number(total?.value[1])).toBeGreaterThan(0);
+    expect(Number(total?.value[1])).toBeLessThanOrEqual(sent);
+    const [rejected] = await prom.query('sum(knstate_commands_total{outcome="rejected"})');
+    expect(Number(rejected?.value[1])).toBeGreaterThan(0);
+  });
+
+  it("answers every dashboard query with data", async () => {
+    const empty: string[] = [];
+    let count = 0;
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) {
+        count++;
+        const result = await prom.query(substitute(target.expr));
+        if (result.length === 0) empty.push(`${panel.title} ${target.refId}: ${target.expr}`);
+      }
+    }
+    expect(count).toBeGreaterThanOrEqual(20);
+    expect(empty).toEqual([]);
+  });
+
+  it("resolves the dashboard's template variables", async () => {
+    for (const variable of dashboard.templating.list) {
+      if (typeof variable.query !== "object") continue;
+      const { expr, label } = labelValuesQuery(variable.query.query);
+      const values = (await prom.query(expr)).map((s) => s.metric[label]);
+      expect(values, variable.name).toContain(variable.name === "service" ? "counter-svc" : "counter");
+    }
+  });
+
+  it("answers every recording rule and the measured side of every alert with data", async () => {
+    const empty: string[] = [];
+    for (const rule of rules.groups.flatMap((g) => g.rules)) {
+      const expr = rule.alert === undefined ? rule.expr : measuredSide(rule.expr);
+      if ((await prom.query(expr)).length === 0) empty.push(`${rule.record ?? rule.alert}: ${expr}`);
+    }
+    expect(empty).toEqual([]);
+    // The recording rules ran, and the alerts that need them found them.
+    const deadline = Date.now() + 10_000;
+    for (const name of rules.groups.flatMap((g) => g.rules.map((r) => r.record)).filter(Boolean)) {
+      while ((await prom.query(name!)).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 250));
+      expect((await prom.query(name!)).length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("fires the store-down alert expression when readiness loses the store", async () => {
+    const alert = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === "KnstateStoreDown")!;
+    expect(await prom.query(alert.expr)).toEqual([]);
+    telemetry.observer.storeAvailability?.(false);
+    const deadline = Date.now() + 10_000;
+    let firing = await prom.query(alert.expr);
+    while (firing.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      firing = await prom.query(alert.expr);
+    }
+    expect(firing.map((s) => s.metric.pod)).toEqual(["counter-svc-00001-abc"]);
+    telemetry.observer.storeAvailability?.(true);
+  });
+
+  it("passes promtool on the rule files and the scrape configuration", () => {
+    expect(
+      execFileSync("promtool", ["check", "rules", RULES, join(dir, "rules.yaml")], { encoding: "utf8" }),
+    ).toContain("SUCCESS");
+    // Debian's Prometheus is built without Kubernetes discovery: check the relabeling and the
+    // rest of the file with the discovery swapped for a static target.
+    const config = parse(readFileSync(SCRAPE_CONFIG, "utf8")) as {
+      rule_files: string[];
+      scrape_configs: Array<Record<string, unknown>>;
+    };
+    for (const job of config.scrape_configs) {
+      expect(job.kubernetes_sd_configs).toBeDefined();
+      delete job.kubernetes_sd_configs;
+      job.static_configs = [{ targets: ["127.0.0.1:9464"] }];
+    }
+    config.rule_files = [RULES];
+    writeFileSync(join(dir, "prometheus.yml"), stringify(config));
+    expect(
+      execFileSync("promtool", ["check", "config", join(dir, "prometheus.yml")], { encoding: "utf8" }),
+    ).toContain("SUCCESS");
+  });
+});
