@@ -6,7 +6,7 @@ import { createLogger, silentLogger, type Logger } from "../../src/observability
 import { RedisStore } from "../../src/store/redis-store.js";
 import { APPEND_SCRIPT, syntheticCounterAppend } from "../../src/store/redis-scripts.js";
 import type { AppendRequest, EntityKey } from "../../src/store/state-store.js";
-import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import { createTestCertificates, redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const withRedis = redisAvailable();
 
@@ -253,6 +253,23 @@ describe.skipIf(!withRedis)("the Redis store", () => {
     const own = await connect({ REDIS_URL: redis.url }, logger);
     await own.close();
     expect(lines.some((l) => l.includes("appendonly is off"))).toBe(true);
+  });
+
+  it("connects over TLS with a private CA and refuses a server it cannot verify", async () => {
+    const certs = await createTestCertificates();
+    const server = await startRedis({ tls: certs });
+    try {
+      const own = await connect({ REDIS_URL: server.url, KNSTATE_REDIS_TLS_CA_FILE: certs.caFile });
+      const key: EntityKey = { entityType: "counter", entityId: "tls" };
+      expect(await own.append(increments(key, 0, 2))).toEqual({ kind: "ok", version: 2 });
+      await own.close();
+      expect(await server.cli("hget", "ks:knstate:counter:{tls}:m", "v")).toBe("2");
+      // Without the CA the certificate cannot be verified: no connection, and no plaintext fallback.
+      await expect(connect({ REDIS_URL: server.url })).rejects.toThrow(/cannot connect to Redis/);
+    } finally {
+      await server.stop();
+      certs.remove();
+    }
   });
 
   it("refuses plaintext when a TLS CA is configured", async () => {

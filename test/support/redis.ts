@@ -1,6 +1,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -43,6 +44,77 @@ export interface RedisServerOptions {
   readonly extraArgs?: readonly string[];
   /** Port to use (default: a free one). */
   readonly port?: number;
+  /** Serve TLS only on the port (see `createTestCertificates`); `url` is then `rediss://`. */
+  readonly tls?: TlsFiles;
+}
+
+/** PEM files for a TLS server: its certificate and key, and the CA that signed it. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+/**
+ * A throwaway CA and a server certificate for `localhost` and 127.0.0.1, made with `openssl`
+ * in a temporary directory (removed by `remove()`).
+ */
+export async function createTestCertificates(): Promise<TlsFiles & { dir: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "knstate-tls-"));
+  const at = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => run("openssl", args, { cwd: dir });
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    at("ca.key"),
+    "-out",
+    at("ca.crt"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=knstate test CA",
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    at("server.key"),
+    "-out",
+    at("server.csr"),
+    "-subj",
+    "/CN=localhost",
+  );
+  writeFileSync(at("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    at("server.csr"),
+    "-CA",
+    at("ca.crt"),
+    "-CAkey",
+    at("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    at("server.crt"),
+    "-days",
+    "2",
+    "-extfile",
+    at("ext.cnf"),
+  );
+  return {
+    dir,
+    certFile: at("server.crt"),
+    keyFile: at("server.key"),
+    caFile: at("ca.crt"),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export interface RedisServer {
@@ -67,9 +139,25 @@ export interface RedisServer {
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "knstate-redis-"));
+  const tls = options.tls;
+  const listen = tls
+    ? [
+        "--port",
+        "0",
+        "--tls-port",
+        String(port),
+        "--tls-cert-file",
+        tls.certFile,
+        "--tls-key-file",
+        tls.keyFile,
+        "--tls-ca-cert-file",
+        tls.caFile,
+        "--tls-auth-clients",
+        "no",
+      ]
+    : ["--port", String(port)];
   const args = [
-    "--port",
-    String(port),
+    ...listen,
     "--bind",
     "127.0.0.1",
     "--dir",
@@ -88,10 +176,10 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     join(dir, "redis.log"),
     ...(options.extraArgs ?? []),
   ];
-  let child = await launch(args, port);
+  let child = await launch(args, port, tls !== undefined);
   let stopped = false;
   const server: RedisServer = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     port,
     dir,
     get pid() {
@@ -108,12 +196,17 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     },
     async restart() {
       await terminate(child, "SIGTERM");
-      child = await launch(args, port);
+      child = await launch(args, port, tls !== undefined);
     },
     async cli(...cliArgs: string[]) {
-      const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...cliArgs], {
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const secure = tls ? ["--tls", "--cacert", tls.caFile] : [];
+      const { stdout } = await run(
+        "redis-cli",
+        [...secure, "-h", "127.0.0.1", "-p", String(port), ...cliArgs],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       return stdout.trim();
     },
   };
@@ -191,13 +284,13 @@ async function stopAll(servers: readonly RedisServer[]): Promise<void> {
   await Promise.all(servers.map((s) => s.stop()));
 }
 
-async function launch(args: readonly string[], port: number): Promise<ChildProcess> {
+async function launch(args: readonly string[], port: number, tls: boolean): Promise<ChildProcess> {
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 15_000;
-  while (!(await answersPing(port))) {
+  while (!(await answersPing(port, tls))) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -221,9 +314,11 @@ async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<v
  * True when the server answers `+PONG`, or `-NOAUTH` when the default user needs a password
  * (not `-LOADING` while it replays its AOF).
  */
-function answersPing(port: number): Promise<boolean> {
+function answersPing(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = tls
+      ? connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false })
+      : connect({ host: "127.0.0.1", port });
     let reply = "";
     const done = (ok: boolean) => {
       socket.destroy();
@@ -231,8 +326,8 @@ function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk) => {
+    socket.on(tls ? "secureConnect" : "connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk: Buffer) => {
       reply += chunk.toString();
       if (reply.includes("\r\n")) done(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"));
     });
