@@ -1,3 +1,5 @@
+import { redactUrl } from "./redact.js";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -39,7 +41,13 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
       ...options.context?.(),
       ...fields,
     };
-    for (const key in record) if (record[key] instanceof Error) record[key] = serializeError(record[key]);
+    for (const key in record) {
+      const value = record[key];
+      if (value instanceof Error) record[key] = serializeError(value);
+      // Credentials in URLs (redis://user:pass@…) never reach the logs.
+      else if (typeof value === "string" && value.includes("://") && value.includes("@"))
+        record[key] = redactUrl(value);
+    }
     if (options.format === "json") write(JSON.stringify(record));
     else write(pretty(record));
   };

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { loadConfig } from "../../src/config/load-config.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
@@ -92,6 +92,44 @@ describe("shipped dashboards and rules, static checks", () => {
       "KnstateStoreDown",
       "KnstateCommandLatencyP99High",
     ]);
+  });
+});
+
+describe("shipped collector and Knative settings", () => {
+  it("wires every component the collector pipelines name", () => {
+    const collector = parse(readFileSync(join(ROOT, "observability/otel-collector/config.yaml"), "utf8")) as {
+      receivers: Record<string, unknown>;
+      processors: Record<string, unknown>;
+      exporters: Record<string, unknown>;
+      service: {
+        pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+      };
+    };
+    const traces = collector.service.pipelines.traces!;
+    expect(traces.receivers).toEqual(["otlp"]);
+    for (const name of traces.receivers) expect(collector.receivers).toHaveProperty([name]);
+    for (const name of traces.processors) expect(collector.processors).toHaveProperty([name]);
+    for (const name of traces.exporters) expect(collector.exporters).toHaveProperty([name]);
+  });
+
+  it("sends Knative's spans to the collector's OTLP/HTTP receiver", () => {
+    const docs = parseAllDocuments(
+      readFileSync(join(ROOT, "observability/knative/config-observability.yaml"), "utf8"),
+    );
+    const maps = docs.map(
+      (d) => d.toJS() as { metadata: { name: string; namespace: string }; data: Record<string, string> },
+    );
+    expect(maps.map((m) => m.metadata.namespace).sort()).toEqual(["knative-eventing", "knative-serving"]);
+    for (const map of maps) {
+      expect(map.metadata.name).toBe("config-observability");
+      expect(["grpc", "http/protobuf"]).toContain(map.data["tracing-protocol"]);
+      expect(map.data["tracing-endpoint"]).toMatch(
+        /^http:\/\/otel-collector\.observability:4318\/v1\/traces$/,
+      );
+      const rate = Number(map.data["tracing-sampling-rate"]);
+      expect(rate).toBeGreaterThan(0);
+      expect(rate).toBeLessThanOrEqual(1);
+    }
   });
 });
 

@@ -79,3 +79,14 @@ describe("combineObservers", () => {
     expect(combineWrappers(undefined)).toBeUndefined();
   });
 });
+
+describe("logger", () => {
+  it("masks passwords in URLs it is given", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
+    logger.info("connecting", { url: "redis://default:hunter2@redis:6379", sink: "http://broker/ns" });
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line.url).toBe("redis://default:***@redis:6379");
+    expect(line.sink).toBe("http://broker/ns");
+  });
+});
