@@ -283,11 +283,11 @@ function watchConnection(client: RedisClient, logger: Logger): void {
     lastAt = now;
     logger.warn("Redis connection error", { error: error.message });
   });
-  client.on("close", () => {
-    if (client.status !== "end" && !lost) {
-      lost = true;
-      logger.warn("Redis connection lost; reconnecting");
-    }
+  // Emitted only when a reconnect is scheduled, not on a deliberate close.
+  client.on("reconnecting", () => {
+    if (lost) return;
+    lost = true;
+    logger.warn("Redis connection lost; reconnecting");
   });
   client.on("ready", () => {
     if (lost) logger.info("Redis connection restored");
