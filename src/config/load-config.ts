@@ -44,7 +44,7 @@ export function loadConfig(
       problems.push(`${key} ${port} is reserved by Knative (${KNATIVE_RESERVED_PORTS.join(", ")})`);
     }
   }
-  if (config.port !== 0 && config.port === config.metricsPort) {
+  if (config.port !== undefined && config.port !== 0 && config.port === config.metricsPort) {
     problems.push(`port and metrics port must differ (both ${String(config.port)})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
