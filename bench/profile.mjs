@@ -93,6 +93,33 @@ function summarize(profile, path) {
   for (const [k, us] of top(fn, 30)) lines.push(`${fmt((100 * us) / total, 1).padStart(5)}%  ${k}`);
   lines.push("", "## Self time by file or package", "");
   for (const [k, us] of top(area, 25)) lines.push(`${fmt((100 * us) / total, 1).padStart(5)}%  ${k}`);
+
+  // Where the time of the heaviest native functions (socket writes, mostly) comes from.
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n) =>
+    `${n.callFrame.functionName || "(anonymous)"} ${shorten(n.callFrame.url ?? "").replace(/^.*node_modules\//, "")}`.trim();
+  const heavyNative = top(fn, 6)
+    .map(([k]) => k)
+    .filter((k) => !k.startsWith("(") && !k.includes(" "));
+  for (const name of heavyNative.slice(0, 3)) {
+    const chains = new Map();
+    for (const [id, us] of selfUs) {
+      const n = byId.get(id);
+      if ((n.callFrame.functionName || "(anonymous)") !== name || n.callFrame.url) continue;
+      const chain = [];
+      for (let p = parent.get(id), depth = 0; p !== undefined && depth < 8; p = parent.get(p), depth++) {
+        const pn = byId.get(p);
+        if (pn.callFrame.url?.includes("dist/") || pn.callFrame.url?.includes("node_modules/"))
+          chain.push(label(pn));
+        if (chain.length >= 3) break;
+      }
+      const key = chain.join(" < ") || "(no JS caller)";
+      chains.set(key, (chains.get(key) ?? 0) + us);
+    }
+    lines.push("", `## Callers of ${name}`, "");
+    for (const [k, us] of top(chains, 4)) lines.push(`${fmt((100 * us) / total, 1).padStart(5)}%  ${k}`);
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

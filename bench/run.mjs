@@ -6,8 +6,8 @@
 // Settings (environment): BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_WARMUP (3 s),
 // BENCH_CONNECTIONS (64), BENCH_QUICK=1 (1 round of 3 s: a smoke run), BENCH_SECTIONS
 // (echo,counter,load,cold), BENCH_COLD_RUNS (10), BENCH_RESTATE=0 (leave Restate out),
-// BENCH_NETNS=0 (do not enter a private network namespace; Restate is then left out),
-// KNSTATE_ROOT (the built knstate to measure; default: this repository).
+// BENCH_ONLY (comma-separated contender ids to measure), BENCH_NETNS=0 (do not enter a
+// private network namespace; Restate is then left out), KNSTATE_ROOT (the built knstate to measure; default: this repository).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir, release } from "node:os";
@@ -194,8 +194,10 @@ async function measureRedisBenchmark(redis, call) {
 }
 
 /** Runs the contenders in turns (A, B, C, A, B, C, …) for cfg.rounds rounds. */
-async function rounds(name, contenders, redis) {
-  const runs = Object.fromEntries(contenders.map((c) => [c.id, []]));
+async function rounds(name, all, redis) {
+  const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
+  const contenders = only.length ? all.filter((c) => only.includes(c.id)) : all;
+  const runs = Object.fromEntries(all.map((c) => [c.id, []]));
   for (let round = 0; round < cfg.rounds; round++) {
     for (const c of contenders) {
       log(`${name}: round ${round + 1}/${cfg.rounds}: ${c.id}`);
@@ -219,16 +221,18 @@ async function idleRss(servers) {
 }
 
 function sectionRows(contenders, runs, refId, idle) {
-  return contenders.map((c) => ({
-    id: c.id,
-    label: c.label,
-    summary: summarize(runs[c.id]),
-    rounds: runs[c.id],
-    ratioToRef: ratioOf(runs, c.id, refId),
-    rss: c.server && idle.has(c.server) ? { idle: idle.get(c.server), after: rssOf(c.server) } : undefined,
-    server: c.server?.name,
-    listeners: c.server?.listeners,
-  }));
+  return contenders
+    .filter((c) => runs[c.id].length > 0)
+    .map((c) => ({
+      id: c.id,
+      label: c.label,
+      summary: summarize(runs[c.id]),
+      rounds: runs[c.id],
+      ratioToRef: ratioOf(runs, c.id, refId),
+      rss: c.server && idle.has(c.server) ? { idle: idle.get(c.server), after: rssOf(c.server) } : undefined,
+      server: c.server?.name,
+      listeners: c.server?.listeners,
+    }));
 }
 
 // ---------------------------------------------------------------- echo
