@@ -44,8 +44,9 @@ export function loadConfig(
       problems.push(`${key} ${port} is reserved by Knative (${KNATIVE_RESERVED_PORTS.join(", ")})`);
     }
   }
-  if (config.port !== undefined && config.port !== 0 && config.port === config.metricsPort) {
-    problems.push(`port and metrics port must differ (both ${String(config.port)})`);
+  const port = config.port as number | undefined;
+  if (port !== undefined && port !== 0 && port === config.metricsPort) {
+    problems.push(`port and metrics port must differ (both ${port})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config) as unknown as HostConfig;
