@@ -89,7 +89,7 @@ export async function deployCommand(
     out(
       `applying service ${namespace}/${name} (image ${options.image}) to ${kc.getCurrentCluster()!.server}`,
     );
-    await client.apply(service);
+    await client.apply(service, namespace);
     if (values["no-wait"]) return 0;
     const timeoutMs = seconds(values["wait-timeout"] ?? "300s") * 1000;
     const intervalMs = Number(env.KNSTATE_DEPLOY_POLL_MS ?? 1000);

@@ -1,9 +1,4 @@
-import {
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KnativeService } from "./service.js";
 
 /** The field manager of knstate's server-side applies (`kubectl get ksvc -o yaml --show-managed-fields`). */
@@ -49,7 +44,8 @@ export interface ServiceStatus {
   readonly replicas?: { readonly desired: number | undefined; readonly actual: number | undefined };
 }
 
-interface KnativeObject extends KubernetesObject {
+interface KnativeObject {
+  metadata?: { generation?: number };
   status?: {
     observedGeneration?: number;
     url?: string;
@@ -61,30 +57,43 @@ interface KnativeObject extends KubernetesObject {
   };
 }
 
-const SERVICE_REF = { apiVersion: "serving.knative.dev/v1", kind: "Service" } as const;
+const SERVING = { group: "serving.knative.dev", version: "v1" } as const;
 
-/** Knative Services through one kubeconfig: apply, read, wait, delete. */
+/**
+ * Knative Services through one kubeconfig: apply, read, wait, delete. Uses the custom-objects
+ * API, which passes objects through as JSON (the generic object API would read a Knative
+ * `Service` as a core v1 Service and drop its fields).
+ */
 export class KnativeClient {
-  readonly #api: KubernetesObjectApi;
+  readonly #api: CustomObjectsApi;
 
   constructor(kc: KubeConfig) {
-    this.#api = KubernetesObjectApi.makeApiClient(kc);
+    this.#api = kc.makeApiClient(CustomObjectsApi);
   }
 
   /** Server-side apply (`application/apply-patch+yaml`), taking over fields other managers own. */
-  async apply(service: KnativeService): Promise<void> {
-    await this.#api.patch(
-      service,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
+  async apply(service: KnativeService, namespace: string): Promise<void> {
+    await this.#api.patchNamespacedCustomObject(
+      {
+        ...SERVING,
+        plural: "services",
+        namespace,
+        name: service.metadata.name,
+        body: service,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
     );
   }
 
   async status(name: string, namespace: string): Promise<ServiceStatus> {
-    const ksvc = await this.#api.read<KnativeObject>({ ...SERVICE_REF, metadata: { name, namespace } });
+    const ksvc = (await this.#api.getNamespacedCustomObject({
+      ...SERVING,
+      plural: "services",
+      namespace,
+      name,
+    })) as KnativeObject;
     const s = ksvc.status ?? {};
     const result: ServiceStatus = {
       name,
@@ -98,11 +107,12 @@ export class KnativeClient {
     };
     if (s.latestReadyRevisionName === undefined) return result;
     try {
-      const revision = await this.#api.read<KnativeObject>({
-        apiVersion: "serving.knative.dev/v1",
-        kind: "Revision",
-        metadata: { name: s.latestReadyRevisionName, namespace },
-      });
+      const revision = (await this.#api.getNamespacedCustomObject({
+        ...SERVING,
+        plural: "revisions",
+        namespace,
+        name: s.latestReadyRevisionName,
+      })) as KnativeObject;
       return {
         ...result,
         replicas: { desired: revision.status?.desiredReplicas, actual: revision.status?.actualReplicas },
@@ -152,13 +162,12 @@ export class KnativeClient {
   }
 
   async delete(name: string, namespace: string): Promise<void> {
-    await this.#api.delete(
-      { ...SERVICE_REF, metadata: { name, namespace } },
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      "Foreground",
-    );
+    await this.#api.deleteNamespacedCustomObject({
+      ...SERVING,
+      plural: "services",
+      namespace,
+      name,
+      propagationPolicy: "Foreground",
+    });
   }
 }

@@ -1,0 +1,171 @@
+import { join } from "node:path";
+import { parse } from "yaml";
+import { afterEach, describe, expect, it } from "vitest";
+import { deployCommand } from "../../src/cli/deploy.js";
+import { buildService } from "../../src/deploy/service.js";
+import { startFakeKubeApi, type FakeKubeApi, type FakeKubeOptions } from "../support/fake-kube-api.js";
+import { ROOT } from "../support/host.js";
+
+const COUNTER = join(ROOT, "functions/counter");
+let api: FakeKubeApi | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
+
+async function run(
+  command: "manifest" | "deploy" | "status" | "delete",
+  args: string[],
+  options: FakeKubeOptions = {},
+): Promise<{ code: number; out: string; err: string; api: FakeKubeApi }> {
+  api ??= await startFakeKubeApi(options);
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await deployCommand(
+    command,
+    args,
+    { KUBECONFIG: api.kubeconfig, KNSTATE_DEPLOY_POLL_MS: "20" },
+    (line) => out.push(line),
+    (line) => err.push(line),
+  );
+  return { code, out: out.join("\n"), err: err.join("\n"), api };
+}
+
+describe("knstate manifest", () => {
+  it("prints the Service the options describe", async () => {
+    const { code, out } = await run("manifest", [
+      COUNTER,
+      "--image",
+      "registry.example.com/knstate:1.2.3",
+      "--namespace",
+      "shop",
+      "--env",
+      "KNSTATE_LOG_LEVEL=debug",
+      "--redis-secret",
+      "prod-redis",
+      "--scale-min",
+      "1",
+      "--scale-max",
+      "30",
+      "--concurrency",
+      "200",
+    ]);
+    expect(code).toBe(0);
+    expect(parse(out)).toEqual(
+      buildService({
+        name: "counter",
+        namespace: "shop",
+        image: "registry.example.com/knstate:1.2.3",
+        functionPath: "/app/dist/functions/counter",
+        stateful: true,
+        redisSecret: "prod-redis",
+        env: { KNSTATE_LOG_LEVEL: "debug" },
+        scaleMin: 1,
+        scaleMax: 30,
+        concurrency: 200,
+      }),
+    );
+  });
+
+  it("refuses what Knative would refuse, naming the problem", async () => {
+    const { code, err } = await run("manifest", [COUNTER, "--env", "PORT=9000", "--timeout", "900"]);
+    expect(code).toBe(1);
+    expect(err).toContain("env PORT is set by Knative");
+    expect(err).toContain("timeoutSeconds must be 1-600");
+  });
+});
+
+describe("knstate deploy against a stand-in Kubernetes API", () => {
+  it("server-side applies the Service, waits for Ready and prints the URL", async () => {
+    const { code, out, err, api } = await run("deploy", [COUNTER, "--image", "dev.local/knstate:0.1.0"], {
+      readyAfterReads: 3,
+    });
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    const [apply, ...reads] = api.requests;
+    expect(apply).toMatchObject({
+      method: "PATCH",
+      path: "/apis/serving.knative.dev/v1/namespaces/demo/services/counter",
+      contentType: "application/apply-patch+yaml",
+      authorization: "Bearer fake-token",
+      query: { fieldManager: "knstate", force: "true" },
+    });
+    expect(apply!.body).toEqual(
+      buildService({
+        name: "counter",
+        namespace: "demo",
+        image: "dev.local/knstate:0.1.0",
+        functionPath: "/app/dist/functions/counter",
+        stateful: true,
+      }),
+    );
+    const serviceReads = reads.filter((r) => r.path.endsWith("/services/counter"));
+    expect(serviceReads.length).toBe(3);
+    for (const r of serviceReads) expect(r.method).toBe("GET");
+    expect(out).toContain("applying service demo/counter");
+    expect(out).toContain("waiting: Deploying (waiting for the first pod)");
+    expect(out).toContain("service demo/counter is ready at http://counter.demo.127.0.0.1.sslip.io");
+  });
+
+  it("fails with Knative's reason when the Service turns Ready=False", async () => {
+    const { code, err } = await run("deploy", [COUNTER, "--image", "nope:1", "--namespace", "shop"], {
+      fail: { reason: "RevisionFailed", message: 'Unable to fetch image "nope:1"' },
+    });
+    expect(code).toBe(1);
+    expect(err).toContain('shop/counter is not ready: RevisionFailed: Unable to fetch image "nope:1"');
+  });
+
+  it("gives up after the wait timeout", async () => {
+    const started = Date.now();
+    const { code, err } = await run("deploy", [COUNTER, "--image", "x:1", "--wait-timeout", "1s"], {
+      never: true,
+    });
+    expect(code).toBe(1);
+    expect(err).toMatch(/demo\/counter was not ready after 1s/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("shows status: revision, Ready condition, URL and replicas", async () => {
+    expect((await run("deploy", [COUNTER, "--image", "x:1"], { readyAfterReads: 1 })).code).toBe(0);
+    const { code, out, api } = await run("status", ["counter"]);
+    expect(code).toBe(0);
+    expect(out).toContain("url:       http://counter.demo.127.0.0.1.sslip.io");
+    expect(out).toContain("ready:     True");
+    expect(out).toContain("revision:  counter-00001");
+    expect(out).toContain("replicas:  1 running, 1 desired");
+    expect(api.requests.at(-1)).toMatchObject({
+      method: "GET",
+      path: "/apis/serving.knative.dev/v1/namespaces/demo/revisions/counter-00001",
+    });
+  });
+
+  it("deletes the Service and reports a missing one with the API's message", async () => {
+    expect((await run("deploy", [COUNTER, "--image", "x:1", "--no-wait"])).code).toBe(0);
+    const deleted = await run("delete", ["counter"]);
+    expect(deleted.code).toBe(0);
+    expect(deleted.out).toBe("deleted service demo/counter");
+    expect(deleted.api.requests.at(-1)).toMatchObject({
+      method: "DELETE",
+      path: "/apis/serving.knative.dev/v1/namespaces/demo/services/counter",
+    });
+    expect(deleted.api.objects.size).toBe(0);
+    const again = await run("delete", ["counter"]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(
+      'the Kubernetes API answered 404: services.serving.knative.dev "counter" not found',
+    );
+  });
+
+  it("says what to do without a kubeconfig", async () => {
+    const err: string[] = [];
+    const code = await deployCommand(
+      "status",
+      ["counter"],
+      { KUBECONFIG: join(ROOT, "does-not-exist") },
+      () => {},
+      (line) => err.push(line),
+    );
+    expect(code).toBe(1);
+    expect(err.join("\n")).toMatch(/knstate status: .*does-not-exist/);
+  });
+});
