@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// CPU profile of knstate's hot path under wrk load: `node bench/profile.mjs [echo|counter|http]`.
+// CPU profile of knstate's hot path under wrk load:
+// `node bench/profile.mjs [echo|counter|counter-hot|http] [--tracing]`.
 // Starts knstate with `node --cpu-prof` (Redis store for counter/http, on a private
 // redis-server), warms up, profiles PROFILE_SECONDS (10) of load, stops it, and prints the
 // functions with the most self time, plus self time by file/package. The .cpuprofile is kept
@@ -15,6 +16,7 @@ const { runWrk } = await import("./lib/wrk.mjs");
 const { fmt } = await import("./lib/stats.mjs");
 
 const scenario = process.argv[2] ?? "echo";
+const traced = process.argv.includes("--tracing");
 const loads = {
   echo: { mode: "ks-echo" },
   counter: { mode: "ce-counter", keys: 1000 },
@@ -22,12 +24,17 @@ const loads = {
   http: { mode: "http-counter", keys: 1000 },
 };
 if (!loads[scenario]) {
-  process.stderr.write(`usage: node bench/profile.mjs [${Object.keys(loads).join("|")}]\n`);
+  process.stderr.write(`usage: node bench/profile.mjs [${Object.keys(loads).join("|")}] [--tracing]\n`);
   process.exit(2);
 }
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-const profileDir = join(S.BENCH_DIR, "results", "profiles", `${scenario}-${stamp}`);
+const profileDir = join(
+  S.BENCH_DIR,
+  "results",
+  "profiles",
+  `${scenario}${traced ? "-tracing" : ""}-${stamp}`,
+);
 const logDir = join(S.BENCH_DIR, "results", "logs", `profile-${stamp}`);
 mkdirSync(profileDir, { recursive: true });
 mkdirSync(logDir, { recursive: true });
@@ -35,7 +42,11 @@ const dataDir = mkdtempSync(join(tmpdir(), "knstate-profile-"));
 
 let redis;
 let ks;
+let sink;
 try {
+  if (traced) {
+    sink = await S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4319, logDir });
+  }
   const stateful = scenario !== "echo";
   if (stateful) redis = await S.startRedis({ port: 6391, dir: join(dataDir, "redis"), logDir });
   ks = await S.startKnstate({
@@ -44,6 +55,7 @@ try {
     metricsPort: 9541,
     service: "bench-profile",
     ...(redis ? { store: "redis", redisUrl: redis.url } : {}),
+    ...(traced ? { otlp: "http://127.0.0.1:4319" } : {}),
     nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir],
     logDir,
   });
@@ -54,6 +66,7 @@ try {
 } finally {
   await ks?.stop();
   await redis?.stop();
+  await sink?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 
