@@ -89,7 +89,7 @@ function answersTlsPing(port: number, ca: string): Promise<boolean> {
     socket.setTimeout(1000, () => done(false));
     socket.on("error", () => done(false));
     socket.on("secureConnect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk) => {
+    socket.on("data", (chunk: Buffer) => {
       reply += chunk.toString();
       if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
     });
