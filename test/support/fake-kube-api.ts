@@ -126,7 +126,7 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
         ...applied,
         metadata: { ...applied.metadata, namespace, generation, uid: "00000000-0000-0000-0000-000000000001" },
         status: {
-          observedGeneration: previous ? (previous.metadata.generation as number) : undefined,
+          observedGeneration: previous ? previous.metadata.generation : undefined,
           conditions: [
             {
               type: "Ready",
