@@ -61,7 +61,13 @@ export async function serve(options: ServeOptions): Promise<number> {
     await store.close();
     return 2;
   }
-  const telemetry = createTelemetry({ config, env: options.env, logger, tracing, observers: [publisher] });
+  const telemetry = await createTelemetry({
+    config,
+    env: options.env,
+    logger,
+    tracing,
+    observers: [publisher],
+  });
   const host = createHost({
     config,
     components,

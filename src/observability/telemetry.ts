@@ -3,7 +3,7 @@ import type { Host } from "../host/host.js";
 import type { PipelineObserver } from "../host/observer.js";
 import { createMetricsServer, type MetricsServer } from "../http/metrics-server.js";
 import type { Logger } from "./logger.js";
-import { HostMetrics } from "./metrics.js";
+import type { HostMetrics } from "./metrics.js";
 import { combineObservers, combineWrappers, commandLogObserver, type WrapRequest } from "./observers.js";
 import type { Tracing } from "./tracing.js";
 
@@ -33,12 +33,13 @@ export interface Telemetry {
   close(): Promise<void>;
 }
 
-export function createTelemetry(options: TelemetryOptions): Telemetry {
+/** Loads prom-client only when the metrics port is on (METRICS_PORT=0 skips it at start-up). */
+export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const { config, env, logger, tracing } = options;
   const metrics =
     config.metricsPort === 0
       ? undefined
-      : new HostMetrics({
+      : new (await import("./metrics.js")).HostMetrics({
           faas: {
             name: env.FAAS_NAME ?? config.service,
             version: env.FAAS_VERSION ?? config.revision,

@@ -155,7 +155,11 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
       K_SERVICE: "counter-svc",
       K_REVISION: "counter-svc-00001",
     });
-    telemetry = createTelemetry({ config, env: { POD_NAME: "counter-svc-00001-abc" }, logger: silentLogger });
+    telemetry = await createTelemetry({
+      config,
+      env: { POD_NAME: "counter-svc-00001-abc" },
+      logger: silentLogger,
+    });
     host = await startHost({ observer: telemetry.observer, wrapRequest: telemetry.wrapRequest! });
     const metricsPort = await telemetry.started(host.host);
     prom = await startPrometheus({
