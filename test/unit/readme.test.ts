@@ -9,7 +9,9 @@ describe("README", () => {
   it.each(settings.map((s) => [s.env, s] as const))(
     "documents the setting %s with its default",
     (_env, setting) => {
-      const row = readme.split("\n").find((line) => line.startsWith(`| \`${setting.env}\` |`));
+      const row = readme
+        .split("\n")
+        .find((line) => new RegExp(`^\\|\\s*\`${setting.env}\`\\s*\\|`).test(line));
       expect(row, `README configuration table has no row for ${setting.env}`).toBeDefined();
       expect(row).toContain(setting.default === undefined ? "unset" : `\`${setting.default}\``);
     },
