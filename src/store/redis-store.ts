@@ -87,6 +87,11 @@ export class RedisStore implements StateStore {
       client.disconnect();
       throw error;
     }
+    if (config.redisWaitReplicas > 0 && config.redisWaitTimeoutMs >= config.redisCommandTimeoutMs) {
+      log.warn(
+        "KNSTATE_REDIS_WAIT_TIMEOUT is not below KNSTATE_REDIS_COMMAND_TIMEOUT: a slow replica makes appends time out instead of waiting",
+      );
+    }
     log.info("connected to Redis", { waitReplicas: config.redisWaitReplicas });
     return store;
   }
@@ -97,11 +102,13 @@ export class RedisStore implements StateStore {
       this.#scripts.ksLoad(2 + dedupIds.length, k.meta, k.events, ...dedupIds.map(k.dedup)),
     )) as [number, number, string | null, StreamEntry[], Array<string | null>];
     const [version, snapshotVersion, snapshot, entries, records] = reply;
+    const duplicates = toDuplicates(dedupIds, records);
+    if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
     return {
       version,
       snapshot: snapshot === null ? undefined : { version: snapshotVersion, state: parseJson(snapshot) },
       events: entries.map((entry) => toEvent(entry)),
-      duplicates: toDuplicates(dedupIds, records),
+      duplicates,
     };
   }
 
@@ -110,7 +117,9 @@ export class RedisStore implements StateStore {
     const [version, records] = (await this.#call("check", key, () =>
       this.#scripts.ksCheck(1 + dedupIds.length, k.meta, ...dedupIds.map(k.dedup)),
     )) as [number, Array<string | null>];
-    return { version, duplicates: toDuplicates(dedupIds, records) };
+    const duplicates = toDuplicates(dedupIds, records);
+    if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
+    return { version, duplicates };
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -151,13 +160,7 @@ export class RedisStore implements StateStore {
       if (!appended || appended[0]) throw appended?.[0] ?? new Error("no reply to the append");
       const [kind] = appended[1] as [string];
       if (kind !== "conflict") {
-        if (!waited || waited[0]) throw waited?.[0] ?? new Error("no reply to WAIT");
-        const acks = waited[1] as number;
-        if (acks < this.#options.waitReplicas) {
-          throw new Error(
-            `only ${acks} of ${this.#options.waitReplicas} replicas acknowledged within ${this.#options.waitTimeoutMs} ms (KNSTATE_REDIS_WAIT_REPLICAS)`,
-          );
-        }
+        this.#checkAcks(waited);
       }
       return appended[1];
     });
@@ -202,6 +205,33 @@ export class RedisStore implements StateStore {
     );
     const done = await Promise.race([quit, sleep(2000, false, { ref: false })]);
     if (!done) this.#client.disconnect();
+  }
+
+  /**
+   * Before a redelivery is answered from its dedup record, the record (and so the append it
+   * belongs to) must be on the replicas too. WAIT goes in a pipeline with a command on one of
+   * the entity's keys, so that on a cluster it reaches the entity's master.
+   */
+  async #awaitReplicas(key: EntityKey, anchor: string): Promise<void> {
+    if (this.#options.waitReplicas === 0) return;
+    await this.#call("wait", key, async () => {
+      const results = await this.#client
+        .pipeline()
+        .exists(anchor)
+        .wait(this.#options.waitReplicas, this.#options.waitTimeoutMs)
+        .exec();
+      this.#checkAcks(results?.[1]);
+    });
+  }
+
+  #checkAcks(waited: [error: Error | null, result: unknown] | undefined): void {
+    if (!waited || waited[0]) throw waited?.[0] ?? new Error("no reply to WAIT");
+    const acks = waited[1] as number;
+    if (acks < this.#options.waitReplicas) {
+      throw new Error(
+        `only ${acks} of ${this.#options.waitReplicas} replicas acknowledged within ${this.#options.waitTimeoutMs} ms (KNSTATE_REDIS_WAIT_REPLICAS)`,
+      );
+    }
   }
 
   async #call<T>(operation: string, key: EntityKey, run: () => Promise<T>): Promise<T> {

@@ -300,7 +300,15 @@ describe.skipIf(!withRedis)("the Redis store", () => {
         K_SERVICE: "store",
       });
       try {
-        expect(await one.append(increments(key, 0, 1))).toEqual({ kind: "ok", version: 1 });
+        const record = { version: 1, reply: { value: 1 }, replyId: "r1" };
+        expect(
+          await one.append({ ...increments(key, 0, 1), checkDedup: ["d1"], writeDedup: [["d1", record]] }),
+        ).toEqual({ kind: "ok", version: 1 });
+        expect((await one.check(key, ["d1"])).duplicates.get("d1")).toEqual(record);
+        // A redelivery is answered from its record only once the replicas have it too.
+        await expect(two.check(key, ["d1"])).rejects.toBeInstanceOf(StoreUnavailable);
+        await expect(two.load(key, ["d1"])).rejects.toBeInstanceOf(StoreUnavailable);
+        expect((await two.load(key, [])).version).toBe(1);
         expect(await replica.cli("hget", "ks:store:counter:{replicated}:m", "v")).toBe("1");
         await expect(two.append(increments(key, 1, 1))).rejects.toBeInstanceOf(StoreUnavailable);
         expect(await one.append(increments(key, 1, 1))).toEqual({ kind: "conflict", version: 2 });
