@@ -74,11 +74,18 @@ export class RedisStore implements StateStore {
       waitReplicas: config.redisWaitReplicas,
       waitTimeoutMs: config.redisWaitTimeoutMs,
     });
+    // connect() rejects with "Connection is closed."; the reason came with the error event.
+    let reason: Error | undefined;
+    const remember = (error: Error) => (reason = error);
+    client.on("error", remember);
     try {
       await client.connect();
     } catch (error) {
       client.disconnect();
-      throw new Error(`cannot connect to Redis at ${target}: ${(error as Error).message}`, { cause: error });
+      const message = (reason ?? (error as Error)).message;
+      throw new Error(`cannot connect to Redis at ${target}: ${message}`, { cause: reason ?? error });
+    } finally {
+      client.off("error", remember);
     }
     try {
       const servers = client instanceof Cluster ? client.nodes("master") : [client];

@@ -240,7 +240,7 @@ describe.skipIf(!withRedis)("the Redis store", () => {
         () => "connected",
         (error: Error) => error.message,
       );
-      expect(wrong).toMatch(/cannot connect to Redis/);
+      expect(wrong).toMatch(/cannot connect to Redis at redis:\/\/knstate:\*\*\*@.*WRONGPASS/);
       expect(wrong).not.toContain(password);
       expect(lines.join("\n")).not.toContain(password);
     } finally {
