@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { LeanCounter, LeanHistogram, type CounterChild, type HistogramChild } from "./lean-metrics.js";
 
 /** The identifying labels of the `faas_*` series, as the Knative Functions Node runtime sets them. */
 export interface FaasIdentity {
@@ -12,7 +13,8 @@ export interface FaasIdentity {
   readonly instance?: string | undefined;
 }
 
-const LABELS = ["faas_name", "faas_id", "faas_instance", "faas_version", "faas_runtime"] as const;
+/** prom-client's default histogram buckets, which faas-js-runtime uses. */
+export const FAAS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * The series of `faas-js-runtime` (`lib/metrics.js`), the runtime of Knative Functions for Node,
@@ -22,54 +24,43 @@ const LABELS = ["faas_name", "faas_id", "faas_instance", "faas_version", "faas_r
  * every series of the registry.
  */
 export class FaasMetrics {
-  readonly #invocations: Counter.Internal;
-  readonly #errors: Counter.Internal;
-  readonly #latency: Histogram.Internal<(typeof LABELS)[number]>;
-  readonly #coldStart: Histogram.Internal<(typeof LABELS)[number]>;
+  readonly #invocations: CounterChild;
+  readonly #errors: CounterChild;
+  readonly #latency: HistogramChild;
+  readonly #coldStart: HistogramChild;
 
   constructor(registry: Registry, identity: FaasIdentity) {
-    const labels: Partial<Record<(typeof LABELS)[number], string>> = {
+    const instance = identity.instance ?? hostname();
+    const labels: Record<string, string> = {
       faas_name: identity.name,
-      faas_id: `${identity.instance ?? hostname()}-${randomUUID()}`,
-      faas_instance: identity.instance ?? hostname(),
-      faas_runtime: "Node.js",
+      faas_id: `${instance}-${randomUUID()}`,
+      faas_instance: instance,
     };
     if (identity.version !== undefined) labels.faas_version = identity.version;
-    const registers = [registry];
-    const invocations = new Counter({
-      name: "faas_invocations",
-      help: "The number of times this function was invoked",
-      labelNames: LABELS,
-      registers,
-    });
-    const errors = new Counter({
-      name: "faas_errors",
-      help: "The number of function invocation failures",
-      labelNames: LABELS,
-      registers,
-    });
-    const latency = new Histogram({
-      name: "faas_execution_latency",
-      help: "The time it took for this function to be invoked and return",
-      labelNames: LABELS,
-      registers,
-    });
-    const coldStart = new Histogram({
-      name: "faas_cold_start_latency",
-      help: "The time it took for this function to be in the ready state after the container started",
-      labelNames: LABELS,
-      registers,
-    });
-    // Present from the first scrape, so rate() sees the first invocation too.
-    invocations.inc(labels, 0);
-    errors.inc(labels, 0);
-    latency.zero(labels);
-    this.#invocations = invocations.labels(labels);
-    this.#errors = errors.labels(labels);
-    this.#latency = latency.labels(labels);
-    this.#coldStart = coldStart.labels(labels);
+    labels.faas_runtime = "Node.js";
+    this.#invocations = new LeanCounter(
+      "faas_invocations",
+      "The number of times this function was invoked",
+      registry,
+    ).labels(labels);
+    this.#errors = new LeanCounter(
+      "faas_errors",
+      "The number of function invocation failures",
+      registry,
+    ).labels(labels);
+    this.#latency = new LeanHistogram(
+      "faas_execution_latency",
+      "The time it took for this function to be invoked and return",
+      FAAS_BUCKETS,
+      registry,
+    ).labels(labels);
+    this.#coldStart = new LeanHistogram(
+      "faas_cold_start_latency",
+      "The time it took for this function to be in the ready state after the container started",
+      FAAS_BUCKETS,
+      registry,
+    ).labels(labels);
   }
-
   /** One request on the public port, answered with `status` after `seconds`. */
   invoked(status: number, seconds: number): void {
     this.#invocations.inc();

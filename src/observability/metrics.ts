@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { EntityModel } from "../entity/model.js";
 import { Outcome, type PipelineObserver } from "../host/observer.js";
 import { FaasMetrics, type FaasIdentity } from "./faas-metrics.js";
+import { LeanCounter, LeanHistogram, type CounterChild, type HistogramChild } from "./lean-metrics.js";
 
 /** Buckets of command, load and append durations: a command takes 1 ms to 1 s. */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -33,29 +34,30 @@ const OUTCOMES = Object.values(Outcome);
 const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
 interface EntitySeries {
-  readonly load: Histogram.Internal<string>;
-  readonly replayed: Histogram.Internal<string>;
-  readonly append: Histogram.Internal<string>;
-  readonly appended: Counter.Internal;
-  readonly conflicts: Counter.Internal;
-  readonly retries: Counter.Internal;
-  readonly dedup: Counter.Internal;
-  readonly cacheHit: Counter.Internal;
-  readonly cacheMiss: Counter.Internal;
-  readonly snapshots: Counter.Internal;
+  readonly load: HistogramChild;
+  readonly replayed: HistogramChild;
+  readonly append: HistogramChild;
+  readonly appended: CounterChild;
+  readonly conflicts: CounterChild;
+  readonly retries: CounterChild;
+  readonly dedup: CounterChild;
+  readonly cacheHit: CounterChild;
+  readonly cacheMiss: CounterChild;
+  readonly snapshots: CounterChild;
   readonly commands: Map<string, CommandSeries>;
 }
 
 interface CommandSeries {
-  readonly duration: Histogram.Internal<string>;
-  readonly outcomes: Readonly<Record<Outcome, Counter.Internal>>;
+  readonly duration: HistogramChild;
+  readonly outcomes: Readonly<Record<Outcome, CounterChild>>;
 }
 
 /**
  * The host's Prometheus metrics, in a registry of its own (never prom-client's global one):
  * `knstate_*` series fed by the command pipeline, the HTTP request counter, the `faas_*` series
  * of Knative Functions, and the process metrics. Label children are created once per declared
- * entity type and command and reused, so recording is a few additions; entity ids never
+ * entity type and command and reused, and are plain objects updated in place (see
+ * `lean-metrics.ts`), so recording a command costs well under a microsecond; entity ids never
  * become label values.
  */
 export class HostMetrics {
@@ -77,73 +79,63 @@ export class HostMetrics {
   readonly #snapshots;
   readonly #storeUp;
   readonly #inFlight;
-  readonly #requests: Readonly<Record<"cloudevent" | "api", Counter.Internal[]>>;
+  readonly #requests: Readonly<Record<"cloudevent" | "api", CounterChild[]>>;
 
   constructor(options: MetricsOptions) {
     this.#options = options;
     const registers = [this.registry];
-    const byEntity = ["entity_type"] as const;
-    const byCommand = ["entity_type", "command"] as const;
-    this.#commandsTotal = new Counter({
-      name: "knstate_commands_total",
-      help: "Commands handled, by entity type, command and outcome (ok, rejected, invalid, conflict-exhausted, error).",
-      labelNames: [...byCommand, "outcome"],
-      registers,
-    });
-    this.#commandDuration = new Histogram({
-      name: "knstate_command_duration_seconds",
-      help: "Time from accepting a command to its answer (queueing, load, handler, append).",
-      labelNames: byCommand,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#loadDuration = new Histogram({
-      name: "knstate_state_load_duration_seconds",
-      help: "Time to load an entity's state from the store (snapshot and events since).",
-      labelNames: byEntity,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#replayed = new Histogram({
-      name: "knstate_state_load_replayed_events",
-      help: "Events replayed on top of the snapshot by one state load.",
-      labelNames: byEntity,
-      buckets: REPLAY_BUCKETS,
-      registers,
-    });
-    this.#appendDuration = new Histogram({
-      name: "knstate_append_duration_seconds",
-      help: "Time of one conditional append (one or more commands' events) to the store.",
-      labelNames: byEntity,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#appendedEvents = counter(this, "knstate_appended_events_total", "Events appended.", byEntity);
-    this.#conflicts = counter(
-      this,
+    const r = this.registry;
+    this.#commandsTotal = new LeanCounter(
+      "knstate_commands_total",
+      "Commands handled, by entity type, command and outcome (ok, rejected, invalid, conflict-exhausted, error).",
+      r,
+    );
+    this.#commandDuration = new LeanHistogram(
+      "knstate_command_duration_seconds",
+      "Time from accepting a command to its answer (queueing, load, handler, append).",
+      DURATION_BUCKETS,
+      r,
+    );
+    this.#loadDuration = new LeanHistogram(
+      "knstate_state_load_duration_seconds",
+      "Time to load an entity's state from the store (snapshot and events since).",
+      DURATION_BUCKETS,
+      r,
+    );
+    this.#replayed = new LeanHistogram(
+      "knstate_state_load_replayed_events",
+      "Events replayed on top of the snapshot by one state load.",
+      REPLAY_BUCKETS,
+      r,
+    );
+    this.#appendDuration = new LeanHistogram(
+      "knstate_append_duration_seconds",
+      "Time of one conditional append (one or more commands' events) to the store.",
+      DURATION_BUCKETS,
+      r,
+    );
+    this.#appendedEvents = new LeanCounter("knstate_appended_events_total", "Events appended.", r);
+    this.#conflicts = new LeanCounter(
       "knstate_conflicts_total",
       "Optimistic-concurrency conflicts: another replica changed the entity first.",
-      byEntity,
+      r,
     );
-    this.#retries = counter(
-      this,
+    this.#retries = new LeanCounter(
       "knstate_conflict_retries_total",
       "Conflicts followed by a reload and a retry (the rest exhausted the retry budget).",
-      byEntity,
+      r,
     );
-    this.#dedupHits = counter(
-      this,
+    this.#dedupHits = new LeanCounter(
       "knstate_dedup_hits_total",
       "Redelivered commands answered from their dedup record instead of running again.",
-      byEntity,
+      r,
     );
-    this.#cacheLookups = counter(
-      this,
+    this.#cacheLookups = new LeanCounter(
       "knstate_cache_lookups_total",
       "Lookups of an entity's state in the in-process cache, by result (hit, miss).",
-      [...byEntity, "result"],
+      r,
     );
-    this.#snapshots = counter(this, "knstate_snapshots_written_total", "State snapshots written.", byEntity);
+    this.#snapshots = new LeanCounter("knstate_snapshots_written_total", "State snapshots written.", r);
     this.#storeUp = new Gauge({
       name: "knstate_store_up",
       help: "1 when the state store answered the last readiness check, 0 when it did not.",
@@ -154,15 +146,14 @@ export class HostMetrics {
       help: "Commands accepted and not yet answered.",
       registers,
     });
-    const requests = counter(
-      this,
+    const requests = new LeanCounter(
       "knstate_http_requests_total",
       "Requests on the public port by kind (cloudevent, api) and status class; probes excluded.",
-      ["kind", "status_class"],
+      r,
     );
-    const children = (kind: string) => STATUS_CLASSES.map((c) => requests.labels(kind, c));
+    const children = (kind: string) =>
+      STATUS_CLASSES.map((status_class) => requests.labels({ kind, status_class }));
     this.#requests = { cloudevent: children("cloudevent"), api: children("api") };
-    for (const kind of ["cloudevent", "api"]) requests.inc({ kind, status_class: "2xx" }, 0);
 
     const info = new Gauge({
       name: "knstate_info",
@@ -269,10 +260,6 @@ export class HostMetrics {
     let series = this.#entities.get(entityType);
     if (series !== undefined) return series;
     const l = { entity_type: entityType };
-    this.#cacheLookups.inc({ ...l, result: "hit" }, 0);
-    this.#cacheLookups.inc({ ...l, result: "miss" }, 0);
-    for (const c of [this.#appendedEvents, this.#conflicts, this.#retries, this.#dedupHits, this.#snapshots])
-      c.inc(l, 0);
     series = {
       load: this.#loadDuration.labels(l),
       replayed: this.#replayed.labels(l),
@@ -302,22 +289,10 @@ export class HostMetrics {
     const found = entity.commands.get(command);
     if (found !== undefined) return found;
     const l = { entity_type: entityType, command };
-    const outcomes = {} as Record<Outcome, Counter.Internal>;
-    for (const outcome of OUTCOMES) {
-      this.#commandsTotal.inc({ ...l, outcome }, 0);
-      outcomes[outcome] = this.#commandsTotal.labels({ ...l, outcome });
-    }
+    const outcomes = {} as Record<Outcome, CounterChild>;
+    for (const outcome of OUTCOMES) outcomes[outcome] = this.#commandsTotal.labels({ ...l, outcome });
     const series: CommandSeries = { duration: this.#commandDuration.labels(l), outcomes };
     entity.commands.set(command, series);
     return series;
   }
-}
-
-function counter<L extends string>(
-  metrics: HostMetrics,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-): Counter<L> {
-  return new Counter({ name, help, labelNames, registers: [metrics.registry] });
 }
