@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { EntityModel } from "../entity/model.js";
 import { Outcome, type PipelineObserver } from "../host/observer.js";
 import { FaasMetrics, type FaasIdentity } from "./faas-metrics.js";
+import { isProbe } from "./observers.js";
 import { LeanCounter, LeanHistogram, type CounterChild, type HistogramChild } from "./lean-metrics.js";
 
 /** Buckets of command, load and append durations: a command takes 1 ms to 1 s. */
@@ -231,7 +232,7 @@ export class HostMetrics {
     res: ServerResponse,
     next: () => Promise<void> | void,
   ): Promise<void> | void => {
-    if (kind === "probe" || req.headers["user-agent"]?.startsWith("kube-probe/")) return next();
+    if (kind === "probe" || isProbe(req)) return next();
     const started = performance.now();
     const children = this.#requests[kind];
     res.once("close", () => {

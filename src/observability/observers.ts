@@ -51,6 +51,20 @@ export type WrapRequest = (
   next: () => Promise<void> | void,
 ) => Promise<void> | void;
 
+/**
+ * True for health checks that reach the public port: the kubelet's (`User-Agent: kube-probe/…`)
+ * and Knative's (queue-proxy probes the container with `K-Kubelet-Probe`; `K-Network-Probe`
+ * marks probes of the network layer). They are not traffic.
+ */
+export function isProbe(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return (
+    h["user-agent"]?.startsWith("kube-probe/") === true ||
+    h["k-kubelet-probe"] !== undefined ||
+    h["k-network-probe"] !== undefined
+  );
+}
+
 /** Nests request wrappers: the first one given is the outermost. */
 export function combineWrappers(...wrappers: readonly (WrapRequest | undefined)[]): WrapRequest | undefined {
   const present = wrappers.filter((w): w is WrapRequest => w !== undefined);

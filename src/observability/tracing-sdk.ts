@@ -19,6 +19,7 @@ import { toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { PipelineObserver } from "../host/observer.js";
 import type { Tracing, TracingOptions } from "./tracing.js";
+import { isProbe } from "./observers.js";
 
 // Semantic-convention names (CloudEvents and messaging are still "development" there, so they
 // are spelled out rather than imported from the incubating entry point).
@@ -155,7 +156,7 @@ export function createTracing(options: TracingOptions): Tracing {
   return {
     observer,
     wrapRequest(kind, req, res, next) {
-      if (kind === "probe" || req.headers["user-agent"]?.startsWith("kube-probe/")) return next();
+      if (kind === "probe" || isProbe(req)) return next();
       const parent = propagation.extract(ROOT_CONTEXT, req.headers);
       // CloudEvents get their span per event, once the message is parsed (see traceEvent).
       if (kind === "cloudevent") return context.with(parent, next);

@@ -101,6 +101,10 @@ describe("metrics", () => {
     expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
     const probe = await fetch(`${host.url}/counter/c1`, { headers: { "user-agent": "kube-probe/1.31" } });
     expect(probe.status).toBe(200);
+    const queueProxyProbe = await fetch(`${host.url}/counter/c1`, {
+      headers: { "k-network-probe": "queue" },
+    });
+    expect(queueProxyProbe.status).toBe(200);
 
     const after = parse(await scrape());
     const commands = (outcome: string, entity_type = "counter", command = "increment") =>
