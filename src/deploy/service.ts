@@ -1,3 +1,5 @@
+import { checkKnativeService } from "./admission.js";
+
 /**
  * The Knative Service (`serving.knative.dev/v1`) that runs one knstate function. The manifests
  * shipped in `knative/services/` are this function's output; a test keeps them equal.
@@ -99,7 +101,7 @@ export function buildService(options: ServiceOptions): KnativeService {
     if (existing >= 0) env[existing] = { name, value };
     else env.push({ name, value });
   }
-  return {
+  const service: KnativeService = {
     apiVersion: "serving.knative.dev/v1",
     kind: "Service",
     metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}), labels },
@@ -152,6 +154,9 @@ export function buildService(options: ServiceOptions): KnativeService {
       },
     },
   };
+  const refused = checkKnativeService(service);
+  if (refused.length > 0) throw new Error(`Knative would refuse the Service:\n  - ${refused.join("\n  - ")}`);
+  return service;
 }
 
 type Resolved = ServiceOptions & {

@@ -133,6 +133,7 @@ export class SinkPublisher implements PipelineObserver {
   #dropped = 0;
   #lastDropWarning = 0;
   #idle: (() => void)[] = [];
+  #scheduled = false;
 
   constructor(options: SinkPublisherOptions) {
     this.#options = options;
@@ -185,12 +186,20 @@ export class SinkPublisher implements PipelineObserver {
         ),
       );
     });
-    this.#pump();
+    // Send from a later turn of the event loop: never on the command's own path.
+    if (!this.#scheduled && this.#queue.length > 0) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#pump();
+      });
+    }
   }
 
   /** Resolves when the queue is empty and no request is in flight, or after `timeoutMs`. */
   async flush(timeoutMs: number): Promise<boolean> {
     if (this.#queue.length === 0 && this.#active === 0) return true;
+    this.#pump();
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.#idle.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => {
