@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { tmpdir } from "node:os";
@@ -137,7 +137,19 @@ export interface RedisServer {
 
 /** Starts a `redis-server` on a free loopback port and resolves when it answers PING. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = options.port ?? (await freePort());
+  // A free port can be taken by another process before redis-server binds it: try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce(options, options.port ?? (await freePort()));
+    } catch (error) {
+      if (!(error instanceof PortTaken) || options.port !== undefined || attempt >= 5) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startRedisOnce(options: RedisServerOptions, port: number): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "knstate-redis-"));
   const tls = options.tls;
   const listen = tls
@@ -176,7 +188,13 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     join(dir, "redis.log"),
     ...(options.extraArgs ?? []),
   ];
-  let child = await launch(args, port, tls !== undefined);
+  let child: ChildProcess;
+  try {
+    child = await launch(args, port, tls !== undefined, join(dir, "redis.log"));
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   let stopped = false;
   const server: RedisServer = {
     url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
@@ -196,7 +214,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     },
     async restart() {
       await terminate(child, "SIGTERM");
-      child = await launch(args, port, tls !== undefined);
+      child = await launch(args, port, tls !== undefined, join(dir, "redis.log"));
     },
     async cli(...cliArgs: string[]) {
       const secure = tls ? ["--tls", "--cacert", tls.caFile] : [];
@@ -284,21 +302,66 @@ async function stopAll(servers: readonly RedisServer[]): Promise<void> {
   await Promise.all(servers.map((s) => s.stop()));
 }
 
-async function launch(args: readonly string[], port: number, tls: boolean): Promise<ChildProcess> {
+async function launch(
+  args: readonly string[],
+  port: number,
+  tls: boolean,
+  logFile: string,
+): Promise<ChildProcess> {
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const log = () => {
+    try {
+      return output + readFileSync(logFile, "utf8");
+    } catch {
+      return output;
+    }
+  };
   const deadline = Date.now() + 15_000;
-  while (!(await answersPing(port, tls))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output}`);
+  for (;;) {
+    const pong = await answersPing(port, tls);
+    // Another process may answer on the port: make sure it is this one.
+    if (pong && (await servedBy(port, tls, child.pid))) return child;
+    if (child.exitCode !== null || pong) {
+      await terminate(child, "SIGKILL");
+      const text = log();
+      const message = pong
+        ? `port ${port} is served by another process`
+        : `redis-server on port ${port} did not start: ${text.slice(-2000)}`;
+      throw /already in use|another process/i.test(text) || pong
+        ? new PortTaken(message)
+        : new Error(message);
+    }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`redis-server on port ${port} did not answer PING within 15s: ${output}`);
+      throw new Error(`redis-server on port ${port} did not answer PING within 15s: ${log().slice(-2000)}`);
     }
     await sleep(20);
   }
-  return child;
+}
+
+/** True when the server on the port reports `pid` (or requires a password, so cannot say). */
+function servedBy(port: number, tls: boolean, pid: number | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls
+      ? connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false })
+      : connect({ host: "127.0.0.1", port });
+    let reply = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on(tls ? "secureConnect" : "connect", () => socket.write("INFO server\r\n"));
+    socket.on("data", (chunk: Buffer) => {
+      reply += chunk.toString();
+      if (reply.startsWith("-")) done(reply.startsWith("-NOAUTH"));
+      else if (/process_id:\d+\r\n/.test(reply)) done(reply.includes(`process_id:${pid}\r\n`));
+    });
+  });
 }
 
 async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
