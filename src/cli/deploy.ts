@@ -12,9 +12,10 @@ export const DEPLOY_HELP = `  knstate manifest <function-dir> --image IMG [servi
   knstate deploy <function-dir> --image IMG [service options] [--wait-timeout 300s] [--no-wait]
                                           server-side apply it through the current kubeconfig, wait for Ready
   knstate status <name> [--namespace NS]  revision, Ready condition, URL and replicas of a Service
-  knstate delete <name> [--namespace NS]  delete a Service
+  knstate delete <name> [--namespace NS]  delete a Service`;
 
-service options: --name N  --namespace NS  --env K=V (repeatable)  --redis-secret NAME (key "url")
+export const DEPLOY_OPTIONS_HELP = `manifest and deploy options:
+  --name N  --namespace NS  --env K=V (repeatable)  --redis-secret NAME (key "url")
   --scale-min N  --scale-max N  --target N  --concurrency N  --timeout SECONDS  --function-path /app/dist/functions/X`;
 
 const SERVICE_OPTIONS = {
@@ -49,7 +50,7 @@ export async function deployCommand(
     });
     const target = positionals[0];
     if (target === undefined || positionals.length > 1) {
-      err(`usage:\n${DEPLOY_HELP}`);
+      err(`usage:\n${DEPLOY_HELP}\n\n${DEPLOY_OPTIONS_HELP}`);
       return 2;
     }
     if (command === "status" || command === "delete") {

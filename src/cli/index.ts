@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { settings } from "../../config/defaults.js";
-import { deployCommand, DEPLOY_HELP } from "./deploy.js";
+import { deployCommand, DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy.js";
 import { send } from "./send.js";
 import { serve } from "./serve.js";
 
@@ -12,6 +12,8 @@ Usage:
                                           send one CloudEvent and print the reply
 ${DEPLOY_HELP}
   knstate help                            this text
+
+${DEPLOY_OPTIONS_HELP}
 
 serve options (each also an environment variable; flags win):
 ${settings
