@@ -635,6 +635,47 @@ const cases: Case[] = [
     status: 400,
     problem: invalidJson,
   },
+  // names that exist on every object
+  {
+    name: "a command named constructor",
+    send: () => binary({ "ce-type": "com.example.counter.constructor" }),
+    status: 400,
+    problem: "/problems/unknown-type",
+  },
+  {
+    name: "a command named __proto__",
+    send: () => binary({ "ce-type": "com.example.counter.__proto__" }),
+    status: 400,
+    problem: "/problems/unknown-type",
+  },
+  {
+    name: "a command named toString through the HTTP API",
+    send: () => rawRequest(port, { path: `/counter/${VICTIM}/toString` }),
+    status: 404,
+    problem: "/problems/not-found",
+  },
+  {
+    name: "an action handler named constructor",
+    send: () => rawRequest(port, { path: "/echo/constructor" }),
+    status: 404,
+    problem: "/problems/not-found",
+  },
+  {
+    name: "an entity named __proto__",
+    send: () => rawRequest(port, { method: "GET", path: "/__proto__/x" }),
+    status: 404,
+    problem: "/problems/not-found",
+  },
+  {
+    name: "Expect: 100-continue with a body over the limit",
+    send: () =>
+      rawExchange(
+        port,
+        `POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${BODY_LIMIT + 1}\r\n\r\n`,
+      ),
+    status: 413,
+    problem: "/problems/payload-too-large",
+  },
   // paths
   {
     name: "/metrics on the public port",

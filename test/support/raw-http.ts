@@ -116,6 +116,8 @@ function parseResponse(
   if (end < 0) return undefined;
   const lines = bytes.subarray(0, end).toString("latin1").split("\r\n");
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "")?.[1] ?? 0);
+  // An interim response (100 Continue) precedes the real one.
+  if (status >= 100 && status < 200 && status !== 101) return parseResponse(bytes.subarray(end + 4), atClose);
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(":");
@@ -135,7 +137,7 @@ function parseResponse(
     if (body === undefined) return atClose ? { status, headers, body: rest } : undefined;
     return { status, headers, body };
   }
-  if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+  if (status === 204 || status === 304 || status === 101) {
     return { status, headers, body: Buffer.alloc(0) };
   }
   return atClose ? { status, headers, body: rest } : undefined;
