@@ -66,6 +66,7 @@ const started = [];
 const results = {
   date: new Date().toISOString(),
   machine: machine(),
+  knstate: knstateRevision(),
   settings: { ...cfg, netns: inNetns, redis: "appendonly yes, appendfsync everysec, no RDB snapshots" },
   notes: [],
   sections: {},
@@ -74,6 +75,28 @@ const results = {
 
 function log(message) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** The measured knstate: its directory and git commit (BENCH_KNSTATE_REV names it when not a checkout). */
+function knstateRevision() {
+  let commit = process.env.BENCH_KNSTATE_REV;
+  if (!commit) {
+    try {
+      commit = execFileSync("git", ["-C", S.ROOT, "rev-parse", "--short", "HEAD"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+      const dirty = execFileSync(
+        "git",
+        ["-C", S.ROOT, "status", "--porcelain", "--", "src", "functions", "config"],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+      ).trim();
+      if (dirty) commit += " (with uncommitted changes)";
+    } catch {
+      commit = "unknown";
+    }
+  }
+  return { root: S.ROOT, commit };
 }
 
 function machine() {
@@ -941,7 +964,7 @@ function targets() {
 function print() {
   const out = [];
   const m = results.machine;
-  out.push(`# knstate benchmarks ${results.date}`);
+  out.push(`# knstate benchmarks ${results.date} (knstate ${results.knstate.commit})`);
   out.push(
     `machine: ${m.cores} × ${m.cpu}, ${m.memGiB} GiB, ${m.os}, Node ${m.node}; wrk -t1 -c${cfg.connections}, ${cfg.warmup} s warm-up + ${cfg.duration} s, ${cfg.rounds} round(s), medians${cfg.quick ? " (QUICK smoke run: not for comparison)" : ""}`,
   );
