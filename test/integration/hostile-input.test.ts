@@ -536,6 +536,21 @@ const cases: Case[] = [
     transport: true,
   },
   {
+    name: "Content-Length longer than the body, connection left open",
+    send: () =>
+      rawRequest(
+        port,
+        {
+          headers: [...ceHeaders(), ["Content-Type", "application/json"], ["Content-Length", "100"]],
+          body: '{"by": 1000}',
+        },
+        { timeoutMs: REQUEST_TIMEOUT_MS + 3000 },
+      ),
+    status: 408,
+    transport: true,
+    withinMs: REQUEST_TIMEOUT_MS + 2000,
+  },
+  {
     name: "both Content-Length and Transfer-Encoding (request smuggling)",
     send: () =>
       rawRequest(port, {
