@@ -248,14 +248,25 @@ describe("knative/ manifests", () => {
     const overlay = parse(readFileSync(join(overlayDir, "kustomization.yaml"), "utf8")) as {
       resources: string[];
       secretGenerator: { name: string; behavior: string }[];
-      patches: { target: { kind: string; name: string } }[];
+      patches: { target: { kind: string; name: string }; patch: string }[];
       images: { name: string }[];
     };
     for (const r of overlay.resources) expect(existsSync(join(overlayDir, r))).toBe(true);
     expect(overlay.images[0]!.name).toBe(kustomization.images[0]!.name);
     const objects = new Set(all.map((m) => `${String(m.object.kind)}/${nameOf(m.object)}`));
     for (const g of overlay.secretGenerator) expect(objects).toContain(`Secret/${g.name}`);
-    for (const p of overlay.patches) expect(objects).toContain(`${p.target.kind}/${p.target.name}`);
+    for (const p of overlay.patches) {
+      expect(objects).toContain(`${p.target.kind}/${p.target.name}`);
+      const target = all.find((m) => m.object.kind === p.target.kind && nameOf(m.object) === p.target.name)!;
+      // Every JSON 6902 "replace" must name a field that exists (kustomize fails otherwise).
+      for (const op of parse(p.patch) as { op: string; path: string }[]) {
+        let at: unknown = target.object;
+        for (const token of op.path.split("/").slice(1)) {
+          at = (at as Json | undefined)?.[token.replaceAll("~1", "/").replaceAll("~0", "~")];
+        }
+        expect(at, `${op.path} in ${p.target.kind}/${p.target.name}`).toBeDefined();
+      }
+    }
   });
 });
 
