@@ -243,7 +243,7 @@ async function idleRss(servers) {
   return out;
 }
 
-function sectionRows(contenders, runs, refId, idle) {
+function sectionRows(contenders, runs, refId, idle, second) {
   return contenders
     .filter((c) => runs[c.id].length > 0)
     .map((c) => ({
@@ -252,6 +252,7 @@ function sectionRows(contenders, runs, refId, idle) {
       summary: summarize(runs[c.id]),
       rounds: runs[c.id],
       ratioToRef: ratioOf(runs, c.id, refId),
+      ...(second ? { ratioToSecond: ratioOf(runs, c.id, second(c.id)) } : {}),
       rss: c.server && idle.has(c.server) ? { idle: idle.get(c.server), after: rssOf(c.server) } : undefined,
       server: c.server?.name,
       listeners: c.server?.listeners,
@@ -316,7 +317,11 @@ async function echoSection() {
     },
   ];
   const runs = await rounds("echo", contenders, undefined);
-  const section = { reference: "node-ce", rows: sectionRows(contenders, runs, "node-ce", idle) };
+  const section = {
+    reference: "node-ce",
+    second: "faas",
+    rows: sectionRows(contenders, runs, "node-ce", idle, () => "faas"),
+  };
   section.otlpSink = await httpRequest({ port: otlp.port, path: "/stats" })
     .then((r) => JSON.parse(r.body))
     .catch(() => undefined);
@@ -576,7 +581,19 @@ async function counterSection() {
   }
   const runs = await rounds("counter", contenders, redis);
   const ref = call ? "rb-evalsha" : "ks-ce-1000";
-  const section = { reference: ref, store: storeLabel, rows: sectionRows(contenders, runs, ref, idle), runs };
+  const section = {
+    reference: ref,
+    store: storeLabel,
+    rows: sectionRows(
+      contenders,
+      runs,
+      ref,
+      idle,
+      restate ? (id) => (id.endsWith("-hot") ? "restate-hot" : "restate-1000") : undefined,
+    ),
+    second: restate ? "Restate (same id pattern)" : undefined,
+    runs,
+  };
   if (redis) {
     section.redis = {
       idleMiB: idle.get(redis),
@@ -972,14 +989,14 @@ function print() {
     out.push(
       "\n## Stateless binary-mode CloudEvent echo (ratio to node:http hand-parsed CloudEvent, same round)\n",
     );
-    out.push(throughputTable(results.sections.echo, "node-ce"));
+    out.push(throughputTable(results.sections.echo, "node-ce", undefined, "faas"));
   }
   if (results.sections.counter) {
     const c = results.sections.counter;
     out.push(
       `\n## Counter increment (${c.store} store${c.store === "Redis" ? ", appendonly yes, appendfsync everysec" : ""}; ratio to ${c.reference}, same round)\n`,
     );
-    out.push(throughputTable(c, c.reference));
+    out.push(throughputTable(c, c.reference, undefined, c.second));
     if (c.redis)
       out.push(
         `\nredis-server RSS ${fmt(c.redis.idleMiB)} → ${fmt(c.redis.afterMiB)} MiB. redis-benchmark: knstate's append script on 1,000 entities (-r 1000), behind a prologue that matches the stream key to the meta key and sets the current version (one extra HGET): the full append path.`,

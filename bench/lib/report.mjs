@@ -34,7 +34,7 @@ export function table(headers, rows) {
   return lines.join("\n");
 }
 
-export function throughputTable(section, refId, refLabel) {
+export function throughputTable(section, refId, refLabel, secondLabel) {
   const rows = section.rows.map((row) => {
     const s = row.summary;
     const rss = row.rss ? `${fmt(row.rss.idle, 0)} → ${fmt(row.rss.after, 0)}` : "–";
@@ -45,6 +45,7 @@ export function throughputTable(section, refId, refLabel) {
       fmt(s.p50Ms, 2),
       fmt(s.p99Ms, 2),
       fmt(row.ratioToRef, 3),
+      ...(secondLabel ? [fmt(row.ratioToSecond, 2)] : []),
       fmt(s.cpuUsPerReq, 0),
       Number.isFinite(s.redisCpuUsPerReq) ? fmt(s.redisCpuUsPerReq, 0) : "–",
       rss,
@@ -59,6 +60,7 @@ export function throughputTable(section, refId, refLabel) {
       "p50 ms",
       "p99 ms",
       `ratio to ${refLabel ?? refId}`,
+      ...(secondLabel ? [`ratio to ${secondLabel}`] : []),
       "server CPU µs/req",
       "redis CPU µs/req",
       "RSS MiB idle → after",
