@@ -157,9 +157,9 @@ describe.each(stores)("the %s store", (_name, open) => {
   it("forgets dedup records after their TTL", async () => {
     const k = key();
     const record = { version: 1, reply: null, replyId: "r" };
-    await store.append(request(k, { writeDedup: [["short", record]], dedupTtlMs: 150 }));
+    await store.append(request(k, { writeDedup: [["short", record]], dedupTtlMs: 700 }));
     expect((await store.check(k, ["short"])).duplicates.size).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1000));
     expect((await store.check(k, ["short"])).duplicates.size).toBe(0);
     expect((await store.load(k, ["short"])).duplicates.size).toBe(0);
   });
