@@ -1,27 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { freePort } from "../../support/ports.js";
-
-/** True when `redis-server` is on the PATH. */
-export function hasRedisServer(): boolean {
-  return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
-}
-
-/**
- * Whether to run tests that need `binary`: false (and a loud message) when it is missing,
- * an error when `CI` is set, since CI must run every test.
- */
-export function requireBinary(binary: string, available: boolean): boolean {
-  if (available) return true;
-  const message = `${binary} is not installed: skipping the tests that need it`;
-  if (process.env.CI) throw new Error(`${message} (CI is set, so this is a failure)`);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-  return false;
-}
 
 export interface RedisNode {
   readonly port: number;
@@ -40,8 +23,9 @@ export interface RedisNode {
 }
 
 /**
- * A `redis-server` on a free loopback port in its own temporary directory, with extra
- * arguments (replication, sentinel, cluster…). `conf` is written to `redis.conf` in the
+ * A `redis-server` (or sentinel) on a free loopback port in its own temporary directory, for
+ * setups `test/support/redis.ts` does not cover: sentinel mode needs a writable configuration
+ * file of its own. `conf` is written to `redis.conf` in the
  * directory and passed first (sentinel needs a writable configuration file).
  */
 export async function startRedisNode(

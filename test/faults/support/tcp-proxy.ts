@@ -24,6 +24,8 @@ class DelayQueue {
 
 interface Pair {
   readonly client: Socket;
+  /** The first bytes the client sent (up to 1 KB), to tell one kind of connection from another. */
+  intro: string;
   readonly upstream: Socket;
   /** Set when a matching request went through: the next reply bytes are dropped and the client reset. */
   resetOnReply: boolean;
@@ -50,6 +52,7 @@ export class TcpProxy {
   readonly #pairs = new Set<Pair>();
   #targetPort: number;
   #blackholed = false;
+  #blackholeOnly: string | undefined;
   #resetMatch: Buffer | undefined;
   #resetBudget = 0;
 
@@ -84,8 +87,13 @@ export class TcpProxy {
     this.#targetPort = port;
   }
 
-  blackhole(on: boolean): void {
+  /**
+   * Holds (`true`) or releases (`false`) the bytes of every connection, or only of connections
+   * whose first bytes contain `only` (e.g. `PSYNC`: a replica's replication link).
+   */
+  blackhole(on: boolean, only?: string): void {
     this.#blackholed = on;
+    this.#blackholeOnly = only;
     if (on) return;
     for (const pair of this.#pairs) {
       for (const chunk of pair.held.toUpstream.splice(0)) {
@@ -121,6 +129,7 @@ export class TcpProxy {
     const pair: Pair = {
       client,
       upstream,
+      intro: "",
       resetOnReply: false,
       held: { toUpstream: [], toClient: [] },
       delayed: { toUpstream: new DelayQueue(), toClient: new DelayQueue() },
@@ -137,7 +146,14 @@ export class TcpProxy {
     upstream.on("data", (chunk: Buffer) => this.#fromUpstream(pair, chunk));
   }
 
+  #held(pair: Pair): boolean {
+    return (
+      this.#blackholed && (this.#blackholeOnly === undefined || pair.intro.includes(this.#blackholeOnly))
+    );
+  }
+
   #fromClient(pair: Pair, chunk: Buffer): void {
+    if (pair.intro.length < 1024) pair.intro += chunk.toString("latin1", 0, 1024 - pair.intro.length);
     if (
       !pair.resetOnReply &&
       this.#resetBudget > 0 &&
@@ -147,7 +163,7 @@ export class TcpProxy {
       this.#resetBudget--;
       pair.resetOnReply = true;
     }
-    if (this.#blackholed) pair.held.toUpstream.push(chunk);
+    if (this.#held(pair)) pair.held.toUpstream.push(chunk);
     else this.#delay(pair, "toUpstream", () => this.#toUpstream(pair, chunk));
   }
 
@@ -160,7 +176,7 @@ export class TcpProxy {
       pair.upstream.destroy();
       return;
     }
-    if (this.#blackholed) pair.held.toClient.push(chunk);
+    if (this.#held(pair)) pair.held.toClient.push(chunk);
     else this.#delay(pair, "toClient", () => this.#toClient(pair, chunk));
   }
 
