@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetricsServer, type MetricsServer } from "../../src/http/metrics-server.js";
 import { HostMetrics } from "../../src/observability/metrics.js";
 import { silentLogger } from "../../src/observability/logger.js";
-import { postEvent, startHost, type RunningHost } from "../support/host.js";
+import { postEvent, spawnHost, startHost, type RunningHost } from "../support/host.js";
+import { freePort } from "../support/ports.js";
 
 /** Samples of a Prometheus text exposition: `name{labels}` → value. */
 function parse(text: string): Map<string, number> {
@@ -187,5 +188,43 @@ describe("metrics", () => {
         outcome: "ok",
       }),
     ).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe("metrics of knstate serve", () => {
+  it("serves /metrics on METRICS_PORT next to the public port, from start to SIGTERM", async () => {
+    const metricsPort = await freePort();
+    const host = await spawnHost({
+      functions: ["counter"],
+      env: { METRICS_PORT: String(metricsPort), K_SERVICE: "counter-svc", K_REVISION: "counter-svc-00002" },
+    });
+    try {
+      const url = `http://127.0.0.1:${metricsPort}/metrics`;
+      expect(
+        (await postEvent(host.url, { id: "a", type: INCREMENT, subject: "x", data: { by: 1 } })).status,
+      ).toBe(200);
+      expect((await fetch(`${host.url}/metrics`)).status).toBe(404);
+      const samples = parse(await (await fetch(url)).text());
+      expect(
+        samples.get('knstate_commands_total{entity_type="counter",command="increment",outcome="ok"}'),
+      ).toBe(1);
+      expect(samples.get('knstate_commands_total{entity_type="counter",command="reset",outcome="ok"}')).toBe(
+        0,
+      );
+      expect(samples.get("knstate_store_up")).toBe(1);
+      expect(
+        samples.get(
+          'knstate_info{k_service="counter-svc",k_revision="counter-svc-00002",k_configuration=""}',
+        ),
+      ).toBe(1);
+      const coldStart = [...samples].find(([k]) => k.startsWith("faas_cold_start_latency_count{"));
+      expect(coldStart?.[0]).toContain('faas_name="counter-svc"');
+      expect(coldStart?.[0]).toContain('faas_version="counter-svc-00002"');
+      expect(coldStart?.[1]).toBe(1);
+      expect(await host.stop("SIGTERM")).toBe(0);
+      await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      await host.stop("SIGKILL");
+    }
   });
 });
