@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
 import { createApp } from "../http/app.js";
@@ -93,9 +94,21 @@ export function createHost(options: HostOptions): Host {
     }
   };
 
+  let inFlight = 0;
+  let lastActivity = 0;
+  const onResponseClosed = () => {
+    inFlight--;
+    lastActivity = performance.now();
+  };
+
   const server = createServer(
     { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 10_000) },
     (req, res) => {
+      inFlight++;
+      lastActivity = performance.now();
+      res.once("close", onResponseClosed);
+      // While draining, answer and then close the connection so clients move to another replica.
+      if (state === "draining") res.setHeader("connection", "close");
       const url = req.url ?? "/";
       if (req.method === "POST" && (url === "/" || url.startsWith("/?"))) {
         if (wrap) void wrap("cloudevent", req, res, () => ingress(req, res));
@@ -134,12 +147,21 @@ export function createHost(options: HostOptions): Host {
     async close() {
       if (state === "closed" || state === "draining") return;
       state = "draining";
+      // Knative sends SIGTERM once its queue-proxy has drained, but a late request may still
+      // come: keep serving (each answer closes its connection) until nothing has been in flight
+      // for a quiet moment, then stop listening, let open requests finish, and close the store.
+      const deadline = performance.now() + config.shutdownTimeoutMs;
+      const quietMs = Math.min(300, config.shutdownTimeoutMs);
+      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastActivity < quietMs)) {
+        await sleep(10);
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const drained = await dispatcher.drain(config.shutdownTimeoutMs);
-      if (!drained)
-        logger.warn("shutdown deadline passed with commands in flight", { inFlight: dispatcher.active });
       server.closeIdleConnections();
-      await withTimeout(closed, 2000, "").catch(() => server.closeAllConnections());
+      const remaining = () => Math.max(0, deadline - performance.now());
+      await withTimeout(closed, remaining() + 1000, "").catch(() => server.closeAllConnections());
+      if (!(await dispatcher.drain(remaining()))) {
+        logger.warn("shutdown deadline passed with commands in flight", { inFlight: dispatcher.active });
+      }
       await store.close();
       state = "closed";
     },

@@ -127,7 +127,7 @@ describe("Knative runtime contract", () => {
     expect(res.headers.get("ce-source")).toBe("/counter-svc/counter");
   });
 
-  it("on SIGTERM under load finishes in-flight commands, leaves no request hanging and exits 0", async () => {
+  it("on SIGTERM under load answers in-flight and late requests, then exits 0", async () => {
     host = await spawnHost({ functions: ["counter"], env: { KNSTATE_SHUTDOWN_TIMEOUT: "10s" } });
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     const send = (i: number) =>
@@ -180,19 +180,12 @@ describe("Knative runtime contract", () => {
 
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(15_000);
-    // Every request the host read was answered in full: 200, or 503 once it is draining.
-    const answered = [...results, ...lateResults].filter((r) => "status" in r) as {
-      status: number;
-      body: string;
-    }[];
-    expect(answered.length).toBeGreaterThan(40);
-    for (const r of answered) {
-      expect([200, 503]).toContain(r.status);
-      if (r.status === 200) expect(JSON.parse(r.body)).toHaveProperty("value");
+    // Every request, in flight or sent after SIGTERM, was answered in full.
+    const errors = [...results, ...lateResults].filter((r) => "error" in r);
+    expect(errors).toEqual([]);
+    for (const r of [...results, ...lateResults] as { status: number; body: string }[]) {
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toHaveProperty("value");
     }
-    // The rest never reached it: refused once the listener closed, or a keep-alive connection
-    // closed while idle (Knative's queue-proxy has drained its traffic before SIGTERM).
-    const errors = [...results, ...lateResults].filter((r) => "error" in r) as { error: string }[];
-    for (const e of errors) expect(e.error).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
   });
 });
