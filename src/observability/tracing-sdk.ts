@@ -44,7 +44,7 @@ export function createTracing(options: TracingOptions): Tracing {
   const resource: Attributes = {};
   if (options.revision !== undefined) resource["service.version"] = options.revision;
   const sdk = new NodeSDK({
-    ...(process.env.OTEL_SERVICE_NAME ? {} : { serviceName: options.service }),
+    ...(options.serviceNameSet ? {} : { serviceName: options.service }),
     resource: resourceFromAttributes(resource),
     instrumentations: [],
     // Traces only: logs go to stdout, metrics to Prometheus.

@@ -24,8 +24,10 @@ export interface Tracing {
 }
 
 export interface TracingOptions {
-  /** `service.name` unless `OTEL_SERVICE_NAME` names it. */
+  /** `service.name` unless `OTEL_SERVICE_NAME` names it (`serviceNameSet`). */
   readonly service: string;
+  /** True when `OTEL_SERVICE_NAME` is set: the SDK takes the name from there. */
+  readonly serviceNameSet?: boolean;
   /** `service.version`: the Knative revision, when known. */
   readonly revision?: string | undefined;
 }
@@ -60,7 +62,11 @@ export async function startTracing(
 ): Promise<Tracing | undefined> {
   if (!tracingConfigured(env)) return undefined;
   const sdk = await load();
-  const tracing = sdk.createTracing(options);
+  const tracing = sdk.createTracing({
+    service: options.service,
+    revision: options.revision,
+    serviceNameSet: Boolean(env.OTEL_SERVICE_NAME?.trim()),
+  });
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   options.logger.info("tracing on", {
     exporter: env.OTEL_TRACES_EXPORTER ?? "otlp",

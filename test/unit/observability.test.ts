@@ -42,6 +42,32 @@ describe("startTracing", () => {
   });
 });
 
+describe("startTracing options", () => {
+  it("leaves the service name to OTEL_SERVICE_NAME when it is set", async () => {
+    const logger = createLogger({ level: "silent", format: "json" });
+    const seen: unknown[] = [];
+    const tracing = { observer: {}, wrapRequest: vi.fn(), logContext: () => undefined, shutdown: vi.fn() };
+    const load = () =>
+      Promise.resolve({
+        createTracing: (o: unknown) => {
+          seen.push(o);
+          return tracing;
+        },
+      });
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+    await startTracing(
+      { ...endpoint, OTEL_SERVICE_NAME: "cart" },
+      { service: "svc", revision: "r1", logger },
+      load,
+    );
+    await startTracing(endpoint, { service: "svc", logger }, load);
+    expect(seen).toEqual([
+      { service: "svc", revision: "r1", serviceNameSet: true },
+      { service: "svc", revision: undefined, serviceNameSet: false },
+    ]);
+  });
+});
+
 describe("redactUrl", () => {
   it("masks passwords and secret-like query parameters", () => {
     expect(redactUrl("redis://default:hunter2@redis:6379/0")).toBe("redis://default:***@redis:6379/0");
