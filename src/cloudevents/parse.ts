@@ -45,8 +45,15 @@ export function parseMessage(rawHeaders: readonly string[], body: Buffer): Parse
   let encoding: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 12 && name.toLowerCase() === "content-type") contentType = rawHeaders[i + 1];
-    else if (name.length === 16 && name.toLowerCase() === "content-encoding") encoding = rawHeaders[i + 1];
+    if (name.length === 12 && name.toLowerCase() === "content-type") {
+      // Two Content-Types make the mode ambiguous (and Node's `headers` would keep the other one).
+      if (contentType !== undefined) throw invalid("Content-Type is repeated");
+      contentType = rawHeaders[i + 1];
+    } else if (name.length === 16 && name.toLowerCase() === "content-encoding") {
+      // A later `identity` must not hide an earlier `gzip`.
+      if (encoding === undefined || encoding.trim().toLowerCase() === "identity")
+        encoding = rawHeaders[i + 1];
+    }
   }
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
     throw new HostError(

@@ -512,6 +512,35 @@ const cases: Case[] = [
     problem: invalidEvent,
   },
   {
+    name: "two Content-Types that disagree on the mode",
+    send: () =>
+      rawRequest(port, {
+        headers: [
+          ...ceHeaders(),
+          ["Content-Type", "application/json"],
+          ["Content-Type", "application/cloudevents+json"],
+        ],
+        body: JSON.stringify(structuredEvent({ subject: "smuggled" })),
+      }),
+    status: 400,
+    problem: invalidEvent,
+  },
+  {
+    name: "gzip hidden behind a later Content-Encoding: identity",
+    send: () =>
+      rawRequest(port, {
+        headers: [
+          ...ceHeaders({ "ce-type": "com.example.echo.say" }),
+          ["Content-Type", "application/octet-stream"],
+          ["Content-Encoding", "gzip"],
+          ["Content-Encoding", "identity"],
+        ],
+        body: gzipBomb,
+      }),
+    status: 415,
+    problem: "/problems/unsupported-media-type",
+  },
+  {
     name: "Content-Length shorter than the body (the rest is a garbage second request)",
     send: () =>
       rawRequest(port, {

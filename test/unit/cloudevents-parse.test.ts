@@ -275,6 +275,15 @@ describe("modes", () => {
     ).not.toThrow();
   });
 
+  it("refuses a repeated Content-Type, and a coding hidden behind a later identity", () => {
+    const twice = ["content-type", "application/cloudevents+json", "Content-Type", "application/json"];
+    expect(thrown(() => parseMessage([...binaryHeaders(), ...twice], Buffer.from("{}"))).detail).toMatch(
+      /Content-Type is repeated/,
+    );
+    const hidden = ["content-encoding", "gzip", "content-encoding", "identity"];
+    expect(thrown(() => parseMessage([...binaryHeaders(), ...hidden], Buffer.alloc(0))).status).toBe(415);
+  });
+
   it("refuses structured formats other than JSON with 415", () => {
     expect(
       thrown(() => parseMessage(["content-type", "application/cloudevents+avro"], Buffer.alloc(1))).status,
