@@ -81,62 +81,59 @@ describe.runIf(run)("failover with Redis Sentinel", () => {
   }
 
   it.each([
-    { waitReplicas: 1, lost: "none" },
-    { waitReplicas: 0, lost: "some" },
-  ])(
-    "kill -9 of a lagging primary with KNSTATE_REDIS_WAIT_REPLICAS=$waitReplicas: acknowledged events lost: $lost",
-    async ({ waitReplicas }) => {
-      const { primary, replica, replication, service, sentinel } = await startGroup();
-      hosts = await startHosts(3, {
-        REDIS_URL: service.url,
-        KNSTATE_REDIS_WAIT_REPLICAS: String(waitReplicas),
-        KNSTATE_REDIS_WAIT_TIMEOUT: "500ms",
-      });
+    { waitReplicas: 1, setting: "KNSTATE_REDIS_WAIT_REPLICAS=1", lost: "none" },
+    { waitReplicas: 0, setting: "no WAIT", lost: "some" },
+  ])("kill -9 of a lagging primary, $setting: acknowledged events lost: $lost", async ({ waitReplicas }) => {
+    const { primary, replica, replication, service, sentinel } = await startGroup();
+    hosts = await startHosts(3, {
+      REDIS_URL: service.url,
+      KNSTATE_REDIS_WAIT_REPLICAS: String(waitReplicas),
+      KNSTATE_REDIS_WAIT_TIMEOUT: "500ms",
+    });
 
-      let promotedPort = 0;
-      let failoverMs = 0;
-      const { figures } = await runScenario({
-        name: `sentinel failover, WAIT ${waitReplicas}`,
-        hosts: () => hosts.map((h) => h.url),
-        reader: () => hosts[0]!.url,
-        recoveryTimeoutMs: 45_000,
-        fault: async () => {
-          // The replica falls behind for 1.5 s, then the primary dies.
-          replication.blackhole(true, "PSYNC");
-          await sleep(1500);
-          const killedAt = Date.now();
-          await primary.kill9();
-          replication.dropAll();
-          promotedPort = await waitFor("sentinel to promote the replica", 30_000, async () => {
-            const [, port] = (await sentinel.command("SENTINEL", "get-master-addr-by-name", MASTER)) as [
-              string,
-              string,
-            ];
-            return Number(port) !== replication.port ? Number(port) : undefined;
-          });
-          failoverMs = Date.now() - killedAt;
-          service.retarget(promotedPort);
-          service.dropAll();
-          const retargetedAt = Date.now();
-          // The old primary comes back with its AOF; sentinel turns it into a replica of the
-          // new one (discarding what never replicated), so WAIT can succeed again.
-          await primary.restart();
-          return retargetedAt;
-        },
-        extra: () => ({ failover_ms: failoverMs }),
-      });
-      expect(promotedPort).toBe(replica.port);
-      expect(figures.dup_applied).toBe(0);
-      expect(figures.version_mismatch).toBe(0);
-      expect(figures.unknown_applied).toBe(0);
-      if (waitReplicas > 0) {
-        expect(figures.acked_lost).toBe(0);
-        expect(figures.version_gaps).toBe(0);
-      } else {
-        // Plain asynchronous replication: what the primary acknowledged while the replica
-        // lagged is gone after the failover. This is the loss WAIT prevents.
-        expect(figures.acked_lost).toBeGreaterThan(0);
-      }
-    },
-  );
+    let promotedPort = 0;
+    let failoverMs = 0;
+    const { figures } = await runScenario({
+      name: `sentinel failover, WAIT ${waitReplicas}`,
+      hosts: () => hosts.map((h) => h.url),
+      reader: () => hosts[0]!.url,
+      recoveryTimeoutMs: 45_000,
+      fault: async () => {
+        // The replica falls behind for 1.5 s, then the primary dies.
+        replication.blackhole(true, "PSYNC");
+        await sleep(1500);
+        const killedAt = Date.now();
+        await primary.kill9();
+        replication.dropAll();
+        promotedPort = await waitFor("sentinel to promote the replica", 30_000, async () => {
+          const [, port] = (await sentinel.command("SENTINEL", "get-master-addr-by-name", MASTER)) as [
+            string,
+            string,
+          ];
+          return Number(port) !== replication.port ? Number(port) : undefined;
+        });
+        failoverMs = Date.now() - killedAt;
+        service.retarget(promotedPort);
+        service.dropAll();
+        const retargetedAt = Date.now();
+        // The old primary comes back with its AOF; sentinel turns it into a replica of the
+        // new one (discarding what never replicated), so WAIT can succeed again.
+        await primary.restart();
+        return retargetedAt;
+      },
+      extra: () => ({ failover_ms: failoverMs }),
+    });
+    expect(promotedPort).toBe(replica.port);
+    expect(figures.dup_applied).toBe(0);
+    expect(figures.version_mismatch).toBe(0);
+    expect(figures.unknown_applied).toBe(0);
+    if (waitReplicas > 0) {
+      expect(figures.acked_lost).toBe(0);
+      expect(figures.version_gaps).toBe(0);
+    } else {
+      // Plain asynchronous replication: what the primary acknowledged while the replica
+      // lagged is gone after the failover. This is the loss WAIT prevents.
+      expect(figures.acked_lost).toBeGreaterThan(0);
+    }
+  });
 });
