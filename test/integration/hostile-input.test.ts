@@ -275,6 +275,18 @@ const cases: Case[] = [
     withinMs: 500,
   },
   {
+    name: "50,000-character datacontenttype built to backtrack",
+    send: () =>
+      structured(
+        structuredEvent({
+          datacontenttype: `application/${"a+".repeat(25_000)}json; charset=${";".repeat(100)}`,
+        }),
+      ),
+    status: 400,
+    problem: invalidEvent,
+    withinMs: 500,
+  },
+  {
     name: "50,000-character type header (over Node's header size limit)",
     send: () => binary({ "ce-type": "a".repeat(50_000) }),
     status: 431,
