@@ -1,8 +1,6 @@
 import { parseArgs } from "node:util";
 import { settings } from "../../config/defaults.js";
-import { deployCommand, DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy.js";
-import { send } from "./send.js";
-import { serve } from "./serve.js";
+import { DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy-help.js";
 
 const HELP = `knstate: stateful serverless functions for Knative
 
@@ -42,6 +40,7 @@ export async function main(
         allowPositionals: true,
         strict: true,
       });
+      const { serve } = await import("./serve.js");
       return serve({ paths: positionals, flags: values, env });
     }
     case "send": {
@@ -68,6 +67,7 @@ export async function main(
         );
         return 2;
       }
+      const { send } = await import("./send.js");
       return send({
         url,
         type: values.type,
@@ -82,8 +82,11 @@ export async function main(
     case "manifest":
     case "deploy":
     case "status":
-    case "delete":
+    case "delete": {
+      // Loaded on demand: the Kubernetes client would add ~60 MB and seconds to every cold start.
+      const { deployCommand } = await import("./deploy.js");
       return deployCommand(command, rest, env, out, (line) => process.stderr.write(line + "\n"));
+    }
     case undefined:
     case "help":
     case "--help":
