@@ -28,6 +28,7 @@ describe.runIf(run)("Redis crashes and restarts", () => {
       hosts = await startHosts(3, { REDIS_URL: server.url });
       let killedAt = 0;
       let restartedAt = 0;
+      let readyWhileDown: { status: number; body: string } | undefined;
       const result = await runScenario({
         name: `kill -9 redis, AOF ${appendfsync}`,
         hosts: () => hosts.map((h) => h.url),
@@ -35,7 +36,10 @@ describe.runIf(run)("Redis crashes and restarts", () => {
         fault: async () => {
           await server.kill9();
           killedAt = Date.now();
-          await sleep(2000);
+          await sleep(1000);
+          const ready = await fetch(`${hosts[0]!.url}/readyz`);
+          readyWhileDown = { status: ready.status, body: await ready.text() };
+          await sleep(1000);
           restartedAt = Date.now();
           await server.restart();
           return Date.now();
@@ -51,6 +55,10 @@ describe.runIf(run)("Redis crashes and restarts", () => {
       expect(Object.keys(figures.statuses).sort()).toEqual(["200", "503"]);
       expect(acksDuring(result.load.ledger, killedAt + 100, restartedAt)).toEqual([]);
       expect(result.recovery_s).toBeDefined();
+      // Readiness said so while Redis was down, and is back.
+      expect(readyWhileDown?.status).toBe(503);
+      expect(readyWhileDown?.body).toMatch(/store unavailable/);
+      expect((await fetch(`${hosts[0]!.url}/readyz`)).status).toBe(200);
     },
   );
 

@@ -96,7 +96,7 @@ function answersTlsPing(port: number, ca: string): Promise<boolean> {
   });
 }
 
-describe.runIf(run)("Redis over TLS", () => {
+describe.runIf(run)("Redis over TLS", { timeout: 60_000 }, () => {
   let dir: string;
   let certs: ReturnType<typeof makeCertificates>;
   let port: number;
