@@ -22,11 +22,15 @@ import { freePort } from "./ports.js";
  * skipped suite is noticed, and throws when `CI` is set (CI installs the Debian package).
  */
 export function prometheusAvailable(): boolean {
-  const ok = ["prometheus", "promtool"].every(
-    (bin) => spawnSync(bin, ["--version"], { encoding: "utf8" }).status === 0,
-  );
-  if (ok) return true;
-  const message = "prometheus/promtool are not installed: the Prometheus tests are SKIPPED";
+  const problems: string[] = [];
+  for (const bin of ["prometheus", "promtool"]) {
+    // Generous timeout: a loaded machine can take seconds to start a Go binary.
+    const probe = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 30_000 });
+    if (probe.status !== 0)
+      problems.push(`${bin}: ${probe.error?.message ?? `exit ${probe.status ?? probe.signal}`}`);
+  }
+  if (problems.length === 0) return true;
+  const message = `prometheus/promtool cannot run (${problems.join("; ")}): the Prometheus tests are SKIPPED`;
   if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
   console.warn(`\n!!!!!!!!!! ${message} (apt-get install -y prometheus) !!!!!!!!!!\n`);
   return false;
