@@ -279,6 +279,21 @@ describe("CloudEvents ingress", () => {
     expect(await batch.text()).toBe("");
   });
 
+  it("answers 202 with an empty body when a command has nothing to reply, and still applies it once", async () => {
+    const subject = nextId("ledger");
+    const event = { id: `${subject}-1`, type: "com.example.ledger.record", subject };
+    for (let i = 0; i < 2; i++) {
+      const res = await postEvent(url, event);
+      expect(res.status).toBe(202);
+      expect(res.headers.get("ce-type")).toBeNull();
+      expect(await res.text()).toBe("");
+    }
+    const viaApi = await api(`/ledger/${subject}/record`, { method: "POST" });
+    expect(viaApi.status).toBe(204);
+    expect(viaApi.headers.get("etag")).toBe('"2"');
+    expect(await (await api(`/ledger/${subject}`)).json()).toEqual({ state: { entries: 2 }, version: 2 });
+  });
+
   it("percent-encodes reply attributes that need it", async () => {
     const subject = "Euro € 😀";
     const res = await postStructured({ id: nextId(), type: "com.example.counter.increment", subject });
