@@ -1,10 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
-import { createApp } from "../http/app.js";
+import { toHostError } from "../errors/host-error.js";
+import { sendProblem } from "../http/problem-response.js";
 import { createIngress } from "../http/ingress.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 import { MemoryStore } from "../store/memory-store.js";
@@ -74,7 +81,29 @@ export function createHost(options: HostOptions): Host {
     observer: options.observer,
   });
   const ingress = createIngress({ handler, bodyLimitBytes: config.bodyLimitBytes, logger });
-  const app = createApp({ registry, dispatcher, store, bodyLimitBytes: config.bodyLimitBytes, logger });
+  // The express app of the HTTP API is loaded after the server listens, off the cold-start path
+  // of the first CloudEvent; a request that arrives before it is ready waits for it.
+  let appLoading: Promise<RequestListener> | undefined;
+  const loadApp = () =>
+    (appLoading ??= import("../http/app.js").then(
+      ({ createApp }) =>
+        createApp({
+          registry,
+          dispatcher,
+          store,
+          bodyLimitBytes: config.bodyLimitBytes,
+          logger,
+        }) as RequestListener,
+    ));
+  const app = (req: IncomingMessage, res: ServerResponse) => {
+    loadApp().then(
+      (listener) => listener(req, res),
+      (error: unknown) => {
+        logger.error("the HTTP API could not be loaded", { error });
+        sendProblem(res, toHostError(error));
+      },
+    );
+  };
   let state: HostState = "created";
   const wrap = options.wrapRequest;
 
@@ -140,6 +169,7 @@ export function createHost(options: HostOptions): Host {
         server.listen(port, host, () => {
           server.off("error", reject);
           state = "listening";
+          void loadApp().catch(() => undefined);
           resolve((server.address() as AddressInfo).port);
         });
       });
