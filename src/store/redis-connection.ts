@@ -98,6 +98,8 @@ function baseOptions(config: ConnectionConfig, endpoint: Endpoint): RedisOptions
     // and never giving up, so the host recovers on its own.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times - 1, 5), 1000),
     reconnectOnError: () => false,
+    // Commands issued in one event-loop turn (many entities' appends) go out in one socket write.
+    enableAutoPipelining: true,
   };
 }
 
@@ -114,6 +116,7 @@ export function createClient(config: ConnectionConfig): { client: RedisClient; t
     });
     const clusterOptions: ClusterOptions = {
       redisOptions: options,
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       enableReadyCheck: true,
       lazyConnect: true,
