@@ -78,7 +78,29 @@ function storeErrors(hosts: readonly HostProcess[]): Record<string, number> {
   return counts;
 }
 
-describe.runIf(run)("Redis Cluster: the slot of a hot entity migrates under load", () => {
+/** The master that owns `slot`, per `CLUSTER NODES` on `from`. */
+async function ownerOf(
+  cluster: RedisCluster,
+  slot: number,
+  from: RedisServer,
+): Promise<ClusterNode | undefined> {
+  const text = await from.cli("CLUSTER", "NODES");
+  for (const line of text.split("\n")) {
+    const [id, address, flags, , , , , , ...ranges] = line.trim().split(" ");
+    if (!id || !address || !flags?.includes("master") || flags.includes("fail")) continue;
+    const owns = ranges.some((r) => {
+      const [a, b] = r.split("-").map(Number);
+      return slot >= a! && slot <= (b ?? a!);
+    });
+    if (!owns) continue;
+    const port = Number(address.split("@")[0]!.split(":")[1]);
+    const server = cluster.servers.find((s) => s.port === port);
+    return server ? { id, server, slots: [] } : undefined;
+  }
+  return undefined;
+}
+
+describe.runIf(run)("Redis Cluster under load", () => {
   let cluster: RedisCluster | undefined;
   let hosts: HostProcess[] = [];
 
@@ -123,5 +145,67 @@ describe.runIf(run)("Redis Cluster: the slot of a hot entity migrates under load
     // The slot now lives on its new owner, and the hot entity's keys with it.
     const owner = (await masters(redis)).find((n) => n.slots.some(([a, b]) => slot >= a && slot <= b));
     expect(Number(await owner!.server.cli("CLUSTER", "COUNTKEYSINSLOT", String(slot)))).toBeGreaterThan(0);
+  });
+
+  it("kill -9 of the master of a hot entity: a replica takes over, WAIT 1, nothing acknowledged lost", async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+    const redis = cluster;
+    hosts = await startHosts(2, {
+      REDIS_CLUSTER_NODES: redis.nodes.join(","),
+      KNSTATE_REDIS_WAIT_REPLICAS: "1",
+      KNSTATE_REDIS_WAIT_TIMEOUT: "500ms",
+    });
+    let failoverMs = 0;
+    let slot = -1;
+    let victimPort = 0;
+    let newOwnerPort = 0;
+    let killedAt = 0;
+    const { figures } = await runScenario({
+      name: "cluster master failover, WAIT 1",
+      hosts: () => hosts.map((h) => h.url),
+      reader: () => hosts[0]!.url,
+      load: { entities: 2 },
+      recoveryTimeoutMs: 45_000,
+      fault: async (load) => {
+        slot = Number(await redis.servers[0]!.cli("CLUSTER", "KEYSLOT", `{${load.entityIds[0]!}}`));
+        const victim = await ownerOf(redis, slot, redis.servers[0]!);
+        if (!victim) throw new Error(`no master owns slot ${slot}`);
+        victimPort = victim.server.port;
+        const witness = redis.servers.find((s) => s !== victim.server)!;
+        killedAt = Date.now();
+        await victim.server.kill9();
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const owner = await ownerOf(redis, slot, witness).catch(() => undefined);
+          if (owner && owner.server !== victim.server) {
+            newOwnerPort = owner.server.port;
+            break;
+          }
+          if (Date.now() > deadline) throw new Error("no replica took over the slot within 30s");
+          await sleep(100);
+        }
+        failoverMs = Date.now() - killedAt;
+        // The old master comes back as a replica of the new one, so WAIT 1 succeeds again.
+        await victim.server.restart();
+        return Date.now();
+      },
+      extra: ({ load }) => {
+        // The other entity's master never stopped: how long did the hot entity get no 2xx?
+        const hot = load.entityIds[0]!;
+        const acks = load.ledger
+          .filter((e) => e.entity === hot && e.acked !== undefined)
+          .map((e) => e.acked!.at)
+          .sort((a, b) => a - b);
+        let gap = 0;
+        for (let i = 1; i < acks.length; i++) gap = Math.max(gap, acks[i]! - acks[i - 1]!);
+        return { slot, failover_ms: failoverMs, hot_entity_outage_s: gap / 1000 };
+      },
+    });
+    expect(newOwnerPort).not.toBe(victimPort);
+    expect(figures.acked_lost).toBe(0);
+    expect(figures.dup_applied).toBe(0);
+    expect(figures.version_gaps).toBe(0);
+    expect(figures.version_mismatch).toBe(0);
+    expect(figures.unknown_applied).toBe(0);
   });
 });
