@@ -84,6 +84,7 @@ function parseBinary(
   body: Buffer,
 ): IncomingEvent {
   const attributes: Record<string, string> = {};
+  const undecoded: Record<string, string> = {};
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const raw = rawHeaders[i]!;
@@ -102,6 +103,7 @@ function parseBinary(
     if (Object.hasOwn(attributes, name)) throw invalid(`header ce-${name} is repeated`);
     if (++count > MAX_ATTRIBUTES) throw invalid(`at most ${MAX_ATTRIBUTES} attributes are allowed`);
     attributes[name] = decodeHeaderValue(name, rawHeaders[i + 1]!);
+    if (name === "source" || name === "dataschema") undecoded[name] = rawHeaders[i + 1]!;
   }
   if (count === 0) {
     throw invalid(
@@ -115,16 +117,40 @@ function parseBinary(
   return {
     specversion: "1.0",
     id: checkString("id", required("id", id), true),
-    source: checkUriReference("source", required("source", source)),
+    source: uriFromHeader(required("source", source), undecoded.source, (v) =>
+      checkUriReference("source", v),
+    ),
     type: checkString("type", required("type", type), true),
     subject: subject === undefined ? undefined : checkString("subject", subject, false),
     time: time === undefined ? undefined : checkTime(time),
     datacontenttype,
-    dataschema: dataschema === undefined ? undefined : checkAbsoluteUri("dataschema", dataschema),
+    dataschema:
+      dataschema === undefined
+        ? undefined
+        : uriFromHeader(dataschema, undecoded.dataschema, (v) => checkAbsoluteUri("dataschema", v)),
     extensions: checkExtensionStrings(extensions),
     dataKind: data.kind,
     data: data.value,
   };
+}
+
+/**
+ * A URI attribute from a header. Senders that do not percent-encode (sdk-go, which Knative's
+ * brokers use) send a URI's own escapes as they are, and decoding `a%20b` gives `a b`, which is
+ * no URI. An encoding sender never sends a value whose decoding is not a URI, so when only the
+ * undecoded value is one, it is the URI the sender meant.
+ */
+function uriFromHeader(decoded: string, raw: string | undefined, check: (value: string) => string): string {
+  try {
+    return check(decoded);
+  } catch (error) {
+    if (raw === undefined || raw === decoded) throw error;
+    try {
+      return check(raw);
+    } catch {
+      throw error;
+    }
+  }
 }
 
 function checkExtensionStrings(extensions: Record<string, string>): Record<string, string> {

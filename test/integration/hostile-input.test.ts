@@ -458,7 +458,7 @@ const cases: Case[] = [
   },
   {
     name: "source that is not a URI-reference",
-    send: () => binary({ "ce-source": "a%20b" }),
+    send: () => binary({ "ce-source": "a%20b%zz" }),
     status: 400,
     problem: invalidEvent,
   },

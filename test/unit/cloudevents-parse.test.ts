@@ -200,6 +200,23 @@ describe("modes", () => {
     expect(error.detail).toMatch(/application\/cloudevents\+json/);
   });
 
+  it("keeps a URI's own escapes from senders that do not percent-encode headers", () => {
+    const source = (value: string, extra: Record<string, string> = {}) =>
+      parseMessage(binaryHeaders({ "ce-source": value, ...extra }), Buffer.alloc(0)).events[0]!;
+    expect(source("https://x.example/a%20b").source).toBe("https://x.example/a%20b");
+    expect(source("urn:x:%E2%82%AC").source).toBe("urn:x:%E2%82%AC");
+    // An encoding sender escapes the escape: one round of decoding gives the URI back.
+    expect(source("https://x.example/a%2520b").source).toBe("https://x.example/a%20b");
+    expect(source("/a", { "ce-dataschema": "https://x.example/s%20v1" }).dataschema).toBe(
+      "https://x.example/s%20v1",
+    );
+    // Neither reading is a URI: still refused.
+    expect(thrown(() => source("a%20b c")).detail).toMatch(/"source" must be a URI-reference/);
+    expect(thrown(() => source("/a", { "ce-dataschema": "relative%20path" })).detail).toMatch(
+      /"dataschema" must be/,
+    );
+  });
+
   it("refuses repeated attributes and ce-datacontenttype in binary mode", () => {
     expect(thrown(() => parseMessage([...binaryHeaders(), "ce-id", "2"], Buffer.alloc(0))).detail).toMatch(
       /repeated/,
