@@ -151,12 +151,16 @@ export function createApp(options: AppOptions): express.Express {
   return app;
 }
 
-/** Express's own errors (a malformed URL) carry a status; keep it but use our problem shape. */
+/**
+ * Express's own error for a malformed URL (a `URIError` from decoding a path parameter) carries a
+ * 400; keep it but use our problem shape. Only that one: an action handler's error with a
+ * `status` (as HTTP client libraries throw) is a handler failure, answered 500 without its message.
+ */
 function bodyParserError(error: unknown): HostError | undefined {
   if (error instanceof HostError) return error;
   const status = (error as { status?: unknown } | null)?.status;
-  if (typeof status === "number" && status >= 400 && status < 500) {
-    return new HostError(Problem.invalidRequest, (error as Error).message);
+  if (error instanceof URIError && typeof status === "number" && status >= 400 && status < 500) {
+    return new HostError(Problem.invalidRequest, error.message);
   }
   return undefined;
 }

@@ -308,6 +308,8 @@ describe("CloudEvents ingress", () => {
       await postEvent(url, { id: nextId(), type: "com.example.fragile.explode", subject: "f1" }),
       await api("/fragile/f1/explode", { method: "POST" }),
       await api("/quiet/explode", { method: "POST" }),
+      await postEvent(url, { id: nextId(), type: "com.example.quiet.upstream" }),
+      await api("/quiet/upstream", { method: "POST" }),
     ]) {
       const text = await res.clone().text();
       await expectProblem(res, 500, "/problems/handler-failed");
