@@ -256,6 +256,52 @@ describe("fuzzing the ingress", () => {
     );
   }, 30_000);
 
+  it("answers random requests to the HTTP API with 2xx or a 4xx problem", async () => {
+    const segment = fc.oneof(
+      fc.constantFrom(
+        "counter",
+        "cart",
+        "profile",
+        "echo",
+        "quiet",
+        "increment",
+        "addItem",
+        "say",
+        "events",
+        "c1",
+      ),
+      fc.string({ maxLength: 12 }).map((s) => encodeURIComponent(s)),
+      fc.constantFrom("%", "%E0%A4%A", "%00", "..", "__proto__", "constructor", "%2F", ""),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("GET", "POST", "PUT", "DELETE"),
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.option(fc.constantFrom("?from=1&to=3", "?from=x", "?from=1&from=2", "?to=99999999"), { nil: "" }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("If-Match", "Idempotency-Key", "Content-Type"),
+            fc.oneof(
+              fc.constantFrom('"0"', '"1"', "*", 'W/"2"', "application/json", "text/plain"),
+              fc.stringMatching(/^[\x21-\x7e]{0,20}$/),
+            ),
+          ),
+          { maxLength: 3 },
+        ),
+        body,
+        async (method, segments, query, headers, data) => {
+          const res = await rawRequest(
+            running.port,
+            { method, path: `/${segments.join("/")}${query}`, headers, body: method === "GET" ? "" : data },
+            { timeoutMs: PER_REQUEST_TIMEOUT_MS },
+          );
+          check(res, { method, segments, query, headers });
+        },
+      ),
+      { seed: SEED + 4, numRuns: 120 },
+    );
+  }, 30_000);
+
   it("answers or closes on random bytes after the request line, never hanging", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (bytes) => {
