@@ -41,6 +41,18 @@ export interface EntityModel {
 }
 
 type LooseHandler = (state: unknown, data: unknown, ctx: CommandContext) => unknown;
+
+/**
+ * Command handlers are pure and synchronous (plain JavaScript can still return a promise):
+ * refuse a promise before its rejection can go unhandled and take the process down.
+ */
+function synchronous(result: unknown, where: string): unknown {
+  if (typeof (result as { then?: unknown } | null)?.then === "function") {
+    (result as Promise<unknown>).then(undefined, () => undefined);
+    throw new TypeError(`command ${where} returned a promise; command handlers must be synchronous and pure`);
+  }
+  return result;
+}
 type LooseCommand = LooseHandler | { readonly input: InputSchema<unknown>; readonly handle: LooseHandler };
 
 function handlerOf(command: LooseCommand): LooseHandler {
@@ -91,7 +103,10 @@ function eventSourcedModel(
     apply,
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
-      const result = handlerOf(commandOf(entity.commands, command))(state, data, ctx);
+      const result = synchronous(
+        handlerOf(commandOf(entity.commands, command))(state, data, ctx),
+        `${entity.name}.${command}`,
+      );
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
       let events: readonly DomainEvent[] = [];
       let explicit: { value: unknown } | undefined;
@@ -133,7 +148,10 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
     apply: (_state, event) => event.data,
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
-      const result = handlerOf(commandOf(entity.commands, command))(state, data, ctx);
+      const result = synchronous(
+        handlerOf(commandOf(entity.commands, command))(state, data, ctx),
+        `${entity.name}.${command}`,
+      );
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
       if (isReply(result)) return { kind: "accepted", events: [], state, reply: result.value };
       if (result === undefined) {

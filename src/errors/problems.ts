@@ -13,6 +13,7 @@ export const Problem = {
   invalidCommandData: { type: "/problems/invalid-command-data", status: 400, title: "Invalid command data" },
   invalidRequest: { type: "/problems/invalid-request", status: 400, title: "Invalid request" },
   notFound: { type: "/problems/not-found", status: 404, title: "Not found" },
+  requestTimeout: { type: "/problems/request-timeout", status: 408, title: "Request timeout" },
   preconditionFailed: { type: "/problems/precondition-failed", status: 412, title: "Precondition failed" },
   payloadTooLarge: { type: "/problems/payload-too-large", status: 413, title: "Payload too large" },
   unsupportedMediaType: {
@@ -20,6 +21,7 @@ export const Problem = {
     status: 415,
     title: "Unsupported media type",
   },
+  headersTooLarge: { type: "/problems/headers-too-large", status: 431, title: "Request headers too large" },
   commandRejected: { type: "/problems/command-rejected", status: 422, title: "Command rejected" },
   handlerFailed: { type: "/problems/handler-failed", status: 500, title: "Internal error" },
   storeUnavailable: { type: "/problems/store-unavailable", status: 503, title: "State store unavailable" },

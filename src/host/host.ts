@@ -7,10 +7,12 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
-import { toHostError } from "../errors/host-error.js";
+import { HostError, toHostError } from "../errors/host-error.js";
+import { Problem } from "../errors/problems.js";
 import { sendProblem } from "../http/problem-response.js";
 import { createIngress } from "../http/ingress.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
@@ -130,30 +132,69 @@ export function createHost(options: HostOptions): Host {
     lastActivity = performance.now();
   };
 
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    lastActivity = performance.now();
+    res.once("close", onResponseClosed);
+    // While draining, answer and then close the connection so clients move to another replica.
+    if (state === "draining") res.setHeader("connection", "close");
+    const url = req.url ?? "/";
+    if (req.method === "POST" && (url === "/" || url.startsWith("/?"))) {
+      if (wrap) void wrap("cloudevent", req, res, () => ingress(req, res));
+      else void ingress(req, res);
+    } else if (req.method === "GET" && (url === "/healthz" || url === "/livez")) {
+      sendHealth(res, 200, { status: "alive" });
+    } else if (req.method === "GET" && url === "/readyz") {
+      void readiness(res);
+    } else if (wrap) {
+      void wrap("api", req, res, () => {
+        app(req, res);
+      });
+    } else app(req, res);
+  };
+
   const server = createServer(
-    { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 10_000) },
-    (req, res) => {
-      inFlight++;
-      lastActivity = performance.now();
-      res.once("close", onResponseClosed);
-      // While draining, answer and then close the connection so clients move to another replica.
-      if (state === "draining") res.setHeader("connection", "close");
-      const url = req.url ?? "/";
-      if (req.method === "POST" && (url === "/" || url.startsWith("/?"))) {
-        if (wrap) void wrap("cloudevent", req, res, () => ingress(req, res));
-        else void ingress(req, res);
-      } else if (req.method === "GET" && (url === "/healthz" || url === "/livez")) {
-        sendHealth(res, 200, { status: "alive" });
-      } else if (req.method === "GET" && url === "/readyz") {
-        void readiness(res);
-      } else if (wrap) {
-        void wrap("api", req, res, () => {
-          app(req, res);
-        });
-      } else app(req, res);
+    {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(config.requestTimeoutMs, 10_000),
+      // Node enforces the timeouts when it sweeps connections; sweep often enough for short ones.
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.requestTimeoutMs / 4))),
     },
+    onRequest,
   );
   server.keepAliveTimeout = 65_000;
+  // `Expect: 100-continue`: refuse an oversized body before the client sends it.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers["content-length"]) > config.bodyLimitBytes) {
+      sendProblem(
+        res,
+        new HostError(Problem.payloadTooLarge, `the body is larger than ${config.bodyLimitBytes} bytes`),
+      );
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
+  });
+  // Malformed HTTP (bad framing, control bytes, timeouts) never reaches a handler: answer it in
+  // the same problem format, then close the connection.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const problem =
+      error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? Problem.requestTimeout
+        : error.code === "HPE_HEADER_OVERFLOW"
+          ? Problem.headersTooLarge
+          : Problem.invalidRequest;
+    const { type, status, title } = problem;
+    const body = JSON.stringify({ type, title, status, detail: "the HTTP request could not be read" });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
+  });
 
   return {
     registry,

@@ -27,9 +27,6 @@ beforeAll(async () => {
     KNSTATE_REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms`,
   });
   host = createHost({ config, components: allComponents });
-  // Node enforces requestTimeout/headersTimeout only when it sweeps its connections, every
-  // `connectionsCheckingInterval` (30 s by default); sweep often so the slow client is cut off fast.
-  (host.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 100;
   port = await host.listen(0, "127.0.0.1");
 });
 

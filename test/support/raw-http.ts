@@ -64,7 +64,9 @@ export function rawExchange(
     timers.push(setTimeout(() => finish(false, true), timeoutMs));
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      if (parseResponse(received, false) !== undefined) finish(false, false);
+      const parsed = parseResponse(received, false);
+      // A response that announces `Connection: close` is complete when the server closes.
+      if (parsed !== undefined && parsed.headers.connection?.toLowerCase() !== "close") finish(false, false);
     });
     socket.on("close", () => finish(true, false));
     socket.on("error", () => finish(true, false));

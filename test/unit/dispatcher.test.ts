@@ -173,6 +173,25 @@ describe("dispatcher", () => {
     expect((await d.read(fragile, "f")).state).toEqual({ n: 2 });
   });
 
+  it("refuses a command handler that returns a promise (plain JavaScript) with a 500, and keeps going", async () => {
+    const asyncEntity = toModel(
+      defineEntity({
+        name: "async-js",
+        typePrefix: "com.example",
+        initialState: () => ({ n: 0 }),
+        events: { added: (s: { n: number }) => ({ n: s.n + 1 }) },
+        commands: { add: (() => Promise.reject(new Error("boom"))) as never },
+      }) as unknown as Component,
+    );
+    const d = dispatcher(new MemoryStore());
+    const error = (await d
+      .dispatch({ model: asyncEntity, entityId: "a", command: "add", data: {} })
+      .catch((e: unknown) => e)) as HostError;
+    expect(error.status).toBe(500);
+    expect(String((error.cause as Error).message)).toMatch(/must be synchronous/);
+    await expect(d.dispatch(increment("after-async"))).resolves.toMatchObject({ version: 1 });
+  });
+
   it("drains in-flight commands before resolving", async () => {
     const d = dispatcher(new MemoryStore());
     const pending = Array.from({ length: 50 }, (_, i) => d.dispatch(increment(`e${i % 5}`)));
