@@ -2,7 +2,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/**", "coverage/**", "eslint.config.js"] },
+  { ignores: ["dist/**", "node_modules/**", "bench/**", "coverage/**", ".tmp/**", "eslint.config.js"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
