@@ -28,9 +28,19 @@ export async function startHost(
     store?: StateStore;
   } & Omit<Partial<HostOptions>, "config" | "components" | "store"> = {},
 ): Promise<RunningHost> {
-  const config: HostConfig = loadConfig({ METRICS_PORT: "0", PORT: "0", KNSTATE_HOST: "127.0.0.1", ...options.env });
+  const config: HostConfig = loadConfig({
+    METRICS_PORT: "0",
+    PORT: "0",
+    KNSTATE_HOST: "127.0.0.1",
+    ...options.env,
+  });
   const { env: _env, components, store, ...rest } = options;
-  const host = createHost({ ...rest, config, components: components ?? examples, ...(store ? { store } : {}) });
+  const host = createHost({
+    ...rest,
+    config,
+    components: components ?? examples,
+    ...(store ? { store } : {}),
+  });
   const port = await host.listen(0, "127.0.0.1");
   return { host, port, url: `http://127.0.0.1:${port}`, close: () => host.close() };
 }
