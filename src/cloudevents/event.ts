@@ -19,7 +19,7 @@ export interface IncomingEvent {
 }
 
 /** The CloudEvents 1.0 context attributes that are not extensions. */
-export const CORE_ATTRIBUTES = new Set([
+export const CORE_ATTRIBUTES: ReadonlySet<string> = new Set([
   "specversion",
   "id",
   "source",
@@ -29,3 +29,6 @@ export const CORE_ATTRIBUTES = new Set([
   "datacontenttype",
   "dataschema",
 ]);
+
+/** Top-level members of the JSON event format that are not extensions: the core attributes and the data. */
+export const JSON_FORMAT_MEMBERS: ReadonlySet<string> = new Set([...CORE_ATTRIBUTES, "data", "data_base64"]);

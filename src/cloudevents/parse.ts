@@ -11,7 +11,7 @@ import {
   isValidExtensionName,
   truncate,
 } from "./attributes.js";
-import type { DataKind, IncomingEvent } from "./event.js";
+import { JSON_FORMAT_MEMBERS, type DataKind, type IncomingEvent } from "./event.js";
 import { decodeHeaderValue } from "./header-value.js";
 import { checkCharset, essence, isJsonMediaType, parseJson } from "./json.js";
 
@@ -185,7 +185,7 @@ export function parseStructured(json: unknown, index?: number): IncomingEvent {
     checkSpecVersion(object.specversion);
     const extensions: Record<string, string | number | boolean> = {};
     for (const key of keys) {
-      if (CORE.has(key)) continue;
+      if (JSON_FORMAT_MEMBERS.has(key)) continue;
       const value = object[key];
       if (!isValidExtensionName(key)) throw invalid(`"${truncate(key)}" is not a valid attribute name`);
       if (value === null) continue;
@@ -223,19 +223,6 @@ export function parseStructured(json: unknown, index?: number): IncomingEvent {
     throw error;
   }
 }
-
-const CORE = new Set([
-  "specversion",
-  "id",
-  "source",
-  "type",
-  "subject",
-  "time",
-  "datacontenttype",
-  "dataschema",
-  "data",
-  "data_base64",
-]);
 
 function structuredData(
   object: Record<string, unknown>,

@@ -1,5 +1,6 @@
 import type { DomainEvent } from "../entity/model.js";
 import { VALUE_UPDATED } from "../entity/model.js";
+import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
 import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
 import type { PipelineObserver } from "../host/observer.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
@@ -11,19 +12,7 @@ export const ENTITY_VERSION_EXTENSION = "entityversion";
 export const VALUE_STATE_EVENT = "state";
 
 /** Attributes an override may not replace: `K_CE_OVERRIDES` only adds extensions. */
-const PROTECTED = new Set([
-  "specversion",
-  "id",
-  "source",
-  "type",
-  "subject",
-  "time",
-  "datacontenttype",
-  "dataschema",
-  "data",
-  "data_base64",
-  ENTITY_VERSION_EXTENSION,
-]);
+const PROTECTED: ReadonlySet<string> = new Set([...JSON_FORMAT_MEMBERS, ENTITY_VERSION_EXTENSION]);
 
 export interface SinkPublisherOptions {
   /** `K_SINK`: where events are POSTed. */
