@@ -78,6 +78,18 @@ function commandOf(commands: Record<string, LooseCommand>, name: string): LooseC
   return command;
 }
 
+/** Runs a command's handler and refuses a promise (handlers are synchronous). */
+function runCommand(
+  entityName: string,
+  commands: Record<string, LooseCommand>,
+  command: string,
+  state: unknown,
+  data: unknown,
+  ctx: CommandContext,
+): unknown {
+  return synchronous(handlerOf(commandOf(commands, command))(state, data, ctx), `${entityName}.${command}`);
+}
+
 function validateWith(commands: Record<string, LooseCommand>, name: string, data: unknown): unknown {
   const command = commandOf(commands, name);
   return typeof command === "function" ? data : parseInput(command.input, data);
@@ -103,10 +115,7 @@ function eventSourcedModel(
     apply,
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
-      const result = synchronous(
-        handlerOf(commandOf(entity.commands, command))(state, data, ctx),
-        `${entity.name}.${command}`,
-      );
+      const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
       let events: readonly DomainEvent[] = [];
       let explicit: { value: unknown } | undefined;
@@ -148,10 +157,7 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
     apply: (_state, event) => event.data,
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
-      const result = synchronous(
-        handlerOf(commandOf(entity.commands, command))(state, data, ctx),
-        `${entity.name}.${command}`,
-      );
+      const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
       if (isReply(result)) return { kind: "accepted", events: [], state, reply: result.value };
       if (result === undefined) {
