@@ -2,6 +2,8 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createHost, type Host } from "../../src/host/host.js";
+import { MemoryStore } from "../../src/store/memory-store.js";
+import type { AppendRequest } from "../../src/store/state-store.js";
 import { allComponents } from "../fixtures/components.js";
 import { jsonOf, rawExchange, rawRequest, type RawResponse } from "../support/raw-http.js";
 
@@ -19,6 +21,16 @@ const VICTIM = "victim-1";
 let host: Host;
 let port: number;
 
+/** The store, counting what reaches it: a hostile request must not write anything. */
+class WatchedStore extends MemoryStore {
+  appends = 0;
+  override append(request: AppendRequest) {
+    this.appends++;
+    return super.append(request);
+  }
+}
+const store = new WatchedStore();
+
 beforeAll(async () => {
   const config = loadConfig({
     PORT: "0",
@@ -26,7 +38,7 @@ beforeAll(async () => {
     KNSTATE_HOST: "127.0.0.1",
     KNSTATE_REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms`,
   });
-  host = createHost({ config, components: allComponents });
+  host = createHost({ config, components: allComponents, store });
   port = await host.listen(0, "127.0.0.1");
 });
 
@@ -809,6 +821,7 @@ describe("hostile input", () => {
     const before = await counterValue(VICTIM);
     expect(before).toEqual({ value: 7, version: 1 });
     const rssBefore = process.memoryUsage().rss;
+    const appendsBefore = store.appends;
 
     const failures: string[] = [];
     let passed = 0;
@@ -855,6 +868,7 @@ describe("hostile input", () => {
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     expect(await counterValue(VICTIM)).toEqual(before);
+    expect(store.appends, "no hostile request may reach the store's append").toBe(appendsBefore);
     const growthMiB = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
     expect(growthMiB).toBeLessThan(256);
   }, 60_000);
