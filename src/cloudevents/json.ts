@@ -7,7 +7,8 @@ import { Problem } from "../errors/problems.js";
  * is refused. The reviver that looks for it runs only when the text could contain one.
  */
 export function parseJson(text: string, what = "body"): unknown {
-  if (nestingDepth(text) > MAX_DEPTH) {
+  // Every level takes two characters, so a short text cannot nest too deep: skip the scan.
+  if (text.length > 2 * MAX_DEPTH && nestingDepth(text) > MAX_DEPTH) {
     throw new HostError(Problem.invalidJson, `${what} nests deeper than ${MAX_DEPTH} levels`);
   }
   try {
