@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createHost } from "../host/host.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
-import { createTelemetry, preloadTelemetry } from "../observability/telemetry.js";
+import { createTelemetry } from "../observability/telemetry.js";
 import { startTracing, type Tracing } from "../observability/tracing.js";
 import { sinkPublisherFromEnv } from "../publish/from-env.js";
 import { createStore } from "../store/create-store.js";
@@ -49,7 +49,6 @@ export async function serve(options: ServeOptions): Promise<number> {
   const [components, store] = await Promise.all([
     loadFunctions(paths),
     createStore(config, logger),
-    preloadTelemetry(config),
     startTracing(options.env, { service: config.service, revision: config.revision, logger }).then(
       (started) => (tracing = started),
     ),
@@ -62,7 +61,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     await store.close();
     return 2;
   }
-  const telemetry = await createTelemetry({
+  const telemetry = createTelemetry({
     config,
     env: options.env,
     logger,

@@ -234,14 +234,15 @@ export class HostMetrics {
   ): Promise<void> | void => {
     if (kind === "probe" || isProbe(req)) return next();
     const started = performance.now();
-    const children = this.#requests[kind];
-    res.once("close", () => {
-      const status = res.statusCode;
-      children[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))]?.inc();
-      this.faas.invoked(status, (performance.now() - started) / 1000);
-    });
+    res.once("close", () => this.requestFinished(kind, res.statusCode, (performance.now() - started) / 1000));
     return next();
   };
+
+  /** Counts one answered request on the public port (not a probe). */
+  requestFinished(kind: "cloudevent" | "api", status: number, seconds: number): void {
+    this.#requests[kind][Math.min(4, Math.max(0, Math.floor(status / 100) - 1))]?.inc();
+    this.faas.invoked(status, seconds);
+  }
 
   /** The state store's availability, e.g. once it connected at start. */
   storeAvailable(up: boolean): void {

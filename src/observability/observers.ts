@@ -5,7 +5,7 @@ import type { Logger } from "./logger.js";
 type Hooks = Required<PipelineObserver>;
 type VoidHook = Exclude<keyof Hooks, "traceContext" | "traceEvent">;
 
-const VOID_HOOKS: readonly VoidHook[] = [
+export const VOID_HOOKS: readonly VoidHook[] = [
   "commandFinished",
   "stateLoaded",
   "appended",

@@ -4,7 +4,14 @@ import type { PipelineObserver } from "../host/observer.js";
 import { createMetricsServer, type MetricsServer } from "../http/metrics-server.js";
 import type { Logger } from "./logger.js";
 import type { HostMetrics } from "./metrics.js";
-import { combineObservers, combineWrappers, commandLogObserver, type WrapRequest } from "./observers.js";
+import {
+  combineObservers,
+  combineWrappers,
+  commandLogObserver,
+  isProbe,
+  VOID_HOOKS,
+  type WrapRequest,
+} from "./observers.js";
 import type { Tracing } from "./tracing.js";
 
 export interface TelemetryOptions {
@@ -20,7 +27,7 @@ export interface TelemetryOptions {
 
 /** Metrics, tracing and per-command debug logs of one host, wired into its options. */
 export interface Telemetry {
-  /** Undefined when the metrics port is 0. */
+  /** Undefined when the metrics port is 0, and until `started`. */
   readonly metrics: HostMetrics | undefined;
   readonly observer: PipelineObserver;
   readonly wrapRequest: WrapRequest | undefined;
@@ -34,47 +41,94 @@ export interface Telemetry {
 }
 
 /**
- * Starts loading prom-client (when the metrics port is on) so that it overlaps other start-up
- * work such as loading the functions and connecting to Redis; `createTelemetry` then finds it
- * loaded.
+ * The metrics' pipeline hooks and request wrapper before prom-client has loaded: prom-client
+ * loads after the host listens, off the cold-start path, and what happened before (the first
+ * commands) is queued and replayed into the metrics once they exist.
  */
-export function preloadTelemetry(config: HostConfig): Promise<unknown> {
-  return config.metricsPort === 0 ? Promise.resolve() : import("./metrics.js");
+class DeferredMetrics {
+  #target: HostMetrics | undefined;
+  #queue: Array<(metrics: HostMetrics) => void> = [];
+  readonly observer: PipelineObserver;
+
+  constructor() {
+    const observer: Record<string, (...args: unknown[]) => void> = {};
+    // Only the hooks the metrics use: a present `handled` hook would make the pipeline time handlers.
+    for (const name of VOID_HOOKS.filter((hook) => hook !== "handled" && hook !== "committed")) {
+      observer[name] = (...args: unknown[]) => {
+        const call = (metrics: HostMetrics) =>
+          (metrics.observer[name] as ((...a: unknown[]) => void) | undefined)?.(...args);
+        if (this.#target) call(this.#target);
+        else this.#defer(call);
+      };
+    }
+    this.observer = observer;
+  }
+
+  readonly wrapRequest: WrapRequest = (kind, req, res, next) => {
+    if (this.#target) return this.#target.wrapRequest(kind, req, res, next);
+    if (kind === "probe" || isProbe(req)) return next();
+    const started = performance.now();
+    res.once("close", () => {
+      const seconds = (performance.now() - started) / 1000;
+      const record = (metrics: HostMetrics) => metrics.requestFinished(kind, res.statusCode, seconds);
+      if (this.#target) record(this.#target);
+      else this.#defer(record);
+    });
+    return next();
+  };
+
+  attach(metrics: HostMetrics): void {
+    this.#target = metrics;
+    for (const call of this.#queue) call(metrics);
+    this.#queue = [];
+  }
+
+  #defer(call: (metrics: HostMetrics) => void): void {
+    // Bounded: prom-client loads within a second of listening; a flood before that is sampled out.
+    if (this.#queue.length < 100_000) this.#queue.push(call);
+  }
 }
 
-/** Loads prom-client only when the metrics port is on (METRICS_PORT=0 skips it at start-up). */
-export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+/**
+ * Metrics (when the metrics port is on), tracing and per-command logs. The returned hooks
+ * record from the first command on; prom-client itself is loaded by `started`, after the host
+ * listens, so cold start does not pay for it.
+ */
+export function createTelemetry(options: TelemetryOptions): Telemetry {
   const { config, env, logger, tracing } = options;
-  const metrics =
-    config.metricsPort === 0
-      ? undefined
-      : new (await import("./metrics.js")).HostMetrics({
-          faas: {
-            name: env.FAAS_NAME ?? config.service,
-            version: env.FAAS_VERSION ?? config.revision,
-            instance: env.FAAS_INSTANCE ?? env.POD_NAME,
-          },
-          service: config.service,
-          revision: config.revision,
-          configuration: config.configuration,
-          conflictRetries: config.conflictRetries,
-        });
+  const deferred = config.metricsPort === 0 ? undefined : new DeferredMetrics();
+  let metrics: HostMetrics | undefined;
   let server: MetricsServer | undefined;
   return {
-    metrics,
+    get metrics() {
+      return metrics;
+    },
     observer: combineObservers(
-      metrics?.observer,
+      deferred?.observer,
       tracing?.observer,
       commandLogObserver(logger),
       ...(options.observers ?? []),
     ),
-    wrapRequest: combineWrappers(metrics?.wrapRequest, tracing?.wrapRequest),
+    wrapRequest: combineWrappers(deferred?.wrapRequest, tracing?.wrapRequest),
     async started(host, coldStartSeconds = process.uptime()) {
-      if (metrics === undefined) return undefined;
+      if (deferred === undefined) return undefined;
+      const { HostMetrics } = await import("./metrics.js");
+      metrics = new HostMetrics({
+        faas: {
+          name: env.FAAS_NAME ?? config.service,
+          version: env.FAAS_VERSION ?? config.revision,
+          instance: env.FAAS_INSTANCE ?? env.POD_NAME,
+        },
+        service: config.service,
+        revision: config.revision,
+        configuration: config.configuration,
+        conflictRetries: config.conflictRetries,
+      });
       metrics.declare(host.registry.entities);
       // The store connected during start-up; readiness checks keep this current.
       metrics.storeAvailable(true);
       metrics.faas.coldStart(coldStartSeconds);
+      deferred.attach(metrics);
       server = createMetricsServer(metrics.registry, logger);
       return server.listen(config.metricsPort, config.host);
     },

@@ -155,7 +155,7 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
       K_SERVICE: "counter-svc",
       K_REVISION: "counter-svc-00001",
     });
-    telemetry = await createTelemetry({
+    telemetry = createTelemetry({
       config,
       env: { POD_NAME: "counter-svc-00001-abc" },
       logger: silentLogger,
