@@ -3,17 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HostProcess } from "../support/host.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 import type { Figures } from "./support/checker.js";
+import { expectNothingLostOrDoubled } from "./support/expectations.js";
 import { runScenario, startHosts, stopHosts } from "./support/harness.js";
 
 const run = redisAvailable();
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
 function expectSafe(figures: Figures): void {
-  expect(figures.acked_lost).toBe(0);
-  expect(figures.dup_applied).toBe(0);
-  expect(figures.version_gaps).toBe(0);
-  expect(figures.version_mismatch).toBe(0);
-  expect(figures.unknown_applied).toBe(0);
+  expectNothingLostOrDoubled(figures);
   expect(figures.abandoned).toBe(0);
 }
 
