@@ -22,17 +22,16 @@ export function isValidExtensionName(name: string): boolean {
 }
 
 /** A CloudEvents String: no control characters, no lone surrogates. */
-export function checkString(name: string, value: string, required: boolean): string {
+export function checkString(name: string, value: string): string {
   if (value.length === 0) throw invalid(`attribute "${name}" must not be empty`);
   if (CONTROL.test(value) || !value.isWellFormed()) {
     throw invalid(`attribute "${name}" contains control characters or invalid Unicode`);
   }
-  void required;
   return value;
 }
 
 export function checkUriReference(name: string, value: string): string {
-  checkString(name, value, true);
+  checkString(name, value);
   if (!URI_CHARS.test(value)) throw invalid(`attribute "${name}" must be a URI-reference (RFC 3986)`);
   return value;
 }
@@ -64,7 +63,7 @@ export function checkTime(value: string): string {
 }
 
 export function checkMediaType(name: string, value: string): string {
-  checkString(name, value, true);
+  checkString(name, value);
   if (!MEDIA_TYPE.test(value))
     throw invalid(`attribute "${name}" must be a media type such as application/json`);
   return value;

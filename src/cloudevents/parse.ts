@@ -116,12 +116,12 @@ function parseBinary(
   const data = decodeBody(body, datacontenttype);
   return {
     specversion: "1.0",
-    id: checkString("id", required("id", id), true),
+    id: checkString("id", required("id", id)),
     source: uriFromHeader(required("source", source), undecoded.source, (v) =>
       checkUriReference("source", v),
     ),
-    type: checkString("type", required("type", type), true),
-    subject: subject === undefined ? undefined : checkString("subject", subject, false),
+    type: checkString("type", required("type", type)),
+    subject: subject === undefined ? undefined : checkString("subject", subject),
     time: time === undefined ? undefined : checkTime(time),
     datacontenttype,
     dataschema:
@@ -154,7 +154,7 @@ function uriFromHeader(decoded: string, raw: string | undefined, check: (value: 
 }
 
 function checkExtensionStrings(extensions: Record<string, string>): Record<string, string> {
-  for (const name in extensions) checkString(name, extensions[name]!, false);
+  for (const name in extensions) checkString(name, extensions[name]!);
   return extensions;
 }
 
@@ -189,7 +189,7 @@ export function parseStructured(json: unknown, index?: number): IncomingEvent {
       const value = object[key];
       if (!isValidExtensionName(key)) throw invalid(`"${truncate(key)}" is not a valid attribute name`);
       if (value === null) continue;
-      if (typeof value === "string") extensions[key] = checkString(key, value, false);
+      if (typeof value === "string") extensions[key] = checkString(key, value);
       else if (typeof value === "boolean") extensions[key] = value;
       else if (
         typeof value === "number" &&
@@ -207,10 +207,10 @@ export function parseStructured(json: unknown, index?: number): IncomingEvent {
     const data = structuredData(object, datacontenttype);
     return {
       specversion: "1.0",
-      id: checkString("id", requiredString(object, "id"), true),
+      id: checkString("id", requiredString(object, "id")),
       source: checkUriReference("source", requiredString(object, "source")),
-      type: checkString("type", requiredString(object, "type"), true),
-      subject: optional(object, "subject", (v) => checkString("subject", v, false)),
+      type: checkString("type", requiredString(object, "type")),
+      subject: optional(object, "subject", (v) => checkString("subject", v)),
       time: optional(object, "time", checkTime),
       datacontenttype,
       dataschema: optional(object, "dataschema", (v) => checkAbsoluteUri("dataschema", v)),

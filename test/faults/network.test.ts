@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HostProcess } from "../support/host.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 import type { Figures } from "./support/checker.js";
-import { expectNothingLostOrDoubled, STALL_BUDGET_MS } from "./support/expectations.js";
-import { COMMAND_TIMEOUT_MS, runScenario, startHosts, stopHosts } from "./support/harness.js";
+import { expectNothingLostOrDoubled, stallScenario, STALL_BUDGET_MS } from "./support/expectations.js";
+import { COMMAND_TIMEOUT_MS, startHosts, stopHosts } from "./support/harness.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 const run = redisAvailable();
@@ -34,14 +34,7 @@ describe.runIf(run)("a misbehaving network between the hosts and Redis", () => {
     await redis.stop();
   });
 
-  const scenario = (name: string, fault: () => Promise<number>) =>
-    runScenario({
-      name,
-      hosts: () => hosts.map((h) => h.url),
-      reader: () => hosts[0]!.url,
-      fault,
-      extra: () => ({ budget_ms: STALL_BUDGET_MS }),
-    });
+  const scenario = (name: string, fault: () => Promise<number>) => stallScenario(name, () => hosts, fault);
 
   it("added latency, then latency above the command timeout: late replies are never applied twice", async () => {
     const { figures } = await scenario("latency 100 ms, then 1.5 s", async () => {

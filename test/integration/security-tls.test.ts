@@ -3,11 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
 import { freePort } from "../support/ports.js";
-import { redisAvailable } from "../support/redis.js";
+import { askRedis, redisAvailable } from "../support/redis.js";
 
 function opensslAvailable(): boolean {
   if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0) return true;
@@ -79,21 +78,9 @@ function makeCertificates(dir: string): { ca: string; other: string; cert: strin
 
 /** True once the server completes a TLS handshake (trusting `ca`) and answers PING. */
 function answersTlsPing(port: number, ca: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port, ca: readFileSync(ca), servername: "localhost" });
-    let reply = "";
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("secureConnect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString();
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
-    });
-  });
+  return askRedis(port, "PING", { ca: readFileSync(ca), servername: "localhost" }, (reply) =>
+    reply.includes("\r\n") ? reply.startsWith("+PONG") : undefined,
+  );
 }
 
 describe.runIf(run)("Redis over TLS", { timeout: 60_000 }, () => {

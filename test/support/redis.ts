@@ -1,7 +1,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { connect as connectTls } from "node:tls";
+import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -344,9 +344,26 @@ async function launch(
 
 /** True when the server on the port reports `pid` (or requires a password, so cannot say). */
 function servedBy(port: number, tls: boolean, pid: number | undefined): Promise<boolean> {
+  return askRedis(port, "INFO server", tls ? { rejectUnauthorized: false } : undefined, (reply) => {
+    if (reply.startsWith("-")) return reply.startsWith("-NOAUTH");
+    if (/process_id:\d+\r\n/.test(reply)) return reply.includes(`process_id:${pid}\r\n`);
+    return undefined;
+  });
+}
+
+/**
+ * Sends one inline command over a raw socket (TLS when `tls` is given) and resolves with what
+ * `decide` makes of the reply so far, once it returns a boolean; false on error or after 1 s.
+ */
+export function askRedis(
+  port: number,
+  command: string,
+  tls: ConnectionOptions | undefined,
+  decide: (reply: string) => boolean | undefined,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tls
-      ? connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false })
+      ? connectTls({ host: "127.0.0.1", port, ...tls })
       : connect({ host: "127.0.0.1", port });
     let reply = "";
     const done = (ok: boolean) => {
@@ -355,11 +372,11 @@ function servedBy(port: number, tls: boolean, pid: number | undefined): Promise<
     };
     socket.setTimeout(1000, () => done(false));
     socket.on("error", () => done(false));
-    socket.on(tls ? "secureConnect" : "connect", () => socket.write("INFO server\r\n"));
+    socket.on(tls ? "secureConnect" : "connect", () => socket.write(`${command}\r\n`));
     socket.on("data", (chunk: Buffer) => {
       reply += chunk.toString();
-      if (reply.startsWith("-")) done(reply.startsWith("-NOAUTH"));
-      else if (/process_id:\d+\r\n/.test(reply)) done(reply.includes(`process_id:${pid}\r\n`));
+      const verdict = decide(reply);
+      if (verdict !== undefined) done(verdict);
     });
   });
 }
@@ -378,23 +395,9 @@ async function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<v
  * (not `-LOADING` while it replays its AOF).
  */
 function answersPing(port: number, tls: boolean): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tls
-      ? connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false })
-      : connect({ host: "127.0.0.1", port });
-    let reply = "";
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on(tls ? "secureConnect" : "connect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString();
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"));
-    });
-  });
+  return askRedis(port, "PING", tls ? { rejectUnauthorized: false } : undefined, (reply) =>
+    reply.includes("\r\n") ? reply.startsWith("+PONG") || reply.startsWith("-NOAUTH") : undefined,
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import type { Figures } from "./checker.js";
-import { COMMAND_TIMEOUT_MS } from "./harness.js";
+import type { HostProcess } from "../../support/host.js";
+import { COMMAND_TIMEOUT_MS, runScenario } from "./harness.js";
 
 /**
  * The longest a delivery attempt may take while Redis stalls. A request's batch makes at most
@@ -16,4 +17,19 @@ export function expectNothingLostOrDoubled(figures: Figures): void {
   expect(figures.version_gaps).toBe(0);
   expect(figures.version_mismatch).toBe(0);
   expect(figures.unknown_applied).toBe(0);
+}
+
+/** A scenario that stalls Redis or the network under load over `hosts`, reporting the budget. */
+export function stallScenario(
+  name: string,
+  hosts: () => readonly HostProcess[],
+  fault: () => Promise<number>,
+) {
+  return runScenario({
+    name,
+    hosts: () => hosts().map((h) => h.url),
+    reader: () => hosts()[0]!.url,
+    fault,
+    extra: () => ({ budget_ms: STALL_BUDGET_MS }),
+  });
 }
