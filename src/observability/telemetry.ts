@@ -112,25 +112,29 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     wrapRequest: combineWrappers(deferred?.wrapRequest, tracing?.wrapRequest),
     async started(host, coldStartSeconds = process.uptime()) {
       if (deferred === undefined) return undefined;
-      const { HostMetrics } = await import("./metrics.js");
-      metrics = new HostMetrics({
-        faas: {
-          name: env.FAAS_NAME ?? config.service,
-          version: env.FAAS_VERSION ?? config.revision,
-          instance: env.FAAS_INSTANCE ?? env.POD_NAME,
-        },
-        service: config.service,
-        revision: config.revision,
-        configuration: config.configuration,
-        conflictRetries: config.conflictRetries,
+      // The port opens at once (a scrape waits for the registry); prom-client loads after it.
+      const registry = import("./metrics.js").then(({ HostMetrics }) => {
+        metrics = new HostMetrics({
+          faas: {
+            name: env.FAAS_NAME ?? config.service,
+            version: env.FAAS_VERSION ?? config.revision,
+            instance: env.FAAS_INSTANCE ?? env.POD_NAME,
+          },
+          service: config.service,
+          revision: config.revision,
+          configuration: config.configuration,
+          conflictRetries: config.conflictRetries,
+        });
+        metrics.declare(host.registry.entities);
+        // The store connected during start-up; readiness checks keep this current.
+        metrics.storeAvailable(true);
+        metrics.faas.coldStart(coldStartSeconds);
+        deferred.attach(metrics);
+        return metrics.registry;
       });
-      metrics.declare(host.registry.entities);
-      // The store connected during start-up; readiness checks keep this current.
-      metrics.storeAvailable(true);
-      metrics.faas.coldStart(coldStartSeconds);
-      deferred.attach(metrics);
-      server = createMetricsServer(metrics.registry, logger);
-      return server.listen(config.metricsPort, config.host);
+      server = createMetricsServer(registry, logger);
+      const [port] = await Promise.all([server.listen(config.metricsPort, config.host), registry]);
+      return port;
     },
     async close() {
       await Promise.all([server?.close(), tracing?.shutdown()]);
