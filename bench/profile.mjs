@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // CPU profile of knstate's hot path under wrk load:
-// `node bench/profile.mjs [echo|counter|counter-hot|http] [--tracing]`.
+// `node bench/profile.mjs [echo|counter|counter-hot|http] [--tracing]`; PROFILE_ENV=K=V,K=V adds
+// to knstate's environment (e.g. OTEL_TRACES_SAMPLER=always_off).
 // Starts knstate with `node --cpu-prof` (Redis store for counter/http, on a private
 // redis-server), warms up, profiles PROFILE_SECONDS (10) of load, stops it, and prints the
 // functions with the most self time, plus self time by file/package. The .cpuprofile is kept
@@ -57,6 +58,12 @@ try {
     ...(redis ? { store: "redis", redisUrl: redis.url } : {}),
     ...(traced ? { otlp: "http://127.0.0.1:4319" } : {}),
     nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir],
+    extra: Object.fromEntries(
+      (process.env.PROFILE_ENV ?? "")
+        .split(",")
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    ),
     logDir,
   });
   const load = { url: `http://127.0.0.1:${ks.port}/`, ...loads[scenario] };

@@ -3,7 +3,7 @@ import { createHost } from "../host/host.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
-import { startTracing, type Tracing } from "../observability/tracing.js";
+import { startTracing } from "../observability/tracing.js";
 import { sinkPublisherFromEnv } from "../publish/from-env.js";
 import { createStore } from "../store/create-store.js";
 
@@ -29,12 +29,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     throw error;
   }
-  let tracing: Tracing | undefined;
-  const logger = createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    context: () => tracing?.logContext(),
-  });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const paths =
     options.paths.length > 0
       ? options.paths
@@ -46,12 +41,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 2;
   }
   // Module loading and the store connection are independent: do them at once (cold start).
-  const [components, store] = await Promise.all([
+  const [components, store, tracing] = await Promise.all([
     loadFunctions(paths),
     createStore(config, logger),
-    startTracing(options.env, { service: config.service, revision: config.revision, logger }).then(
-      (started) => (tracing = started),
-    ),
+    startTracing(options.env, { service: config.service, revision: config.revision, logger }),
   ]);
   let publisher;
   try {

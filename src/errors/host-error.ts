@@ -1,3 +1,4 @@
+import type { TraceHandle } from "../host/observer.js";
 import { Problem, type ProblemKind } from "./problems.js";
 
 /** An RFC 9457 problem details object, as sent on the wire. */
@@ -21,6 +22,8 @@ export class HostError extends Error {
   readonly extensions: Readonly<Record<string, unknown>>;
   /** Seconds for a `Retry-After` header, on retryable problems. */
   readonly retryAfterSeconds: number | undefined;
+  /** The trace of the work that failed (tracing on), for the log line that reports it. */
+  trace: TraceHandle | undefined;
 
   constructor(
     problem: ProblemKind,

@@ -5,7 +5,7 @@ import { CommandRejected, HostError, toHostError } from "../errors/host-error.js
 import { Problem } from "../errors/problems.js";
 import type { DedupRecord, EntityKey, StateStore } from "../store/state-store.js";
 import { EntityCache, type CachedEntity } from "./entity-cache.js";
-import { noopObserver, Outcome, type PipelineObserver } from "./observer.js";
+import { noopObserver, Outcome, type PipelineObserver, type TraceHandle } from "./observer.js";
 
 export interface DispatcherOptions {
   readonly store: StateStore;
@@ -32,6 +32,8 @@ export interface CommandRequest {
   /** `If-Match`: apply only at this version (412 otherwise). */
   readonly ifMatch?: number | undefined;
   readonly event?: CommandContext["event"];
+  /** The trace the command is part of (tracing on). */
+  readonly trace?: TraceHandle | undefined;
 }
 
 export interface CommandReply {
@@ -52,8 +54,7 @@ interface Job {
   readonly request: CommandRequest;
   readonly ctx: CommandContext;
   readonly startedAt: number;
-  /** Tracing context of the caller (see `PipelineObserver.traceContext`). */
-  readonly trace: unknown;
+  readonly trace: TraceHandle | undefined;
   readonly resolve: (value: CommandReply & EntitySnapshot) => void;
   readonly reject: (error: HostError) => void;
 }
@@ -113,7 +114,7 @@ export class Dispatcher {
         request,
         ctx: contextOf(request),
         startedAt: performance.now(),
-        trace: this.#observer.traceContext?.(),
+        trace: request.trace,
         resolve,
         reject,
       };
@@ -333,10 +334,13 @@ export class Dispatcher {
       const { model, command } = s.job.request;
       const seconds = (now - s.job.startedAt) / 1000;
       if ("ok" in s) {
-        if (!s.job.read) this.#observer.commandFinished?.(model.name, command, Outcome.ok, seconds);
+        if (!s.job.read)
+          this.#observer.commandFinished?.(model.name, command, Outcome.ok, seconds, s.job.trace);
         s.job.resolve(s.ok);
       } else {
-        if (!s.job.read) this.#observer.commandFinished?.(model.name, command, outcomeOf(s.error), seconds);
+        if (!s.job.read) {
+          this.#observer.commandFinished?.(model.name, command, outcomeOf(s.error), seconds, s.job.trace);
+        }
         s.job.reject(s.error);
       }
       this.#active--;

@@ -1,10 +1,11 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { IncomingEvent } from "../cloudevents/event.js";
 import type { OutgoingEvent } from "../cloudevents/reply.js";
 import { InvalidInput } from "../entity/input.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { PipelineObserver } from "./observer.js";
+import type { PipelineObserver, TraceHandle } from "./observer.js";
 import type { ActionRoute, CommandRoute, Registry } from "./registry.js";
 
 /** The extension attribute that carries the entity's version after a command. */
@@ -51,14 +52,18 @@ export class EventHandler {
     this.#options = options;
   }
 
-  /** Throws `HostError` for everything the caller should see as a problem. */
-  handle(event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+  /**
+   * Throws `HostError` for everything the caller should see as a problem. `transport`: the
+   * HTTP headers the event came with (for tracing).
+   */
+  handle(event: IncomingEvent, transport?: IncomingHttpHeaders): Promise<OutgoingEvent | undefined> {
     const observer = this.#options.observer;
-    if (observer?.traceEvent) return observer.traceEvent(event, () => this.#handle(event));
-    return this.#handle(event);
+    if (observer?.traceEvent)
+      return observer.traceEvent(event, transport, (trace) => this.#handle(event, trace));
+    return this.#handle(event, undefined);
   }
 
-  #handle(event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+  #handle(event: IncomingEvent, trace: TraceHandle | undefined): Promise<OutgoingEvent | undefined> {
     const route = this.#options.registry.route(event.type);
     if (route === undefined) {
       this.#options.observer?.invalidCommand?.(undefined, undefined);
@@ -67,15 +72,19 @@ export class EventHandler {
         new HostError(Problem.unknownType, `this function serves no CloudEvent type "${type}"`),
       );
     }
-    return route.kind === "command" ? this.#command(route, event) : this.#action(route, event);
+    return route.kind === "command" ? this.#command(route, event, trace) : this.#action(route, event);
   }
 
-  async #command(route: CommandRoute, event: IncomingEvent): Promise<OutgoingEvent | undefined> {
+  async #command(
+    route: CommandRoute,
+    event: IncomingEvent,
+    trace: TraceHandle | undefined,
+  ): Promise<OutgoingEvent | undefined> {
     let data: unknown;
     try {
       data = this.#commandData(route, event);
     } catch (error) {
-      this.#options.observer?.invalidCommand?.(route.model.name, route.command);
+      this.#options.observer?.invalidCommand?.(route.model.name, route.command, trace);
       throw error;
     }
     // Dispatch synchronously after validation: the order of events in a batch is the order of the queue.
@@ -86,6 +95,7 @@ export class EventHandler {
       data,
       dedupId: eventDedupId(event),
       event: eventContext(event),
+      trace,
     });
     if (result.reply === undefined) return undefined;
     return {

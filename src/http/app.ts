@@ -5,6 +5,7 @@ import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "../host/dispatcher.js";
 import { httpDedupId, validateData } from "../host/event-handler.js";
+import { requestTrace, traceFields } from "../host/observer.js";
 import type { Registry } from "../host/registry.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../observability/logger.js";
@@ -85,6 +86,7 @@ export function createApp(options: AppOptions): express.Express {
       dedupId:
         idempotencyKey === undefined || idempotencyKey === "" ? undefined : httpDedupId(idempotencyKey),
       ifMatch,
+      trace: requestTrace(req),
     });
     res.setHeader("etag", `"${result.version}"`);
     if (result.duplicate) res.setHeader("idempotent-replayed", "true");
@@ -140,10 +142,7 @@ export function createApp(options: AppOptions): express.Express {
     if (hostError.status >= 500) {
       options.logger.error(
         hostError.problem === Problem.handlerFailed ? "handler failed" : hostError.detail,
-        {
-          path: req.path,
-          error: hostError.cause ?? hostError,
-        },
+        { path: req.path, error: hostError.cause ?? hostError, ...traceFields(requestTrace(req)) },
       );
     }
     sendProblem(res, hostError);

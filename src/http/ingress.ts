@@ -1,10 +1,11 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingEvent } from "../cloudevents/event.js";
 import { parseMessage } from "../cloudevents/parse.js";
 import { toBinary, toStructured, type OutgoingEvent } from "../cloudevents/reply.js";
 import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { EventHandler } from "../host/event-handler.js";
+import { traceFields } from "../host/observer.js";
 import type { Logger } from "../observability/logger.js";
 import { readBody } from "./body.js";
 import { sendProblem } from "./problem-response.js";
@@ -45,12 +46,12 @@ export function createIngress(
       return;
     }
     if (message.mode === "batch") {
-      await answerBatch(res, message.events, handler, logger);
+      await answerBatch(res, message.events, req.headers, handler, logger);
       return;
     }
     const event = message.events[0]!;
     try {
-      const reply = await handler.handle(event);
+      const reply = await handler.handle(event, req.headers);
       if (reply === undefined) {
         res.writeHead(202, { "content-length": 0 });
         res.end();
@@ -76,10 +77,11 @@ export function createIngress(
 async function answerBatch(
   res: ServerResponse,
   events: readonly IncomingEvent[],
+  transport: IncomingHttpHeaders,
   handler: EventHandler,
   logger: Logger,
 ): Promise<void> {
-  const results = await Promise.allSettled(events.map((event) => handler.handle(event)));
+  const results = await Promise.allSettled(events.map((event) => handler.handle(event, transport)));
   const replies: OutgoingEvent[] = [];
   const errors: Array<{ index: number; status: number; type: string; detail: string }> = [];
   let retryable: HostError | undefined;
@@ -120,7 +122,10 @@ async function answerBatch(
 }
 
 function logFailure(logger: Logger, error: HostError, event: IncomingEvent | undefined): void {
-  const fields = event === undefined ? {} : { ceId: event.id, ceType: event.type, ceSource: event.source };
+  const fields =
+    event === undefined
+      ? {}
+      : { ceId: event.id, ceType: event.type, ceSource: event.source, ...traceFields(error.trace) };
   if (error.problem === Problem.handlerFailed)
     logger.error("handler failed", { ...fields, error: error.cause });
   else logger.warn(error.detail, { ...fields, problem: error.problem.type, error: error.cause });

@@ -20,8 +20,6 @@ export interface LoggerOptions {
   readonly format: "json" | "pretty";
   /** Where lines go; stdout by default (Knative collects the container's stdout). */
   readonly write?: (line: string) => void;
-  /** Extra fields for every line (e.g. the current trace id), computed when a line is written. */
-  readonly context?: () => LogFields | undefined;
 }
 
 /**
@@ -38,7 +36,6 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
       level,
       msg,
       ...bound,
-      ...options.context?.(),
       ...fields,
     };
     for (const key in record) {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PipelineObserver } from "../host/observer.js";
+import { traceFields, type PipelineObserver } from "../host/observer.js";
 import type { Logger } from "./logger.js";
 
 type Hooks = Required<PipelineObserver>;
-type VoidHook = Exclude<keyof Hooks, "traceContext" | "traceEvent">;
+type VoidHook = Exclude<keyof Hooks, "traceEvent">;
 
 export const VOID_HOOKS: readonly VoidHook[] = [
   "commandFinished",
@@ -23,7 +23,7 @@ export const VOID_HOOKS: readonly VoidHook[] = [
 /**
  * One observer that calls each of `observers`. A hook is present only if one of them has it,
  * so the pipeline skips hooks nobody listens to (`observer.handled` absent: no timing at all).
- * `traceContext` and `traceEvent` come from the first observer that has them.
+ * `traceEvent` comes from the first observer that has it.
  */
 export function combineObservers(...observers: readonly (PipelineObserver | undefined)[]): PipelineObserver {
   const present = observers.filter((o): o is PipelineObserver => o !== undefined);
@@ -37,8 +37,6 @@ export function combineObservers(...observers: readonly (PipelineObserver | unde
         for (const fn of fns) fn(...args);
       };
   }
-  const withContext = present.find((o) => o.traceContext !== undefined);
-  if (withContext) combined.traceContext = withContext.traceContext!.bind(withContext);
   const withEvent = present.find((o) => o.traceEvent !== undefined);
   if (withEvent) combined.traceEvent = withEvent.traceEvent!.bind(withEvent);
   return combined;
@@ -82,11 +80,12 @@ export function combineWrappers(...wrappers: readonly (WrapRequest | undefined)[
 export function commandLogObserver(logger: Logger): PipelineObserver | undefined {
   if (!logger.isEnabled("debug")) return undefined;
   return {
-    commandFinished(entityType, command, outcome, seconds) {
-      logger.debug("command finished", { entityType, command, outcome, ms: Math.round(seconds * 1e6) / 1e3 });
+    commandFinished(entityType, command, outcome, seconds, trace) {
+      const ms = Math.round(seconds * 1e6) / 1e3;
+      logger.debug("command finished", { entityType, command, outcome, ms, ...traceFields(trace) });
     },
-    conflict(entityType, attempt) {
-      logger.debug("conflict: reloading", { entityType, attempt });
+    conflict(entityType, attempt, trace) {
+      logger.debug("conflict: reloading", { entityType, attempt, ...traceFields(trace) });
     },
   };
 }

@@ -1,6 +1,4 @@
 import {
-  context,
-  createContextKey,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -9,36 +7,49 @@ import {
   trace,
   type Attributes,
   type Context,
+  type ContextManager,
   type Link,
+  type Span,
 } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import type { IncomingEvent } from "../cloudevents/event.js";
-import type { OutgoingEvent } from "../cloudevents/reply.js";
+import type { IncomingHttpHeaders } from "node:http";
 import { toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { PipelineObserver } from "../host/observer.js";
-import type { Tracing, TracingOptions } from "./tracing.js";
+import { setRequestTrace, type PipelineObserver, type TraceHandle } from "../host/observer.js";
 import { isProbe } from "./observers.js";
+import { COMMAND, ENTITY_TYPE, ENTITY_VERSION, eventSpan, requestSpan } from "./span-conventions.js";
+import type { Tracing, TracingOptions } from "./tracing.js";
 
-// Semantic-convention names (CloudEvents and messaging are still "development" there, so they
-// are spelled out rather than imported from the incubating entry point).
-const CE_ID = "cloudevents.event_id";
-const CE_SOURCE = "cloudevents.event_source";
-const CE_SPEC_VERSION = "cloudevents.event_spec_version";
-const CE_TYPE = "cloudevents.event_type";
-const CE_SUBJECT = "cloudevents.event_subject";
-const ENTITY_TYPE = "knstate.entity.type";
-const ENTITY_VERSION = "knstate.entity.version";
-const COMMAND = "knstate.command";
+/** The trace handle of this tracer: the span and the context it is active in. */
+interface SdkTrace extends TraceHandle {
+  readonly span: Span;
+  readonly context: Context;
+}
 
-const EVENT_ID_KEY = createContextKey("knstate.cloudevent.id");
+/** Contexts are passed explicitly: no tracking across async calls, nothing to pay for it. */
+const explicitContexts: ContextManager = {
+  active: () => ROOT_CONTEXT,
+  with: (_context, fn, thisArg, ...args) => fn.call(thisArg, ...args),
+  bind: (_context, target) => target,
+  enable() {
+    return this;
+  },
+  disable() {
+    return this;
+  },
+};
+
+function handle(span: Span, context: Context, ceId?: string): SdkTrace {
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId, ceId, span, context };
+}
 
 /**
- * The tracing of a host, on the OpenTelemetry Node SDK configured by the `OTEL_*` variables
- * (exporter, protocol, sampler, batch delays). No auto-instrumentation: one CONSUMER span per
- * CloudEvent (`process <type>`, messaging conventions) and one SERVER span per API request,
- * with children for state load, handler, append and conflict retries.
+ * Tracing on the OpenTelemetry Node SDK, for what only the SDK offers: OTLP over gRPC, the
+ * console and Zipkin exporters, B3 and Jaeger propagators, other samplers. `OTEL_*` configures
+ * it all. Same spans as `tracing-lean.ts`; contexts are passed explicitly, so no async context
+ * manager is registered (it would tax every promise in the process).
  */
 export function createTracing(options: TracingOptions): Tracing {
   const resource: Attributes = {};
@@ -47,6 +58,7 @@ export function createTracing(options: TracingOptions): Tracing {
     ...(options.serviceNameSet ? {} : { serviceName: options.service }),
     resource: resourceFromAttributes(resource),
     instrumentations: [],
+    contextManager: explicitContexts,
     // Traces only: logs go to stdout, metrics to Prometheus.
     metricReaders: [],
     logRecordProcessors: [],
@@ -55,54 +67,53 @@ export function createTracing(options: TracingOptions): Tracing {
   const tracer = trace.getTracer("knstate");
 
   /** A finished child span of `parent` that took `seconds` up to now. */
-  const child = (parent: unknown, name: string, seconds: number, attributes: Attributes): void => {
-    const ctx = parent as Context | undefined;
-    if (ctx === undefined || trace.getSpan(ctx) === undefined) return;
+  const child = (
+    parent: TraceHandle | undefined,
+    name: string,
+    seconds: number,
+    attributes: Attributes,
+  ): void => {
+    if (parent === undefined) return;
     const end = performance.timeOrigin + performance.now();
-    tracer.startSpan(name, { startTime: end - seconds * 1000, attributes }, ctx).end(end);
+    tracer
+      .startSpan(name, { startTime: end - seconds * 1000, attributes }, (parent as SdkTrace).context)
+      .end(end);
+  };
+
+  const extract = (carrier: Record<string, unknown>) => {
+    const ctx = propagation.extract(ROOT_CONTEXT, carrier);
+    const spanContext = trace.getSpanContext(ctx);
+    return spanContext !== undefined && isSpanContextValid(spanContext) ? ctx : undefined;
   };
 
   const traceEvent = async (
-    event: IncomingEvent,
-    run: () => Promise<OutgoingEvent | undefined>,
-  ): Promise<OutgoingEvent | undefined> => {
-    const carrier = context.active();
-    let parent = carrier;
+    event: Parameters<NonNullable<PipelineObserver["traceEvent"]>>[0],
+    transport: IncomingHttpHeaders | undefined,
+    run: (trace: TraceHandle | undefined) => ReturnType<NonNullable<PipelineObserver["traceEvent"]>>,
+  ) => {
+    const hop = transport === undefined ? undefined : extract(transport);
+    const { traceparent, tracestate } = event.extensions;
+    const own =
+      typeof traceparent === "string"
+        ? extract({ traceparent, ...(typeof tracestate === "string" ? { tracestate } : {}) })
+        : undefined;
+    // The event's own context wins (it survives the broker); the HTTP hop becomes a link.
     const links: Link[] = [];
-    const traceparent = event.extensions.traceparent;
-    if (typeof traceparent === "string") {
-      const tracestate = event.extensions.tracestate;
-      const fromEvent = propagation.extract(ROOT_CONTEXT, {
-        traceparent,
-        ...(typeof tracestate === "string" ? { tracestate } : {}),
-      });
-      const eventSpan = trace.getSpanContext(fromEvent);
-      if (eventSpan !== undefined && isSpanContextValid(eventSpan)) {
-        // The event's own context wins: it survives the broker. Keep the HTTP hop as a link.
-        const hop = trace.getSpanContext(carrier);
-        if (hop !== undefined && hop.traceId !== eventSpan.traceId) links.push({ context: hop });
-        parent = fromEvent;
-      }
+    const hopContext = hop === undefined ? undefined : trace.getSpanContext(hop);
+    if (
+      own !== undefined &&
+      hopContext !== undefined &&
+      hopContext.traceId !== trace.getSpanContext(own)!.traceId
+    ) {
+      links.push({ context: hopContext });
     }
-    const attributes: Attributes = {
-      "messaging.system": "knative",
-      "messaging.operation.name": "process",
-      "messaging.operation.type": "process",
-      "messaging.message.id": event.id,
-      [CE_ID]: event.id,
-      [CE_SOURCE]: event.source,
-      [CE_SPEC_VERSION]: event.specversion,
-      [CE_TYPE]: event.type,
-    };
-    if (event.subject !== undefined) attributes[CE_SUBJECT] = event.subject;
-    const span = tracer.startSpan(
-      `process ${event.type}`,
-      { kind: SpanKind.CONSUMER, attributes, links },
-      parent,
-    );
-    const ctx = trace.setSpan(parent, span).setValue(EVENT_ID_KEY, event.id);
+    const parent = own ?? hop ?? ROOT_CONTEXT;
+    const { name, attributes } = eventSpan(event);
+    const span = tracer.startSpan(name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
+    const ctx = trace.setSpan(parent, span);
+    const current = handle(span, ctx, event.id);
     try {
-      const reply = await context.with(ctx, run);
+      const reply = await run(current);
       if (reply === undefined) return undefined;
       const version = reply.extensions.entityversion;
       if (typeof version === "number") span.setAttribute(ENTITY_VERSION, version);
@@ -114,29 +125,28 @@ export function createTracing(options: TracingOptions): Tracing {
       return { ...reply, extensions };
     } catch (error) {
       const hostError = toHostError(error);
+      hostError.trace ??= current;
       span.setAttribute("error.type", hostError.problem.type);
       if (hostError.problem === Problem.unknownType) span.updateName("process (unknown type)");
       if (hostError.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: hostError.detail });
-      throw error;
+      throw hostError;
     } finally {
       span.end();
     }
   };
 
   const observer: PipelineObserver = {
-    traceContext: () => context.active(),
     traceEvent,
     handled: (entityType, command, seconds, parent) => {
-      const server = trace.getSpan(parent as Context);
-      server?.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command });
+      (parent as SdkTrace | undefined)?.span.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command });
       child(parent, `handle ${entityType}.${command}`, seconds, {
         [ENTITY_TYPE]: entityType,
         [COMMAND]: command,
       });
     },
-    invalidCommand: (entityType, command) => {
+    invalidCommand: (entityType, command, parent) => {
       if (entityType === undefined || command === undefined) return;
-      trace.getActiveSpan()?.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command });
+      (parent as SdkTrace | undefined)?.span.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command });
     },
     stateLoaded: (entityType, seconds, eventsReplayed, parent) =>
       child(parent, "load state", seconds, {
@@ -156,37 +166,18 @@ export function createTracing(options: TracingOptions): Tracing {
   return {
     observer,
     wrapRequest(kind, req, res, next) {
-      if (kind === "probe" || isProbe(req)) return next();
-      const parent = propagation.extract(ROOT_CONTEXT, req.headers);
       // CloudEvents get their span per event, once the message is parsed (see traceEvent).
-      if (kind === "cloudevent") return context.with(parent, next);
-      const method = req.method ?? "GET";
-      const route = routeOf(method, req.url ?? "/");
-      const span = tracer.startSpan(
-        `${method} ${route}`,
-        {
-          kind: SpanKind.SERVER,
-          attributes: { "http.request.method": method, "http.route": route, "url.path": pathOf(req.url) },
-        },
-        parent,
-      );
+      if (kind !== "api" || isProbe(req)) return next();
+      const parent = extract(req.headers) ?? ROOT_CONTEXT;
+      const { name, attributes } = requestSpan(req.method, req.url);
+      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+      setRequestTrace(req, handle(span, trace.setSpan(parent, span)));
       res.once("close", () => {
         span.setAttribute("http.response.status_code", res.statusCode);
         if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
       });
-      return context.with(trace.setSpan(parent, span), next);
-    },
-    logContext() {
-      const active = context.active();
-      const span = trace.getSpan(active)?.spanContext();
-      if (span === undefined || !isSpanContextValid(span)) return undefined;
-      const ceId = active.getValue(EVENT_ID_KEY);
-      return {
-        traceId: span.traceId,
-        spanId: span.spanId,
-        ...(typeof ceId === "string" ? { ceId } : {}),
-      };
+      return next();
     },
     async shutdown(timeoutMs = 5000) {
       let timer: NodeJS.Timeout | undefined;
@@ -194,19 +185,4 @@ export function createTracing(options: TracingOptions): Tracing {
       await Promise.race([sdk.shutdown(), deadline]).finally(() => clearTimeout(timer));
     },
   };
-}
-
-function pathOf(url: string | undefined): string {
-  const path = (url ?? "/").split("?", 1)[0] ?? "/";
-  return path.length > 512 ? path.slice(0, 512) : path;
-}
-
-/** The API route template of a request (bounded span names: ids never appear in them). */
-function routeOf(method: string, url: string): string {
-  const segments = pathOf(url).split("/").filter(Boolean).length;
-  if (method === "POST" && segments === 3) return "/{entity}/{id}/{command}";
-  if (method === "POST" && segments === 2) return "/{action}/{handler}";
-  if (method === "GET" && segments === 2) return "/{entity}/{id}";
-  if (method === "GET" && segments === 3) return "/{entity}/{id}/events";
-  return "(unmatched)";
 }

@@ -1,24 +1,25 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PipelineObserver } from "../host/observer.js";
-import type { LogFields, Logger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { otlpProtocol } from "./otlp/config.js";
 import { redactUrl } from "./redact.js";
+import { SAMPLERS } from "./trace-context.js";
 
 /**
- * Tracing as the rest of the host sees it. Made by `tracing-sdk.ts`, which is imported only
- * when tracing is configured: without it no OpenTelemetry module is loaded at all.
+ * Tracing as the rest of the host sees it. Made by `tracing-lean.ts` (knstate's own spans and
+ * OTLP/HTTP exporter, no OpenTelemetry module loaded) or, when the environment asks for what
+ * only the OpenTelemetry SDK offers, by `tracing-sdk.ts`. Without tracing neither is imported.
  */
 export interface Tracing {
   /** Span hooks of the command pipeline: one span per CloudEvent, children for its steps. */
   readonly observer: PipelineObserver;
-  /** `HostOptions.wrapRequest`: continues the HTTP `traceparent`, one span per API request. */
+  /** `HostOptions.wrapRequest`: one SERVER span per API request, continuing its `traceparent`. */
   readonly wrapRequest: (
     kind: "cloudevent" | "api" | "probe",
     req: IncomingMessage,
     res: ServerResponse,
     next: () => Promise<void> | void,
   ) => Promise<void> | void;
-  /** Fields for every log line: the current trace and span ids, and the CloudEvent id. */
-  readonly logContext: () => LogFields | undefined;
   /** Exports the spans still buffered and stops (bounded by `timeoutMs`). */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -26,7 +27,7 @@ export interface Tracing {
 export interface TracingOptions {
   /** `service.name` unless `OTEL_SERVICE_NAME` names it (`serviceNameSet`). */
   readonly service: string;
-  /** True when `OTEL_SERVICE_NAME` is set: the SDK takes the name from there. */
+  /** True when `OTEL_SERVICE_NAME` is set: the tracer takes the name from there. */
   readonly serviceNameSet?: boolean;
   /** `service.version`: the Knative revision, when known. */
   readonly revision?: string | undefined;
@@ -50,25 +51,55 @@ export function tracingConfigured(env: Env): boolean {
 }
 
 /**
+ * Why the environment needs the OpenTelemetry SDK rather than knstate's own tracer, or
+ * undefined when it does not: knstate's tracer exports OTLP over HTTP (protobuf or JSON),
+ * propagates W3C trace context and implements the standard samplers; anything else (gRPC,
+ * `console`/`zipkin` exporters, B3 or Jaeger propagation, remote samplers) is the SDK's.
+ */
+export function sdkNeededFor(env: Env): string | undefined {
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "" && s !== "none");
+  if (exporters.some((e) => e !== "otlp")) return `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER}`;
+  const protocol = otlpProtocol(env);
+  if (protocol !== "http/protobuf" && protocol !== "http/json") return `OTLP protocol ${protocol}`;
+  const propagators = (env.OTEL_PROPAGATORS ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (propagators.some((p) => p !== "tracecontext" && p !== "baggage" && p !== "none")) {
+    return `OTEL_PROPAGATORS=${env.OTEL_PROPAGATORS}`;
+  }
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
+  if (sampler && !(SAMPLERS as readonly string[]).includes(sampler)) return `OTEL_TRACES_SAMPLER=${sampler}`;
+  return undefined;
+}
+
+/**
  * Starts tracing when the environment configures it (see `tracingConfigured`), else resolves
- * `undefined` without loading the SDK, so a cold start without tracing pays nothing for it.
- * The SDK reads the usual `OTEL_*` variables from the process environment itself (sampler,
- * protocol, headers, batch delays).
+ * `undefined` without loading any of it, so a cold start without tracing pays nothing for it.
+ * Both tracers read the usual `OTEL_*` variables (endpoint, protocol, headers, sampler, batch
+ * delays, resource attributes).
  */
 export async function startTracing(
   env: Env,
   options: TracingOptions & { readonly logger: Logger },
-  load: () => Promise<{ createTracing(options: TracingOptions): Tracing }> = () => import("./tracing-sdk.js"),
 ): Promise<Tracing | undefined> {
   if (!tracingConfigured(env)) return undefined;
-  const sdk = await load();
-  const tracing = sdk.createTracing({
-    service: options.service,
-    revision: options.revision,
-    serviceNameSet: Boolean(env.OTEL_SERVICE_NAME?.trim()),
-  });
+  const reason = sdkNeededFor(env);
+  const tracing =
+    reason === undefined
+      ? await (await import("./tracing-lean.js")).createLeanTracing(env, options)
+      : (await import("./tracing-sdk.js")).createTracing({
+          service: options.service,
+          revision: options.revision,
+          serviceNameSet: Boolean(env.OTEL_SERVICE_NAME?.trim()),
+        });
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   options.logger.info("tracing on", {
+    tracer: reason === undefined ? "knstate" : "opentelemetry-sdk-node",
+    ...(reason === undefined ? {} : { sdkFor: reason }),
     exporter: env.OTEL_TRACES_EXPORTER ?? "otlp",
     ...(endpoint ? { endpoint: redactUrl(endpoint) } : {}),
     sampler: env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on",

@@ -1,21 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostMetrics } from "../../src/observability/metrics.js";
 import { combineObservers, combineWrappers } from "../../src/observability/observers.js";
-import type { Tracing } from "../../src/observability/tracing.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { startTracing, type Tracing } from "../../src/observability/tracing.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import type { AppendRequest, StateStore } from "../../src/store/state-store.js";
 import { startHost, type RunningHost } from "../support/host.js";
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes?: Array<{ key: string; value: Record<string, unknown> }>;
-}
+import { attr, startOtlpReceiver, type OtlpReceiver } from "../support/otlp.js";
 
 /**
  * A memory store where another writer appends to entity `hot` just before this host's first
@@ -43,8 +35,7 @@ function contendedStore(): StateStore {
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 
 describe("tracing and metrics of conflicts and batches (in process)", () => {
-  let receiver: Server;
-  const spans: OtlpSpan[] = [];
+  let receiver: OtlpReceiver;
   let tracing: Tracing;
   let metrics: HostMetrics;
   let host: RunningHost;
@@ -52,24 +43,10 @@ describe("tracing and metrics of conflicts and batches (in process)", () => {
   const batchTraces = [hex(16), hex(16)];
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        for (const rs of body.resourceSpans ?? [])
-          for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end("{}");
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    // The SDK reads these from the process environment (this test file runs in its own worker).
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/json";
-    process.env.OTEL_NODE_RESOURCE_DETECTORS = "none";
-    const { createTracing } = await import("../../src/observability/tracing-sdk.js");
-    tracing = createTracing({ service: "conflicts" });
+    receiver = await startOtlpReceiver();
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_NODE_RESOURCE_DETECTORS: "none" };
+    const logger = createLogger({ level: "silent", format: "json" });
+    tracing = (await startTracing(env, { service: "conflicts", logger }))!;
     metrics = new HostMetrics({ faas: { name: "conflicts" }, service: "conflicts", conflictRetries: 10 });
     host = await startHost({
       store: contendedStore(),
@@ -116,7 +93,7 @@ describe("tracing and metrics of conflicts and batches (in process)", () => {
 
   afterAll(async () => {
     await host?.close();
-    await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+    await receiver?.close();
   });
 
   it("counts the conflict and its retry", async () => {
@@ -129,7 +106,7 @@ describe("tracing and metrics of conflicts and batches (in process)", () => {
   });
 
   it("shows the retry as a child span, between two loads and two handler runs", () => {
-    const trace = spans.filter((s) => s.traceId === hotTrace);
+    const trace = receiver.spans.filter((s) => s.traceId === hotTrace);
     const process = trace.find((s) => s.name === "process com.example.counter.increment")!;
     expect(process).toBeDefined();
     const children = trace.filter((s) => s.parentSpanId === process.spanId).map((s) => s.name);
@@ -137,17 +114,16 @@ describe("tracing and metrics of conflicts and batches (in process)", () => {
     expect(children.filter((n) => n === "handle counter.increment")).toHaveLength(2);
     expect(children.filter((n) => n === "append events")).toHaveLength(1);
     const retry = trace.find((s) => s.name === "retry after conflict")!;
-    expect(retry.attributes?.find((a) => a.key === "knstate.attempt")?.value.intValue).toEqual(1);
+    expect(attr(retry, "knstate.attempt")).toBe(1);
     // Loads: the first one (cache miss) and the reload after the conflict.
     expect(children.filter((n) => n === "load state").length).toBeGreaterThanOrEqual(1);
   });
 
   it("gives each event of a batch its own span in its own trace", () => {
     for (const [i, trace] of batchTraces.entries()) {
-      const process = spans.find((s) => s.traceId === trace && s.name.startsWith("process "));
+      const process = receiver.spans.find((s) => s.traceId === trace && s.name.startsWith("process "));
       expect(process, `batch event ${i}`).toBeDefined();
-      const id = process!.attributes?.find((a) => a.key === "cloudevents.event_id")?.value.stringValue;
-      expect(id).toBe(`batch-${i}`);
+      expect(attr(process!, "cloudevents.event_id")).toBe(`batch-${i}`);
     }
   });
 });

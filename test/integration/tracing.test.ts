@@ -1,65 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes?: Array<{ key: string; value: Record<string, unknown> }>;
-  links?: Array<{ traceId: string; spanId: string }>;
-  status?: { code?: number };
-}
+import { attr, startOtlpReceiver, type OtlpReceiver } from "../support/otlp.js";
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CONSUMER = 5;
-
-/** A minimal OTLP/HTTP receiver (JSON protocol): collects every span posted to /v1/traces. */
-async function startReceiver(): Promise<{
-  url: string;
-  spans: OtlpSpan[];
-  resources: unknown[];
-  close(): Promise<void>;
-}> {
-  const spans: OtlpSpan[] = [];
-  const resources: unknown[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (req.url === "/v1/traces") {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        for (const rs of body.resourceSpans ?? []) {
-          resources.push(rs.resource);
-          for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
-        }
-      }
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    spans,
-    resources,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-function attr(span: OtlpSpan, key: string): unknown {
-  const value = span.attributes?.find((a) => a.key === key)?.value;
-  if (value === undefined) return undefined;
-  const v = value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue;
-  return typeof v === "string" && "intValue" in value ? Number(v) : v;
-}
 
 /** Writes the names of the OpenTelemetry packages the process loaded to stderr when it exits. */
 function moduleProbe(dir: string): string {
@@ -81,134 +29,153 @@ function moduleProbe(dir: string): string {
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 
-describe("tracing", () => {
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let dir: string;
-  let host: HostProcess;
-  const traceId = hex(16);
-  const parentSpanId = hex(8);
-  const httpTraceId = hex(16);
-  const apiTraceId = hex(16);
-  let reply: Response;
-  let exitCode: number | string;
+const TRACERS = [
+  { tracer: "knstate", protocol: "http/protobuf", env: {}, sdkLoaded: false },
+  { tracer: "knstate", protocol: "http/json", env: {}, sdkLoaded: false },
+  // B3 propagation is the SDK's: the same spans must come out of it.
+  {
+    tracer: "opentelemetry-sdk-node",
+    protocol: "http/json",
+    env: { OTEL_PROPAGATORS: "tracecontext,b3" },
+    sdkLoaded: true,
+  },
+] as const;
 
-  beforeAll(async () => {
-    receiver = await startReceiver();
-    dir = mkdtempSync(join(tmpdir(), "knstate-tracing-"));
-    host = await spawnHost({
-      functions: ["counter"],
-      env: {
-        K_SERVICE: "counter-svc",
-        K_REVISION: "counter-svc-00001",
-        KNSTATE_LOG_LEVEL: "debug",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        // Nothing is exported before shutdown: the spans below arrive only if SIGTERM flushes them.
-        OTEL_BSP_SCHEDULE_DELAY: "60000",
-        OTEL_NODE_RESOURCE_DETECTORS: "none",
-        NODE_OPTIONS: `--require ${moduleProbe(dir)}`,
-      },
+describe.each(TRACERS)(
+  "tracing with the $tracer tracer over $protocol",
+  ({ tracer, protocol, env, sdkLoaded }) => {
+    let receiver: OtlpReceiver;
+    let dir: string;
+    let host: HostProcess;
+    const traceId = hex(16);
+    const parentSpanId = hex(8);
+    const httpTraceId = hex(16);
+    const apiTraceId = hex(16);
+    let reply: Response;
+    let exitCode: number | string;
+
+    beforeAll(async () => {
+      receiver = await startOtlpReceiver();
+      dir = mkdtempSync(join(tmpdir(), "knstate-tracing-"));
+      host = await spawnHost({
+        functions: ["counter"],
+        env: {
+          K_SERVICE: "counter-svc",
+          K_REVISION: "counter-svc-00001",
+          KNSTATE_LOG_LEVEL: "debug",
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          ...env,
+          // Nothing is exported before shutdown: the spans below arrive only if SIGTERM flushes them.
+          OTEL_BSP_SCHEDULE_DELAY: "60000",
+          OTEL_NODE_RESOURCE_DETECTORS: "none",
+          NODE_OPTIONS: `--require ${moduleProbe(dir)}`,
+        },
+      });
+      // 1. The event's traceparent extension (binary mode: ce-traceparent) is continued.
+      reply = await postEvent(
+        host.url,
+        { id: "evt-1", type: "com.example.counter.increment", subject: "c1", data: { by: 2 } },
+        { "ce-traceparent": `00-${traceId}-${parentSpanId}-01`, "ce-tracestate": "vendor=abc" },
+      );
+      // 2. No extension: the HTTP traceparent header is continued instead.
+      await postEvent(
+        host.url,
+        { id: "evt-2", type: "com.example.counter.increment", subject: "c2", data: { by: 1 } },
+        { traceparent: `00-${httpTraceId}-${hex(8)}-01` },
+      );
+      // 3. The HTTP API: a server span per request.
+      await fetch(`${host.url}/counter/c3/increment`, {
+        method: "POST",
+        headers: { "content-type": "application/json", traceparent: `00-${apiTraceId}-${hex(8)}-01` },
+        body: JSON.stringify({ by: 5 }),
+      });
+      // Probes make no spans.
+      await fetch(`${host.url}/readyz`);
+      exitCode = await host.stop("SIGTERM");
+    }, 60_000);
+
+    afterAll(async () => {
+      await host?.stop("SIGKILL");
+      await receiver?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
-    // 1. The event's traceparent extension (binary mode: ce-traceparent) is continued.
-    reply = await postEvent(
-      host.url,
-      { id: "evt-1", type: "com.example.counter.increment", subject: "c1", data: { by: 2 } },
-      { "ce-traceparent": `00-${traceId}-${parentSpanId}-01`, "ce-tracestate": "vendor=abc" },
-    );
-    // 2. No extension: the HTTP traceparent header is continued instead.
-    await postEvent(
-      host.url,
-      { id: "evt-2", type: "com.example.counter.increment", subject: "c2", data: { by: 1 } },
-      { traceparent: `00-${httpTraceId}-${hex(8)}-01` },
-    );
-    // 3. The HTTP API: a server span per request.
-    await fetch(`${host.url}/counter/c3/increment`, {
-      method: "POST",
-      headers: { "content-type": "application/json", traceparent: `00-${apiTraceId}-${hex(8)}-01` },
-      body: JSON.stringify({ by: 5 }),
+
+    it("answers with a reply whose traceparent continues the event's trace", () => {
+      expect(reply.status).toBe(200);
+      const traceparent = reply.headers.get("ce-traceparent");
+      expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(traceparent!.split("-")[1]).toBe(traceId);
+      expect(traceparent!.split("-")[2]).not.toBe(parentSpanId);
+      expect(reply.headers.get("ce-tracestate")).toBe("vendor=abc");
+      expect(exitCode).toBe(0);
     });
-    // Probes make no spans.
-    await fetch(`${host.url}/readyz`);
-    exitCode = await host.stop("SIGTERM");
-  }, 60_000);
 
-  afterAll(async () => {
-    await host?.stop("SIGKILL");
-    await receiver?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    it("exports one consumer span per event, child of the event's context, flushed on SIGTERM", () => {
+      const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
+      const process = inTrace.find((s) => s.name === "process com.example.counter.increment");
+      expect(process, JSON.stringify(receiver.spans.map((s) => s.name))).toBeDefined();
+      expect(process!.kind).toBe(SPAN_KIND_CONSUMER);
+      expect(process!.parentSpanId).toBe(parentSpanId);
+      expect(reply.headers.get("ce-traceparent")!.split("-")[2]).toBe(process!.spanId);
+      expect(attr(process!, "cloudevents.event_id")).toBe("evt-1");
+      expect(attr(process!, "cloudevents.event_type")).toBe("com.example.counter.increment");
+      expect(attr(process!, "cloudevents.event_source")).toBe("/test");
+      expect(attr(process!, "cloudevents.event_subject")).toBe("c1");
+      expect(attr(process!, "cloudevents.event_spec_version")).toBe("1.0");
+      expect(attr(process!, "messaging.operation.type")).toBe("process");
+      expect(attr(process!, "knstate.entity.type")).toBe("counter");
+      expect(attr(process!, "knstate.command")).toBe("increment");
+      expect(attr(process!, "knstate.entity.version")).toBe(1);
+      // Never the event data.
+      expect(JSON.stringify(process!.attributes)).not.toContain('"by"');
 
-  it("answers with a reply whose traceparent continues the event's trace", () => {
-    expect(reply.status).toBe(200);
-    const traceparent = reply.headers.get("ce-traceparent");
-    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    expect(traceparent!.split("-")[1]).toBe(traceId);
-    expect(traceparent!.split("-")[2]).not.toBe(parentSpanId);
-    expect(reply.headers.get("ce-tracestate")).toBe("vendor=abc");
-    expect(exitCode).toBe(0);
-  });
+      const children = inTrace.filter((s) => s.parentSpanId === process!.spanId).map((s) => s.name);
+      expect(children).toEqual(
+        expect.arrayContaining(["load state", "handle counter.increment", "append events"]),
+      );
+      const load = inTrace.find((s) => s.name === "load state")!;
+      expect(attr(load, "knstate.events_replayed")).toBe(0);
+    });
 
-  it("exports one consumer span per event, child of the event's context, flushed on SIGTERM", () => {
-    const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
-    const process = inTrace.find((s) => s.name === "process com.example.counter.increment");
-    expect(process, JSON.stringify(receiver.spans.map((s) => s.name))).toBeDefined();
-    expect(process!.kind).toBe(SPAN_KIND_CONSUMER);
-    expect(process!.parentSpanId).toBe(parentSpanId);
-    expect(reply.headers.get("ce-traceparent")!.split("-")[2]).toBe(process!.spanId);
-    expect(attr(process!, "cloudevents.event_id")).toBe("evt-1");
-    expect(attr(process!, "cloudevents.event_type")).toBe("com.example.counter.increment");
-    expect(attr(process!, "cloudevents.event_source")).toBe("/test");
-    expect(attr(process!, "cloudevents.event_subject")).toBe("c1");
-    expect(attr(process!, "cloudevents.event_spec_version")).toBe("1.0");
-    expect(attr(process!, "messaging.operation.type")).toBe("process");
-    expect(attr(process!, "knstate.entity.type")).toBe("counter");
-    expect(attr(process!, "knstate.command")).toBe("increment");
-    expect(attr(process!, "knstate.entity.version")).toBe(1);
-    // Never the event data.
-    expect(JSON.stringify(process!.attributes)).not.toContain('"by"');
+    it("names the service and revision in the resource", () => {
+      const text = JSON.stringify(receiver.resources);
+      expect(text).toContain("counter-svc");
+      expect(text).toContain("counter-svc-00001");
+    });
 
-    const children = inTrace.filter((s) => s.parentSpanId === process!.spanId).map((s) => s.name);
-    expect(children).toEqual(
-      expect.arrayContaining(["load state", "handle counter.increment", "append events"]),
-    );
-    const load = inTrace.find((s) => s.name === "load state")!;
-    expect(attr(load, "knstate.events_replayed")).toBe(0);
-  });
+    it("falls back to the HTTP traceparent when the event has none", () => {
+      const process = receiver.spans.find((s) => s.traceId === httpTraceId && s.kind === SPAN_KIND_CONSUMER);
+      expect(process?.name).toBe("process com.example.counter.increment");
+      expect(attr(process!, "cloudevents.event_id")).toBe("evt-2");
+    });
 
-  it("names the service and revision in the resource", () => {
-    const text = JSON.stringify(receiver.resources);
-    expect(text).toContain("counter-svc");
-    expect(text).toContain("counter-svc-00001");
-  });
+    it("traces an HTTP API command with a server span and its children", () => {
+      const inTrace = receiver.spans.filter((s) => s.traceId === apiTraceId);
+      const server = inTrace.find((s) => s.kind === SPAN_KIND_SERVER);
+      expect(server?.name).toBe("POST /{entity}/{id}/{command}");
+      expect(attr(server!, "http.response.status_code")).toBe(200);
+      expect(attr(server!, "knstate.entity.type")).toBe("counter");
+      const children = inTrace.filter((s) => s.parentSpanId === server!.spanId).map((s) => s.name);
+      expect(children).toContain("handle counter.increment");
+    });
 
-  it("falls back to the HTTP traceparent when the event has none", () => {
-    const process = receiver.spans.find((s) => s.traceId === httpTraceId && s.kind === SPAN_KIND_CONSUMER);
-    expect(process?.name).toBe("process com.example.counter.increment");
-    expect(attr(process!, "cloudevents.event_id")).toBe("evt-2");
-  });
-
-  it("traces an HTTP API command with a server span and its children", () => {
-    const inTrace = receiver.spans.filter((s) => s.traceId === apiTraceId);
-    const server = inTrace.find((s) => s.kind === SPAN_KIND_SERVER);
-    expect(server?.name).toBe("POST /{entity}/{id}/{command}");
-    expect(attr(server!, "http.response.status_code")).toBe(200);
-    expect(attr(server!, "knstate.entity.type")).toBe("counter");
-    const children = inTrace.filter((s) => s.parentSpanId === server!.spanId).map((s) => s.name);
-    expect(children).toContain("handle counter.increment");
-  });
-
-  it("writes the trace id and CloudEvent id on log lines", () => {
-    const lines = host
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const command = lines.find((l) => l.msg === "command finished" && l.traceId === traceId);
-    expect(command).toMatchObject({ level: "debug", entityType: "counter", ceId: "evt-1", outcome: "ok" });
-    expect(lines.find((l) => l.msg === "tracing on")?.endpoint).toBe(receiver.url);
-    expect(host.output()).toMatch(/otel-packages: .*sdk-node/);
-  });
-});
+    it("writes the trace id and CloudEvent id on log lines", () => {
+      const lines = host
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const command = lines.find((l) => l.msg === "command finished" && l.traceId === traceId);
+      expect(command).toMatchObject({ level: "debug", entityType: "counter", ceId: "evt-1", outcome: "ok" });
+      expect(lines.find((l) => l.msg === "tracing on")).toMatchObject({ endpoint: receiver.url, tracer });
+      const probe = /otel-packages: (.*)/.exec(host.output());
+      const sdkPackages = probe![1]!.split(",").filter((p) => p !== "api" && p !== "");
+      if (sdkLoaded) expect(sdkPackages).toContain("sdk-node");
+      else expect(sdkPackages).toEqual([]);
+    });
+  },
+);
 
 describe("tracing off", () => {
   it("loads no OpenTelemetry SDK module when no OTEL_* variable asks for traces", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/observability/logger.js";
 import { combineObservers, combineWrappers } from "../../src/observability/observers.js";
 import { redactUrl } from "../../src/observability/redact.js";
-import { startTracing, tracingConfigured } from "../../src/observability/tracing.js";
+import { sdkNeededFor, startTracing, tracingConfigured } from "../../src/observability/tracing.js";
 
 describe("tracingConfigured", () => {
   it("is off without OTEL_* variables and on with an OTLP endpoint", () => {
@@ -22,49 +22,56 @@ describe("tracingConfigured", () => {
 });
 
 describe("startTracing", () => {
-  it("never loads the SDK when tracing is off", async () => {
-    const load = vi.fn(() => Promise.reject(new Error("must not load")));
+  it("starts nothing when tracing is off", async () => {
     const logger = createLogger({ level: "silent", format: "json" });
-    await expect(startTracing({}, { service: "s", logger }, load)).resolves.toBeUndefined();
-    expect(load).not.toHaveBeenCalled();
+    await expect(startTracing({}, { service: "s", logger })).resolves.toBeUndefined();
   });
 
-  it("loads it once when an endpoint is set, and logs the endpoint without its password", async () => {
+  it("starts knstate's tracer for OTLP over HTTP, and logs the endpoint without its password", async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
-    const tracing = { observer: {}, wrapRequest: vi.fn(), logContext: () => undefined, shutdown: vi.fn() };
-    const load = vi.fn(() => Promise.resolve({ createTracing: () => tracing }));
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "https://user:s3cret@collector:4318" };
-    await expect(startTracing(env, { service: "s", logger }, load)).resolves.toBe(tracing);
-    expect(load).toHaveBeenCalledTimes(1);
-    expect(lines.join("\n")).toContain("tracing on");
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "https://user:s3cret@collector.invalid:4318" };
+    const tracing = await startTracing(env, { service: "s", logger });
+    expect(typeof tracing?.observer.traceEvent).toBe("function");
+    await tracing!.shutdown(1000);
+    const on = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "tracing on");
+    expect(on).toMatchObject({
+      tracer: "knstate",
+      endpoint: expect.stringContaining("user:***@collector.invalid"),
+    });
     expect(lines.join("\n")).not.toContain("s3cret");
+  });
+
+  it("starts the OpenTelemetry SDK when the environment asks for what only it offers", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9", OTEL_PROPAGATORS: "b3" };
+    const tracing = await startTracing(env, { service: "s", logger });
+    await tracing!.shutdown(1000);
+    const on = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "tracing on");
+    expect(on).toMatchObject({ tracer: "opentelemetry-sdk-node", sdkFor: "OTEL_PROPAGATORS=b3" });
   });
 });
 
-describe("startTracing options", () => {
-  it("leaves the service name to OTEL_SERVICE_NAME when it is set", async () => {
-    const logger = createLogger({ level: "silent", format: "json" });
-    const seen: unknown[] = [];
-    const tracing = { observer: {}, wrapRequest: vi.fn(), logContext: () => undefined, shutdown: vi.fn() };
-    const load = () =>
-      Promise.resolve({
-        createTracing: (o: unknown) => {
-          seen.push(o);
-          return tracing;
-        },
-      });
-    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
-    await startTracing(
-      { ...endpoint, OTEL_SERVICE_NAME: "cart" },
-      { service: "svc", revision: "r1", logger },
-      load,
-    );
-    await startTracing(endpoint, { service: "svc", logger }, load);
-    expect(seen).toEqual([
-      { service: "svc", revision: "r1", serviceNameSet: true },
-      { service: "svc", revision: undefined, serviceNameSet: false },
-    ]);
+describe("sdkNeededFor", () => {
+  it("is undefined for OTLP over HTTP with W3C propagation and a standard sampler", () => {
+    expect(sdkNeededFor({})).toBeUndefined();
+    expect(
+      sdkNeededFor({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }),
+    ).toBeUndefined();
+    expect(sdkNeededFor({ OTEL_PROPAGATORS: "tracecontext,baggage" })).toBeUndefined();
+    expect(
+      sdkNeededFor({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" }),
+    ).toBeUndefined();
+  });
+
+  it("names what needs the SDK", () => {
+    expect(sdkNeededFor({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toBe("OTLP protocol grpc");
+    expect(sdkNeededFor({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" })).toBe("OTLP protocol grpc");
+    expect(sdkNeededFor({ OTEL_TRACES_EXPORTER: "console" })).toBe("OTEL_TRACES_EXPORTER=console");
+    expect(sdkNeededFor({ OTEL_TRACES_EXPORTER: "otlp,zipkin" })).toBe("OTEL_TRACES_EXPORTER=otlp,zipkin");
+    expect(sdkNeededFor({ OTEL_PROPAGATORS: "tracecontext,b3" })).toBe("OTEL_PROPAGATORS=tracecontext,b3");
+    expect(sdkNeededFor({ OTEL_TRACES_SAMPLER: "jaeger_remote" })).toBe("OTEL_TRACES_SAMPLER=jaeger_remote");
   });
 });
 

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Side-by-side A/B of knstate variants under the same wrk load, taking turns:
+// `node bench/ab.mjs <echo|counter|counter-hot|http> <variant>...` where a variant is
+// `name` or `name:KEY=VALUE,KEY=VALUE` (extra environment; `otlp` turns on tracing to a local
+// sink). AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99 and server CPU
+// µs per request, and its throughput ratio to the first.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const { enterLoopbackNetns } = await import("./lib/netns.mjs");
+enterLoopbackNetns();
+const S = await import("./lib/servers.mjs");
+const { runWrk } = await import("./lib/wrk.mjs");
+const { fmt, median } = await import("./lib/stats.mjs");
+const { cpuMicros, httpRequest } = await import("./lib/proc.mjs");
+
+const [scenario = "echo", ...specs] = process.argv.slice(2);
+const loads = {
+  echo: { mode: "ks-echo" },
+  counter: { mode: "ce-counter", keys: 1000 },
+  "counter-hot": { mode: "ce-counter", keys: 0, hot: "hot" },
+  http: { mode: "http-counter", keys: 1000 },
+};
+if (!loads[scenario] || specs.length === 0) {
+  process.stderr.write(`usage: node bench/ab.mjs [${Object.keys(loads).join("|")}] name[:K=V,...]...\n`);
+  process.exit(2);
+}
+const rounds = Number(process.env.AB_ROUNDS ?? 3);
+const seconds = Number(process.env.AB_SECONDS ?? 5);
+const dataDir = mkdtempSync(join(tmpdir(), "knstate-ab-"));
+const logDir = join(dataDir, "logs");
+mkdirSync(logDir, { recursive: true });
+const started = [];
+try {
+  const sink = await S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4329, logDir });
+  started.push(sink);
+  const redis =
+    scenario === "echo" ? undefined : await S.startRedis({ port: 6393, dir: join(dataDir, "redis"), logDir });
+  if (redis) started.push(redis);
+  const variants = [];
+  for (const [i, spec] of specs.entries()) {
+    const [name, rest = ""] = spec.split(/:(.*)/s);
+    const extra = Object.fromEntries(
+      rest
+        .split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/)
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    );
+    const otlp = "otlp" in extra;
+    delete extra.otlp;
+    const ks = await S.startKnstate({
+      name: `ab-${i}-${name}`,
+      port: 8420 + i,
+      metricsPort: 9560 + i,
+      service: "bench-ab",
+      ...(redis ? { store: "redis", redisUrl: redis.url } : {}),
+      ...(otlp ? { otlp: `http://127.0.0.1:${sink.port}` } : {}),
+      extra,
+      logDir,
+    });
+    started.push(ks);
+    const load = { url: `http://127.0.0.1:${ks.port}/`, ...loads[scenario], idPrefix: `v${i}-` };
+    await runWrk({ ...load, seconds: 2, latency: false });
+    variants.push({ name, load, pid: ks.process.pid, runs: [] });
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const v of variants) {
+      const before = cpuMicros(v.pid);
+      const w = await runWrk({ ...v.load, seconds });
+      v.runs.push({ ...w, cpuUs: (cpuMicros(v.pid) - before) / w.ok });
+    }
+  }
+  const base = median(variants[0].runs.map((w) => w.rps));
+  for (const v of variants) {
+    const rps = median(v.runs.map((w) => w.rps));
+    const p99 = median(v.runs.map((w) => w.p99Ms));
+    const cpu = median(v.runs.map((w) => w.cpuUs));
+    const all = v.runs.map((w) => fmt(w.rps)).join(" ");
+    process.stdout.write(
+      `${v.name.padEnd(16)} ${fmt(rps).padStart(8)} req/s  p99 ${fmt(p99, 2).padStart(6)} ms  ${fmt(cpu, 1).padStart(5)} µs/req  ${(rps / base).toFixed(3)}×  [${all}]\n`,
+    );
+  }
+  const stats = await httpRequest({ port: 4329, path: "/stats" }).catch(() => undefined);
+  if (stats?.body && stats.body !== '{"exports":0,"bytes":0}')
+    process.stdout.write(`otlp sink: ${stats.body}\n`);
+} finally {
+  for (const s of started.reverse()) await s.stop();
+  for (const file of readdirSync(logDir)) {
+    for (const line of readFileSync(join(logDir, file), "utf8").split("\n")) {
+      if (line.includes('"level":"warn"') || line.includes('"level":"error"'))
+        process.stdout.write(`${file}: ${line}\n`);
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,246 @@
+import {
+  spanFlags,
+  toNanos,
+  type AttributeValue,
+  type Attributes,
+  type ExportScope,
+  type SpanRecord,
+} from "./span.js";
+
+/**
+ * A protobuf writer into one growing buffer. Nested messages are written in place after a
+ * one-byte length; the rare body of 128 bytes or more is moved right to make room for a longer
+ * length, so nothing is encoded twice.
+ */
+class Writer {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  pos = 0;
+
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + bytes) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  varint(value: number): void {
+    this.ensure(10);
+    while (value > 0x7f) {
+      this.buf[this.pos++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    this.buf[this.pos++] = value;
+  }
+
+  tag(field: number, wireType: 0 | 1 | 2 | 5): void {
+    this.varint((field << 3) | wireType);
+  }
+
+  /** Starts a length-delimited field; pass the result to `close`. */
+  open(field: number): number {
+    this.tag(field, 2);
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  close(lengthAt: number): void {
+    const length = this.pos - lengthAt - 1;
+    if (length < 0x80) {
+      this.buf[lengthAt] = length;
+      return;
+    }
+    let extra = 0;
+    for (let v = length >>> 7; v > 0; v >>>= 7) extra++;
+    this.ensure(extra);
+    this.buf.copyWithin(lengthAt + 1 + extra, lengthAt + 1, this.pos);
+    this.pos += extra;
+    let at = lengthAt;
+    let v = length;
+    while (v > 0x7f) {
+      this.buf[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[at] = v;
+  }
+
+  string(field: number, value: string): void {
+    const at = this.open(field);
+    this.ensure(value.length * 3);
+    this.pos += this.buf.write(value, this.pos, "utf8");
+    this.close(at);
+  }
+
+  hexBytes(field: number, hex: string): void {
+    this.tag(field, 2);
+    this.varint(hex.length / 2);
+    this.ensure(hex.length / 2);
+    this.pos += this.buf.write(hex, this.pos, "hex");
+  }
+
+  fixed64(field: number, value: bigint): void {
+    this.tag(field, 1);
+    this.ensure(8);
+    this.pos = this.buf.writeBigUInt64LE(value, this.pos);
+  }
+
+  fixed32(field: number, value: number): void {
+    this.tag(field, 5);
+    this.ensure(4);
+    this.pos = this.buf.writeUInt32LE(value >>> 0, this.pos);
+  }
+
+  double(field: number, value: number): void {
+    this.tag(field, 1);
+    this.ensure(8);
+    this.pos = this.buf.writeDoubleLE(value, this.pos);
+  }
+
+  /** An int64 varint; negative numbers take ten bytes (two's complement). */
+  int64(field: number, value: number): void {
+    this.tag(field, 0);
+    if (value >= 0) {
+      this.varint(value);
+      return;
+    }
+    let v = BigInt.asUintN(64, BigInt(value));
+    this.ensure(10);
+    while (v > 0x7fn) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  attributes(field: number, attributes: Attributes): void {
+    for (const key in attributes) this.keyValue(field, key, attributes[key]!);
+  }
+
+  keyValue(field: number, key: string, value: AttributeValue): void {
+    const kv = this.open(field);
+    this.string(1, key);
+    const any = this.open(2);
+    if (typeof value === "string") this.string(1, value);
+    else if (typeof value === "boolean") {
+      this.tag(2, 0);
+      this.varint(value ? 1 : 0);
+    } else if (Number.isSafeInteger(value)) this.int64(3, value);
+    else this.double(4, value);
+    this.close(any);
+    this.close(kv);
+  }
+}
+
+/** An OTLP `ExportTraceServiceRequest` in protobuf (`application/x-protobuf`). */
+export function encodeProtobuf(spans: readonly SpanRecord[], scope: ExportScope): Buffer {
+  const w = new Writer();
+  const resourceSpans = w.open(1);
+  const resource = w.open(1);
+  w.attributes(1, scope.resource);
+  w.close(resource);
+  const scopeSpans = w.open(2);
+  const instrumentationScope = w.open(1);
+  w.string(1, scope.scopeName);
+  w.string(2, scope.scopeVersion);
+  w.close(instrumentationScope);
+  for (const span of spans) {
+    const s = w.open(2);
+    w.hexBytes(1, span.traceId);
+    w.hexBytes(2, span.spanId);
+    if (span.traceState) w.string(3, span.traceState);
+    if (span.parentSpanId !== undefined) w.hexBytes(4, span.parentSpanId);
+    w.string(5, span.name);
+    w.tag(6, 0);
+    w.varint(span.kind);
+    w.fixed64(7, toNanos(span.start));
+    w.fixed64(8, toNanos(span.end));
+    w.attributes(9, span.attributes);
+    for (const link of span.links) {
+      const l = w.open(13);
+      w.hexBytes(1, link.traceId);
+      w.hexBytes(2, link.spanId);
+      if (link.traceState) w.string(3, link.traceState);
+      w.close(l);
+    }
+    if (span.status !== 0 || span.statusMessage !== undefined) {
+      const status = w.open(15);
+      if (span.statusMessage !== undefined) w.string(2, span.statusMessage);
+      if (span.status !== 0) {
+        w.tag(3, 0);
+        w.varint(span.status);
+      }
+      w.close(status);
+    }
+    w.fixed32(16, spanFlags(span));
+    w.close(s);
+  }
+  w.close(scopeSpans);
+  w.close(resourceSpans);
+  return w.buf.subarray(0, w.pos);
+}
+
+function jsonAttributes(attributes: Attributes): unknown[] {
+  const out: unknown[] = [];
+  for (const key in attributes) {
+    const value = attributes[key]!;
+    out.push({
+      key,
+      value:
+        typeof value === "string"
+          ? { stringValue: value }
+          : typeof value === "boolean"
+            ? { boolValue: value }
+            : Number.isSafeInteger(value)
+              ? { intValue: String(value) }
+              : { doubleValue: value },
+    });
+  }
+  return out;
+}
+
+/** An OTLP `ExportTraceServiceRequest` in the OTLP/JSON mapping (`application/json`). */
+export function encodeJson(spans: readonly SpanRecord[], scope: ExportScope): Buffer {
+  const body = {
+    resourceSpans: [
+      {
+        resource: { attributes: jsonAttributes(scope.resource) },
+        scopeSpans: [
+          {
+            scope: { name: scope.scopeName, version: scope.scopeVersion },
+            spans: spans.map((span) => ({
+              traceId: span.traceId,
+              spanId: span.spanId,
+              ...(span.traceState ? { traceState: span.traceState } : {}),
+              ...(span.parentSpanId === undefined ? {} : { parentSpanId: span.parentSpanId }),
+              name: span.name,
+              kind: span.kind,
+              startTimeUnixNano: String(toNanos(span.start)),
+              endTimeUnixNano: String(toNanos(span.end)),
+              attributes: jsonAttributes(span.attributes),
+              ...(span.links.length === 0
+                ? {}
+                : {
+                    links: span.links.map((link) => ({
+                      traceId: link.traceId,
+                      spanId: link.spanId,
+                      ...(link.traceState ? { traceState: link.traceState } : {}),
+                    })),
+                  }),
+              ...(span.status === 0 && span.statusMessage === undefined
+                ? {}
+                : {
+                    status: {
+                      ...(span.status === 0 ? {} : { code: span.status }),
+                      ...(span.statusMessage === undefined ? {} : { message: span.statusMessage }),
+                    },
+                  }),
+              flags: spanFlags(span),
+            })),
+          },
+        ],
+      },
+    ],
+  };
+  return Buffer.from(JSON.stringify(body));
+}

@@ -1,0 +1,51 @@
+import type { IncomingEvent } from "../cloudevents/event.js";
+
+// The names knstate's spans and attributes follow, whichever tracer records them. CloudEvents
+// and messaging semantic conventions are still "development", so they are spelled out here.
+export const ENTITY_TYPE = "knstate.entity.type";
+export const ENTITY_VERSION = "knstate.entity.version";
+export const COMMAND = "knstate.command";
+
+/** Name and attributes of the CONSUMER span of one CloudEvent (`process <type>`). */
+export function eventSpan(event: IncomingEvent): { name: string; attributes: Record<string, string> } {
+  const attributes: Record<string, string> = {
+    "messaging.system": "knative",
+    "messaging.operation.name": "process",
+    "messaging.operation.type": "process",
+    "messaging.message.id": event.id,
+    "cloudevents.event_id": event.id,
+    "cloudevents.event_source": event.source,
+    "cloudevents.event_spec_version": event.specversion,
+    "cloudevents.event_type": event.type,
+  };
+  if (event.subject !== undefined) attributes["cloudevents.event_subject"] = event.subject;
+  return { name: `process ${event.type}`, attributes };
+}
+
+/** Name and attributes of the SERVER span of one HTTP API request. */
+export function requestSpan(
+  method: string | undefined,
+  url: string | undefined,
+): { name: string; attributes: Record<string, string> } {
+  const m = method ?? "GET";
+  const route = routeOf(m, url ?? "/");
+  return {
+    name: `${m} ${route}`,
+    attributes: { "http.request.method": m, "http.route": route, "url.path": pathOf(url) },
+  };
+}
+
+function pathOf(url: string | undefined): string {
+  const path = (url ?? "/").split("?", 1)[0] ?? "/";
+  return path.length > 512 ? path.slice(0, 512) : path;
+}
+
+/** The API route template of a request (bounded span names: ids never appear in them). */
+function routeOf(method: string, url: string): string {
+  const segments = pathOf(url).split("/").filter(Boolean).length;
+  if (method === "POST" && segments === 3) return "/{entity}/{id}/{command}";
+  if (method === "POST" && segments === 2) return "/{action}/{handler}";
+  if (method === "GET" && segments === 2) return "/{entity}/{id}";
+  if (method === "GET" && segments === 3) return "/{entity}/{id}/events";
+  return "(unmatched)";
+}

@@ -1,0 +1,326 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/observability/logger.js";
+import { batchConfig, otlpExportConfig, parseKeyValues } from "../../src/observability/otlp/config.js";
+import { encodeJson, encodeProtobuf } from "../../src/observability/otlp/encode.js";
+import { SpanExporter } from "../../src/observability/otlp/exporter.js";
+import { traceResource } from "../../src/observability/otlp/resource.js";
+import { SpanKind, StatusCode, type SpanRecord } from "../../src/observability/otlp/span.js";
+import {
+  formatTraceparent,
+  IdGenerator,
+  parseTraceparent,
+  samplerFromEnv,
+} from "../../src/observability/trace-context.js";
+import { attr, decodeTraceExport, startOtlpReceiver, type OtlpReceiver } from "../support/otlp.js";
+
+const ids = new IdGenerator();
+const scope = {
+  resource: { "service.name": "svc", "process.pid": 42 },
+  scopeName: "knstate",
+  scopeVersion: "1.2.3",
+};
+
+function span(overrides: Partial<SpanRecord> = {}): SpanRecord {
+  const start = 1_764_000_000_123.5;
+  return {
+    traceId: ids.traceId(),
+    spanId: ids.spanId(),
+    parentSpanId: ids.spanId(),
+    remoteParent: true,
+    traceState: "vendor=abc",
+    sampled: true,
+    name: "process com.example.counter.increment",
+    kind: SpanKind.consumer,
+    start,
+    end: start + 1.25,
+    attributes: {
+      "cloudevents.event_id": "evt-1",
+      "knstate.entity.version": 7,
+      "knstate.negative": -3,
+      "knstate.ratio": 0.25,
+      "knstate.flag": true,
+      "knstate.unicode": "zählér ✓ 🚀",
+      "knstate.long": "x".repeat(300),
+    },
+    links: [{ traceId: ids.traceId(), spanId: ids.spanId() }],
+    status: StatusCode.error,
+    statusMessage: "store unavailable",
+    ...overrides,
+  };
+}
+
+describe("OTLP encoding", () => {
+  it("writes protobuf that an independent decoder reads as the same request as the JSON encoding", () => {
+    const spans = [
+      span(),
+      span({ parentSpanId: undefined, remoteParent: false, traceState: undefined, links: [] }),
+    ];
+    spans.push(span({ status: StatusCode.unset, statusMessage: undefined, kind: SpanKind.server }));
+    const fromProtobuf = decodeTraceExport(encodeProtobuf(spans, scope), "application/x-protobuf");
+    const fromJson = decodeTraceExport(encodeJson(spans, scope), "application/json");
+    // The JSON mapping spells int64 as strings; protobuf's decoder agrees with `longs: String`.
+    expect(fromProtobuf).toEqual(JSON.parse(JSON.stringify(fromJson)));
+    const first = fromProtobuf.resourceSpans[0]!.scopeSpans![0]!.spans![0]!;
+    expect(first.traceId).toBe(spans[0]!.traceId);
+    expect(first.parentSpanId).toBe(spans[0]!.parentSpanId);
+    expect(first.kind).toBe(SpanKind.consumer);
+    expect(first.startTimeUnixNano).toBe("1764000000123500000");
+    expect(BigInt(first.endTimeUnixNano) - BigInt(first.startTimeUnixNano)).toBe(1_250_000n);
+    expect(attr(first, "knstate.negative")).toBe(-3);
+    expect(attr(first, "knstate.ratio")).toBe(0.25);
+    expect(attr(first, "knstate.flag")).toBe(true);
+    expect(attr(first, "knstate.unicode")).toBe("zählér ✓ 🚀");
+    expect(attr(first, "knstate.long")).toHaveLength(300);
+    expect(first.status).toEqual({ code: StatusCode.error, message: "store unavailable" });
+    // Sampled, and the parent came from another process.
+    expect(first.flags).toBe(0x301);
+    const second = fromProtobuf.resourceSpans[0]!.scopeSpans![0]!.spans![1]!;
+    expect(second.parentSpanId).toBeUndefined();
+    expect(second.flags).toBe(0x101);
+  });
+
+  it("grows past its first buffer for large batches and keeps every span", () => {
+    const spans = Array.from({ length: 2000 }, (_, i) => span({ name: `span ${i}` }));
+    const encoded = encodeProtobuf(spans, scope);
+    expect(encoded.length).toBeGreaterThan(64 * 1024);
+    const decoded = decodeTraceExport(encoded, undefined).resourceSpans[0]!.scopeSpans![0]!.spans!;
+    expect(decoded.map((s) => s.name)).toEqual(spans.map((s) => s.name));
+    expect(decoded.map((s) => s.spanId)).toEqual(spans.map((s) => s.spanId));
+  });
+});
+
+describe("W3C trace context", () => {
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const spanId = "00f067aa0ba902b7";
+
+  it("reads a valid traceparent, its sampled flag and tracestate", () => {
+    expect(parseTraceparent(`00-${traceId}-${spanId}-01`, "a=1")).toEqual({
+      traceId,
+      spanId,
+      sampled: true,
+      traceState: "a=1",
+    });
+    expect(parseTraceparent(`00-${traceId}-${spanId}-00`)?.sampled).toBe(false);
+    // A later version may carry more fields; version 00 may not.
+    expect(parseTraceparent(`01-${traceId}-${spanId}-01-more`)?.traceId).toBe(traceId);
+    expect(formatTraceparent({ traceId, spanId, sampled: true })).toBe(`00-${traceId}-${spanId}-01`);
+  });
+
+  it("refuses malformed ones, so a new trace starts", () => {
+    for (const bad of [
+      "",
+      `00-${traceId}-${spanId}`,
+      `00-${traceId.toUpperCase()}-${spanId}-01`,
+      `00-${"0".repeat(32)}-${spanId}-01`,
+      `00-${traceId}-${"0".repeat(16)}-01`,
+      `ff-${traceId}-${spanId}-01`,
+      `00-${traceId}-${spanId}-01-extra`,
+      `0-${traceId}-${spanId}-01`,
+    ]) {
+      expect(parseTraceparent(bad), bad).toBeUndefined();
+    }
+  });
+
+  it("generates distinct, well-formed ids", () => {
+    const traces = new Set(Array.from({ length: 5000 }, () => ids.traceId()));
+    const spans = new Set(Array.from({ length: 5000 }, () => ids.spanId()));
+    expect(traces.size).toBe(5000);
+    expect(spans.size).toBe(5000);
+    for (const id of [...traces].slice(0, 50)) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    for (const id of [...spans].slice(0, 50)) expect(id).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe("samplers", () => {
+  const parent = (sampled: boolean) => ({ traceId: ids.traceId(), spanId: ids.spanId(), sampled });
+
+  it("follows the parent by default and samples new traces", () => {
+    const sample = samplerFromEnv({});
+    expect(sample(ids.traceId(), undefined)).toBe(true);
+    expect(sample(ids.traceId(), parent(false))).toBe(false);
+    expect(sample(ids.traceId(), parent(true))).toBe(true);
+  });
+
+  it("keeps about the configured ratio of new traces, and follows sampled parents", () => {
+    const sample = samplerFromEnv({
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    });
+    let kept = 0;
+    for (let i = 0; i < 20_000; i++) if (sample(ids.traceId(), undefined)) kept++;
+    expect(kept / 20_000).toBeGreaterThan(0.22);
+    expect(kept / 20_000).toBeLessThan(0.28);
+    expect(sample(ids.traceId(), parent(true))).toBe(true);
+    // Not parent-based: the ratio decides even under a sampled parent, the same way for one trace.
+    const ratio = samplerFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" });
+    expect(ratio(ids.traceId(), parent(true))).toBe(false);
+  });
+
+  it("always_off and parentbased_always_off record nothing new", () => {
+    expect(samplerFromEnv({ OTEL_TRACES_SAMPLER: "always_off" })(ids.traceId(), parent(true))).toBe(false);
+    const off = samplerFromEnv({ OTEL_TRACES_SAMPLER: "parentbased_always_off" });
+    expect(off(ids.traceId(), undefined)).toBe(false);
+    expect(off(ids.traceId(), parent(true))).toBe(true);
+  });
+});
+
+describe("OTLP configuration", () => {
+  it("appends /v1/traces to the general endpoint and takes the signal's endpoint as given", () => {
+    expect(otlpExportConfig({}).url.href).toBe("http://localhost:4318/v1/traces");
+    expect(otlpExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318/" }).url.href).toBe(
+      "http://c:4318/v1/traces",
+    );
+    const both = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://t:8443/custom",
+    };
+    expect(otlpExportConfig(both).url.href).toBe("https://t:8443/custom");
+  });
+
+  it("reads headers, protocol, timeout and compression, signal-specific first", () => {
+    const config = otlpExportConfig({
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-tenant=a",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-tenant=b",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "2500",
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip",
+    });
+    expect(config.headers).toEqual({ "x-tenant": "b" });
+    expect(config.protocol).toBe("http/json");
+    expect(config.timeoutMs).toBe(2500);
+    expect(config.gzip).toBe(true);
+    expect(parseKeyValues("authorization=Bearer%20abc,bad,=x,k=%E0%A4%A")).toEqual({
+      authorization: "Bearer abc",
+    });
+  });
+
+  it("says what is wrong with an endpoint it cannot use", () => {
+    expect(() => otlpExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toThrow(/http/);
+    expect(() => otlpExportConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "not a url" })).toThrow(/not a URL/);
+  });
+
+  it("bounds the batch by the queue", () => {
+    expect(batchConfig({})).toEqual({
+      maxQueueSize: 2048,
+      maxExportBatchSize: 512,
+      scheduleDelayMs: 5000,
+      exportTimeoutMs: 30_000,
+    });
+    expect(batchConfig({ OTEL_BSP_MAX_QUEUE_SIZE: "100" }).maxExportBatchSize).toBe(100);
+  });
+
+  it("builds the resource: OTEL_SERVICE_NAME first, then OTEL_RESOURCE_ATTRIBUTES, detectors as asked", () => {
+    const full = traceResource(
+      { OTEL_RESOURCE_ATTRIBUTES: "service.name=ignored,deployment.environment.name=prod" },
+      { service: "cart", revision: "cart-00002" },
+    ).resource;
+    expect(full).toMatchObject({
+      "service.name": "ignored",
+      "service.version": "cart-00002",
+      "deployment.environment.name": "prod",
+      "process.pid": process.pid,
+      "telemetry.sdk.name": "knstate",
+    });
+    expect(full["service.instance.id"]).toMatch(/^[0-9a-f-]{36}$/);
+    const named = traceResource(
+      {
+        OTEL_SERVICE_NAME: "named",
+        OTEL_RESOURCE_ATTRIBUTES: "service.name=ignored",
+        OTEL_NODE_RESOURCE_DETECTORS: "none",
+      },
+      { service: "cart" },
+    ).resource;
+    expect(named["service.name"]).toBe("named");
+    expect(named["process.pid"]).toBeUndefined();
+    expect(named["host.name"]).toBeUndefined();
+  });
+});
+
+describe("SpanExporter against a real OTLP/HTTP receiver", () => {
+  let receiver: OtlpReceiver;
+  let warnings: string[];
+  const logger = () =>
+    createLogger({
+      level: "warn",
+      format: "json",
+      write: (line) => warnings.push(JSON.parse(line).msg as string),
+    });
+
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+    warnings = [];
+  });
+  afterEach(() => receiver.close());
+
+  const exporter = (env: Record<string, string>) =>
+    SpanExporter.create(
+      otlpExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env }),
+      batchConfig({ OTEL_BSP_SCHEDULE_DELAY: "60000", ...env }),
+      scope,
+      logger(),
+    );
+
+  it("sends full batches at once, the rest on flush, with the configured headers", async () => {
+    const e = await exporter({
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "3",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-token=abc",
+    });
+    const spans = Array.from({ length: 7 }, (_, i) => span({ name: `s${i}` }));
+    for (const s of spans) e.add(s);
+    await e.shutdown();
+    expect(receiver.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans![0]!.spans!.length)).toEqual([
+      3, 3, 1,
+    ]);
+    expect(receiver.spans.map((s) => s.name)).toEqual(spans.map((s) => s.name));
+    expect(receiver.requests[0]!.headers["x-token"]).toBe("abc");
+    expect(receiver.requests[0]!.headers["content-type"]).toBe("application/x-protobuf");
+    expect(receiver.resources[0]).toMatchObject({
+      attributes: expect.arrayContaining([{ key: "service.name", value: { stringValue: "svc" } }]),
+    });
+  });
+
+  it("retries 503 and 429 with backoff, gzip-compressed when asked", async () => {
+    receiver.failNext([503, 429]);
+    const e = await exporter({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" });
+    e.add(span({ name: "kept" }));
+    await e.shutdown();
+    expect(receiver.spans.map((s) => s.name)).toEqual(["kept"]);
+    expect(receiver.requests[0]!.headers["content-encoding"]).toBe("gzip");
+    expect(warnings).toEqual([]);
+  });
+
+  it("drops a batch the collector refuses, and says so", async () => {
+    receiver.failNext([400]);
+    const e = await exporter({});
+    e.add(span());
+    await e.shutdown();
+    expect(receiver.spans).toEqual([]);
+    expect(warnings).toEqual([
+      "tracing: exporting spans failed: the collector answered 400; spans dropped so far: 1",
+    ]);
+  });
+
+  it("drops spans beyond a full queue instead of growing, and says so", async () => {
+    const e = await exporter({ OTEL_BSP_MAX_QUEUE_SIZE: "5", OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "5" });
+    receiver.failNext([503, 503, 503]);
+    for (let i = 0; i < 12; i++) e.add(span({ name: `s${i}` }));
+    await e.shutdown();
+    expect(receiver.spans.length).toBeLessThan(12);
+    expect(receiver.spans.length).toBeGreaterThanOrEqual(5);
+    expect(warnings[0]).toMatch(/the span queue is full/);
+  });
+
+  it("gives up on an unreachable collector within the export timeout", async () => {
+    const e = await SpanExporter.create(
+      otlpExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" }),
+      batchConfig({ OTEL_BSP_EXPORT_TIMEOUT: "300" }),
+      scope,
+      logger(),
+    );
+    e.add(span());
+    const started = performance.now();
+    await e.shutdown();
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(warnings[0]).toMatch(/exporting spans failed: .*ECONNREFUSED/);
+  });
+});
