@@ -2,7 +2,7 @@
 // Side-by-side A/B of knstate variants under the same wrk load, taking turns:
 // `node bench/ab.mjs <echo|counter|counter-hot|http> <variant>...` where a variant is
 // `name` or `name:KEY=VALUE,KEY=VALUE` (extra environment; `otlp` turns on tracing to a local
-// sink). AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99 and server CPU
+// sink; `root=/path` runs another built checkout, e.g. a `git worktree` of the base commit). AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99 and server CPU
 // µs per request, and its throughput ratio to the first.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,7 +48,9 @@ try {
         .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
     );
     const otlp = "otlp" in extra;
+    const root = extra.root;
     delete extra.otlp;
+    delete extra.root;
     const ks = await S.startKnstate({
       name: `ab-${i}-${name}`,
       port: 8420 + i,
@@ -56,6 +58,7 @@ try {
       service: "bench-ab",
       ...(redis ? { store: "redis", redisUrl: redis.url } : {}),
       ...(otlp ? { otlp: `http://127.0.0.1:${sink.port}` } : {}),
+      ...(root ? { root } : {}),
       extra,
       logDir,
     });

@@ -11,11 +11,11 @@ export const BENCH_DIR = fileURLToPath(new URL("..", import.meta.url));
 export const ROOT = resolve(process.env.KNSTATE_ROOT ?? join(BENCH_DIR, ".."));
 const NODE = process.execPath;
 
-export function knstatePaths() {
-  const bin = join(ROOT, "dist/src/cli/bin.js");
-  const functions = ["counter", "echo"].map((f) => join(ROOT, "dist/functions", f));
+export function knstatePaths(root = ROOT) {
+  const bin = join(root, "dist/src/cli/bin.js");
+  const functions = ["counter", "echo"].map((f) => join(root, "dist/functions", f));
   if (!existsSync(bin) || !functions.every(existsSync)) {
-    throw new Error(`knstate is not built under ${ROOT}/dist: run \`npm run build\` first`);
+    throw new Error(`knstate is not built under ${root}/dist: run \`npm run build\` first`);
   }
   return { bin, functions };
 }
@@ -51,18 +51,19 @@ export function knstateEnv({
   return { ...env, ...extra };
 }
 
-export function knstateArgs(nodeArgs = []) {
-  const { bin, functions } = knstatePaths();
+export function knstateArgs(nodeArgs = [], root = ROOT) {
+  const { bin, functions } = knstatePaths(root);
   return [...nodeArgs, bin, "serve", ...functions];
 }
 
-export async function startKnstate({ name, logDir, nodeArgs = [], ...options }) {
+/** `root`: another knstate checkout to run (built), e.g. a baseline worktree for an A/B. */
+export async function startKnstate({ name, logDir, nodeArgs = [], root = ROOT, ...options }) {
   const p = await startProcess({
     name,
     command: NODE,
-    args: knstateArgs(nodeArgs),
+    args: knstateArgs(nodeArgs, root),
     env: knstateEnv(options),
-    cwd: ROOT,
+    cwd: root,
     logFile: join(logDir, `${name}.log`),
     probe: httpProbe(options.port, { path: "/readyz" }),
   });
