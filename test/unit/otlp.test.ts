@@ -79,6 +79,19 @@ describe("OTLP encoding", () => {
     expect(second.flags).toBe(0x101);
   });
 
+  it("encodes times to the nanosecond the JSON encoding gives, across the whole range", () => {
+    const spans = Array.from({ length: 500 }, () => {
+      const start = Math.random() * 4e12;
+      return span({ start, end: start + Math.random() * 10_000 });
+    });
+    spans.push(span({ start: 0, end: 2 ** 41 - 0.5 }));
+    const fromProtobuf = decodeTraceExport(encodeProtobuf(spans, scope), undefined);
+    const fromJson = decodeTraceExport(encodeJson(spans, scope), "application/json");
+    const times = (r: typeof fromJson) =>
+      r.resourceSpans[0]!.scopeSpans![0]!.spans!.map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]);
+    expect(times(fromProtobuf)).toEqual(times(fromJson));
+  });
+
   it("grows past its first buffer for large batches and keeps every span", () => {
     const spans = Array.from({ length: 2000 }, (_, i) => span({ name: `span ${i}` }));
     const encoded = encodeProtobuf(spans, scope);

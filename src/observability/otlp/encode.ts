@@ -7,6 +7,22 @@ import {
   type SpanRecord,
 } from "./span.js";
 
+/** Value of each hex digit by char code ('0'–'9', 'a'–'f'). */
+const HEX = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX["0123456789abcdef".charCodeAt(i)] = i;
+
+const KEYS = new Map<string, Buffer>();
+
+function varintBytes(value: number): Buffer {
+  const out: number[] = [];
+  while (value > 0x7f) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return Buffer.from(out);
+}
+
 /**
  * A protobuf writer into one growing buffer. Nested messages are written in place after a
  * one-byte length; the rare body of 128 bytes or more is moved right to make room for a longer
@@ -68,21 +84,53 @@ class Writer {
   string(field: number, value: string): void {
     const at = this.open(field);
     this.ensure(value.length * 3);
-    this.pos += this.buf.write(value, this.pos, "utf8");
+    // Short ASCII strings (most names and ids) byte by byte: cheaper than a call into Buffer#write.
+    const start = this.pos;
+    if (value.length <= 64) {
+      const buf = this.buf;
+      let i = 0;
+      for (; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === value.length) {
+        this.pos = start + i;
+        this.close(at);
+        return;
+      }
+    }
+    this.pos = start + this.buf.write(value, start, "utf8");
     this.close(at);
   }
 
+  /** An id (lowercase hex, as every id here is made or checked) as its bytes. */
   hexBytes(field: number, hex: string): void {
+    const length = hex.length >>> 1;
     this.tag(field, 2);
-    this.varint(hex.length / 2);
-    this.ensure(hex.length / 2);
-    this.pos += this.buf.write(hex, this.pos, "hex");
+    this.varint(length);
+    this.ensure(length);
+    const buf = this.buf;
+    for (let i = 0; i < length; i++) {
+      buf[this.pos++] = (HEX[hex.charCodeAt(2 * i)]! << 4) | HEX[hex.charCodeAt(2 * i + 1)]!;
+    }
   }
 
-  fixed64(field: number, value: bigint): void {
+  /**
+   * Epoch milliseconds as a fixed64 of nanoseconds, without BigInt: the product is assembled
+   * from parts small enough to be exact in a double.
+   */
+  nanos(field: number, ms: number): void {
     this.tag(field, 1);
     this.ensure(8);
-    this.pos = this.buf.writeBigUInt64LE(value, this.pos);
+    const whole = Math.floor(ms);
+    const fraction = Math.round((ms - whole) * 1e6);
+    const seconds = Math.floor(whole / 1000);
+    const low = (seconds % 65536) * 1e9 + (whole - seconds * 1000) * 1e6 + fraction;
+    const high = Math.floor(seconds / 65536) * 1e9; // × 2^16
+    const t = (high % 65536) * 65536 + low;
+    this.pos = this.buf.writeUInt32LE(t % 2 ** 32, this.pos);
+    this.pos = this.buf.writeUInt32LE(Math.floor(high / 65536) + Math.floor(t / 2 ** 32), this.pos);
   }
 
   fixed32(field: number, value: number): void {
@@ -119,7 +167,16 @@ class Writer {
 
   keyValue(field: number, key: string, value: AttributeValue): void {
     const kv = this.open(field);
-    this.string(1, key);
+    // Attribute keys come from a small set: their encoding is made once.
+    let encodedKey = KEYS.get(key);
+    if (encodedKey === undefined) {
+      const bytes = Buffer.from(key, "utf8");
+      encodedKey = Buffer.concat([Buffer.from([(1 << 3) | 2]), varintBytes(bytes.length), bytes]);
+      if (KEYS.size < 1024) KEYS.set(key, encodedKey);
+    }
+    this.ensure(encodedKey.length);
+    this.buf.set(encodedKey, this.pos);
+    this.pos += encodedKey.length;
     const any = this.open(2);
     if (typeof value === "string") this.string(1, value);
     else if (typeof value === "boolean") {
@@ -153,8 +210,8 @@ export function encodeProtobuf(spans: readonly SpanRecord[], scope: ExportScope)
     w.string(5, span.name);
     w.tag(6, 0);
     w.varint(span.kind);
-    w.fixed64(7, toNanos(span.start));
-    w.fixed64(8, toNanos(span.end));
+    w.nanos(7, span.start);
+    w.nanos(8, span.end);
     w.attributes(9, span.attributes);
     for (const link of span.links) {
       const l = w.open(13);
