@@ -38,6 +38,21 @@ export class HostError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
+  /**
+   * This error as part of `trace`: itself when it has no trace yet, else a copy (one error can
+   * fail several commands of a group commit, each in its own trace).
+   */
+  inTrace(trace: TraceHandle): HostError {
+    if (this.trace === undefined || this.trace === trace) {
+      this.trace = trace;
+      return this;
+    }
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as HostError;
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
+    copy.trace = trace;
+    return copy;
+  }
+
   get status(): number {
     return this.problem.status;
   }

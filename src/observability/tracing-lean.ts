@@ -126,8 +126,7 @@ export async function createLeanTracing(
         if (span.traceState !== undefined) context.tracestate = span.traceState;
         return { ...reply, extensions: { ...reply.extensions, ...context } };
       } catch (error) {
-        const hostError = toHostError(error);
-        hostError.trace ??= span;
+        const hostError = toHostError(error).inTrace(span);
         span.attributes["error.type"] = hostError.problem.type;
         if (hostError.problem === Problem.unknownType) span.name = "process (unknown type)";
         if (hostError.status >= 500) {

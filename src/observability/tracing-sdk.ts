@@ -124,8 +124,7 @@ export function createTracing(options: TracingOptions): Tracing {
       if (out.tracestate !== undefined) extensions.tracestate = out.tracestate;
       return { ...reply, extensions };
     } catch (error) {
-      const hostError = toHostError(error);
-      hostError.trace ??= current;
+      const hostError = toHostError(error).inTrace(current);
       span.setAttribute("error.type", hostError.problem.type);
       if (hostError.problem === Problem.unknownType) span.updateName("process (unknown type)");
       if (hostError.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: hostError.detail });

@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/observability/logger.js";
 import { combineObservers, combineWrappers } from "../../src/observability/observers.js";
 import { redactUrl } from "../../src/observability/redact.js";
+import { CommandRejected, HostError } from "../../src/errors/host-error.js";
+import { Problem } from "../../src/errors/problems.js";
 import { sdkNeededFor, startTracing, tracingConfigured } from "../../src/observability/tracing.js";
 
 describe("tracingConfigured", () => {
@@ -121,5 +123,22 @@ describe("logger", () => {
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(line.url).toBe("redis://default:***@redis:6379");
     expect(line.sink).toBe("http://broker/ns");
+  });
+});
+
+describe("HostError.inTrace", () => {
+  it("takes the first trace itself and gives later ones a copy, class and fields kept", () => {
+    const first = { traceId: "a".repeat(32), spanId: "b".repeat(16), ceId: "e1" };
+    const second = { traceId: "c".repeat(32), spanId: "d".repeat(16), ceId: "e2" };
+    const error = new CommandRejected("out of stock", { sku: "x" });
+    expect(error.inTrace(first)).toBe(error);
+    const copy = error.inTrace(second);
+    expect(copy).not.toBe(error);
+    expect(copy).toBeInstanceOf(CommandRejected);
+    expect(copy.trace).toBe(second);
+    expect(error.trace).toBe(first);
+    expect(copy.toProblem()).toEqual(error.toProblem());
+    expect(copy.message).toBe("out of stock");
+    expect(new HostError(Problem.storeUnavailable, "down").inTrace(first).status).toBe(503);
   });
 });
