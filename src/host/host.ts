@@ -14,6 +14,7 @@ import type { HostConfig } from "../config/host-config.js";
 import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import { sendProblem } from "../http/problem-response.js";
+import { commandPath, createCommandRoute } from "../http/command-route.js";
 import { createIngress } from "../http/ingress.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 import { MemoryStore } from "../store/memory-store.js";
@@ -83,6 +84,12 @@ export function createHost(options: HostOptions): Host {
     observer: options.observer,
   });
   const ingress = createIngress({ handler, bodyLimitBytes: config.bodyLimitBytes, logger });
+  const commandRoute = createCommandRoute({
+    registry,
+    dispatcher,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger,
+  });
   // The express app of the HTTP API is loaded after the server listens, off the cold-start path
   // of the first CloudEvent; a request that arrives before it is ready waits for it.
   let appLoading: Promise<RequestListener> | undefined;
@@ -139,6 +146,7 @@ export function createHost(options: HostOptions): Host {
     // While draining, answer and then close the connection so clients move to another replica.
     if (state === "draining") res.setHeader("connection", "close");
     const url = req.url ?? "/";
+    let commandParts: [string, string, string] | undefined;
     if (req.method === "POST" && (url === "/" || url.startsWith("/?"))) {
       if (wrap) void wrap("cloudevent", req, res, () => ingress(req, res));
       else void ingress(req, res);
@@ -146,6 +154,10 @@ export function createHost(options: HostOptions): Host {
       sendHealth(res, 200, { status: "alive" });
     } else if (req.method === "GET" && url === "/readyz") {
       void readiness(res);
+    } else if (req.method === "POST" && (commandParts = commandPath(url)) !== undefined) {
+      const parts = commandParts;
+      if (wrap) void wrap("api", req, res, () => commandRoute(req, res, parts));
+      else void commandRoute(req, res, parts);
     } else if (wrap) {
       void wrap("api", req, res, () => {
         app(req, res);

@@ -153,6 +153,19 @@ describe("entity ids", () => {
     });
   });
 
+  it("takes a trailing slash and a query on a command, and refuses a malformed percent-encoding", async () => {
+    const id = fresh("slash");
+    expect((await call(`/counter/${id}/increment/?trace=1`, { body: { by: 2 } })).status).toBe(200);
+    const res = await call(`/counter/${id}/increment`, { body: { by: 3 } });
+    expect(await res.json()).toEqual({ value: 5 });
+    expect(res.headers.get("etag")).toBe('"2"');
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    const bad = await problem(await call("/counter/%E0%A4%A/increment", { body: { by: 1 } }), 400);
+    expect(bad.detail).toMatch(/decode/);
+    await problem(await call(`/nothing/${id}/increment`, { body: {} }), 404, "/problems/not-found");
+    await problem(await call(`/counter/${id}/explode`, { body: {} }), 404, "/problems/not-found");
+  });
+
   it("keeps entities of different types with the same id apart", async () => {
     const id = fresh("same");
     await call(`/counter/${id}/increment`, { body: { by: 9 } });
