@@ -3,7 +3,7 @@ import type { CommandContext } from "../entity/define.js";
 import type { DomainEvent, EntityModel } from "../entity/model.js";
 import { CommandRejected, HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { DedupRecord, EntityKey, StateStore } from "../store/state-store.js";
+import type { DedupRecord, EntityKey, LoadedEntity, StateStore, StoredSize } from "../store/state-store.js";
 import { EntityCache, type CachedEntity } from "./entity-cache.js";
 import { noopObserver, Outcome, type PipelineObserver, type TraceHandle } from "./observer.js";
 
@@ -153,6 +153,7 @@ export class Dispatcher {
         const dedupIds = dedupIdsOf(pending);
         let base: CachedEntity | undefined = forceLoad ? undefined : this.#cache.get(id);
         const fromCache = base !== undefined;
+        let replay: StoredSize | undefined;
         if (this.#options.cache.enabled && !forceLoad) this.#observer.cacheLookup?.(model.name, fromCache);
         if (base === undefined) {
           const started = performance.now();
@@ -160,6 +161,7 @@ export class Dispatcher {
           let state = loaded.snapshot ? loaded.snapshot.state : model.initialState(key.entityId);
           for (const event of loaded.events) state = model.apply(state, event);
           base = { state, version: loaded.version };
+          replay = replayCost(loaded);
           this.#observer.stateLoaded?.(
             model.name,
             (performance.now() - started) / 1000,
@@ -174,15 +176,16 @@ export class Dispatcher {
         const decided = this.#decide(pending, base);
         if (decided.events.length > 0) {
           const started = performance.now();
+          const snapshot =
+            !model.logEvents ||
+            crossesBoundary(base.version, decided.version, model.snapshotEvery) ||
+            (replay !== undefined && replay.events >= replay.snapshot);
           const result = await this.#store.append({
             key,
             expectedVersion: base.version,
             events: decided.events,
             logEvents: model.logEvents,
-            snapshot:
-              !model.logEvents || crossesBoundary(base.version, decided.version, model.snapshotEvery)
-                ? { version: decided.version, state: decided.state }
-                : undefined,
+            snapshot: snapshot ? { version: decided.version, state: decided.state } : undefined,
             checkDedup: dedupIds,
             writeDedup: decided.dedup,
             dedupTtlMs: this.#options.dedupTtlMs,
@@ -195,9 +198,7 @@ export class Dispatcher {
               pending.length,
               first.trace,
             );
-            if (model.logEvents && crossesBoundary(base.version, decided.version, model.snapshotEvery)) {
-              this.#observer.snapshotWritten?.(model.name);
-            }
+            if (model.logEvents && snapshot) this.#observer.snapshotWritten?.(model.name);
             this.#cache.set(id, { state: decided.state, version: decided.version });
             if (model.logEvents)
               this.#observer.committed?.(model.name, key.entityId, base.version + 1, decided.events);
@@ -368,6 +369,25 @@ function dedupIdsOf(jobs: readonly Job[]): string[] {
   const ids: string[] = [];
   for (const job of jobs) if (job.request.dedupId !== undefined) ids.push(job.request.dedupId);
   return ids;
+}
+
+/**
+ * What an event costs a load beyond its JSON: a stream entry for Redis to read and send, a
+ * reply to parse, a handler to run. Keeps a state that is small next to its events (a counter)
+ * from being rebuilt from events at every load.
+ */
+export const EVENT_LOAD_OVERHEAD = 64;
+
+/**
+ * The cost of a load as read, events weighted with their overhead: once the events after the
+ * snapshot cost more to read than the snapshot itself, the append that follows writes a new
+ * snapshot (besides every `snapshotEvery` events). Entities loaded at every command (the cache
+ * off, or more entities than it holds) then replay a few events rather than up to
+ * `snapshotEvery`, while a large state is still not rewritten for every small event.
+ */
+function replayCost(loaded: LoadedEntity): StoredSize {
+  const stored = loaded.stored ?? { snapshot: 0, events: 0 };
+  return { snapshot: stored.snapshot, events: stored.events + loaded.events.length * EVENT_LOAD_OVERHEAD };
 }
 
 /** True when an append from `from` to `to` passes a multiple of `every`. */

@@ -43,8 +43,19 @@ export class MemoryStore implements StateStore {
         ? undefined
         : { version: row.snapshotVersion, state: JSON.parse(row.snapshot) };
     const from = Math.max(row.snapshotVersion, row.firstLogged - 1);
-    const events = row.events.slice(from - (row.firstLogged - 1)).map((e) => JSON.parse(e) as DomainEvent);
-    return Promise.resolve({ version: row.version, snapshot, events, duplicates });
+    const stored = row.events.slice(from - (row.firstLogged - 1));
+    const events = stored.map((e) => JSON.parse(e) as DomainEvent);
+    const size = {
+      snapshot: row.snapshot?.length ?? 0,
+      events: stored.reduce((sum, e) => sum + e.length, 0),
+    };
+    return Promise.resolve({
+      version: row.version,
+      snapshot,
+      events,
+      duplicates,
+      ...(size.snapshot + size.events > 0 ? { stored: size } : {}),
+    });
   }
 
   check(key: EntityKey, dedupIds: readonly string[]): Promise<CheckResult> {

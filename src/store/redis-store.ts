@@ -111,11 +111,19 @@ export class RedisStore implements StateStore {
     const [version, snapshotVersion, snapshot, entries, records] = reply;
     const duplicates = toDuplicates(dedupIds, records);
     if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
+    const events: DomainEvent[] = [];
+    let eventsSize = 0;
+    for (const [, fields] of entries) {
+      events.push(toEvent(fields));
+      for (let i = 1; i < fields.length; i += 2) eventsSize += fields[i]!.length;
+    }
+    const snapshotSize = snapshot === null ? 0 : snapshot.length;
     return {
       version,
       snapshot: snapshot === null ? undefined : { version: snapshotVersion, state: parseJson(snapshot) },
-      events: entries.map((entry) => toEvent(entry)),
+      events,
       duplicates,
+      ...(snapshotSize + eventsSize > 0 ? { stored: { snapshot: snapshotSize, events: eventsSize } } : {}),
     };
   }
 
@@ -195,7 +203,7 @@ export class RedisStore implements StateStore {
     const entries = (await this.#call("readEvents", key, () =>
       this.#client.xrange(k.events, String(from), to),
     )) as StreamEntry[];
-    return entries.map((entry) => ({ ...toEvent(entry), version: Number(entry[0].split("-")[0]) }));
+    return entries.map(([id, fields]) => ({ ...toEvent(fields), version: Number(id.split("-")[0]) }));
   }
 
   async ping(): Promise<void> {
@@ -332,7 +340,7 @@ function watchConnection(client: RedisClient, logger: Logger): void {
   });
 }
 
-function toEvent([, fields]: StreamEntry): DomainEvent {
+function toEvent(fields: readonly string[]): DomainEvent {
   let type = "";
   let data: unknown = undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {

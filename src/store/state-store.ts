@@ -29,6 +29,14 @@ export interface LoadedEntity {
   readonly events: readonly DomainEvent[];
   /** Dedup records found for the ids asked for. */
   readonly duplicates: ReadonlyMap<string, DedupRecord>;
+  /** What reading `snapshot` and `events` took, to weigh a new snapshot; absent when nothing was read. */
+  readonly stored?: StoredSize | undefined;
+}
+
+/** Sizes of what a load read, in characters of stored JSON (event types included). */
+export interface StoredSize {
+  readonly snapshot: number;
+  readonly events: number;
 }
 
 export interface AppendRequest {

@@ -127,6 +127,19 @@ describe.each(stores)("the %s store", (_name, open) => {
     expect((await store.readEvents(k, 1)).map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("reports the size of the snapshot and of the events a load read", async () => {
+    const k = key();
+    expect((await store.load(k, [])).stored).toBeUndefined();
+    await store.append(request(k, { events: [changed(1)] }));
+    const events = (await store.load(k, [])).stored!;
+    expect(events.snapshot).toBe(0);
+    expect(events.events).toBeGreaterThanOrEqual('changed{"by":1}'.length);
+    await store.append(
+      request(k, { expectedVersion: 1, events: [changed(2)], snapshot: { version: 2, state: { value: 3 } } }),
+    );
+    expect((await store.load(k, [])).stored).toEqual({ snapshot: '{"value":3}'.length, events: 0 });
+  });
+
   it("keeps only the snapshot and the version of a value entity", async () => {
     const k = key();
     const set = (state: unknown, expectedVersion: number) =>

@@ -31,6 +31,21 @@ class CountingStore extends MemoryStore {
   }
 }
 
+/** A MemoryStore that records the versions of written snapshots and the events each load replayed. */
+class RecordingStore extends MemoryStore {
+  readonly snapshots: number[] = [];
+  readonly replayed: number[] = [];
+  override append(request: AppendRequest) {
+    if (request.snapshot) this.snapshots.push(request.snapshot.version);
+    return super.append(request);
+  }
+  override async load(...args: Parameters<StateStore["load"]>) {
+    const loaded = await super.load(...args);
+    this.replayed.push(loaded.events.length);
+    return loaded;
+  }
+}
+
 function dispatcher(
   store: StateStore,
   options: Partial<DispatcherOptions> = {},
@@ -199,6 +214,34 @@ describe("dispatcher", () => {
     expect(await d.drain(5000)).toBe(true);
     expect(d.active).toBe(0);
     await Promise.all(pending);
+  });
+
+  it("with the cache off, snapshots a small state often, so loads replay few events", async () => {
+    const store = new RecordingStore();
+    const d = dispatcher(store, { cache: { enabled: false, maxEntities: 0 } });
+    for (let i = 0; i < 30; i++) await d.dispatch(increment("small"));
+    expect((await d.read(model, "small")).state).toEqual({ value: 30 });
+    // Far below snapshotEvery (100): each load replays at most the one event since the snapshot.
+    expect(Math.max(...store.replayed)).toBeLessThanOrEqual(1);
+    expect(store.snapshots.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it("does not rewrite a large state for every small event", async () => {
+    const big = toModel(
+      defineEntity({
+        name: "big",
+        typePrefix: "com.example",
+        initialState: () => ({ text: "x".repeat(5000), n: 0 }),
+        events: { added: (s: { text: string; n: number }) => ({ ...s, n: s.n + 1 }) },
+        commands: { add: () => [{ type: "added", data: {} }] },
+      }) as unknown as Component,
+    );
+    const store = new RecordingStore();
+    const d = dispatcher(store, { cache: { enabled: false, maxEntities: 0 } });
+    for (let i = 0; i < 30; i++) await d.dispatch({ model: big, entityId: "b", command: "add", data: {} });
+    // The first append writes one (nothing was stored), then events are cheaper to replay.
+    expect(store.snapshots).toEqual([1]);
+    expect(Math.max(...store.replayed)).toBe(28);
   });
 
   it("knows when an append crosses a snapshot boundary", () => {
