@@ -4,7 +4,9 @@ import { parseCeOverrides, SinkPublisher } from "./sink-publisher.js";
 
 /**
  * The publisher for `K_SINK` (set by a Knative SinkBinding), with the extensions of
- * `K_CE_OVERRIDES`; `undefined` when `K_SINK` is unset. Throws when either variable is malformed.
+ * `K_CE_OVERRIDES`, the CA certificates of `K_CA_CERTS` (a sink with TLS) and the per-request
+ * timeout of `K_SINK_TIMEOUT` (seconds); `undefined` when `K_SINK` is unset. Throws when one of
+ * them is malformed.
  */
 export function sinkPublisherFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -36,9 +38,27 @@ export function sinkPublisherFromEnv(
   for (const component of components) {
     if (component.kind !== "action") typePrefixes.set(component.name, component.typePrefix);
   }
+  const timeout = env.K_SINK_TIMEOUT?.trim();
+  const timeoutSeconds = timeout ? Number(timeout) : undefined;
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) {
+    throw new Error(`K_SINK_TIMEOUT must be a number of seconds, not ${JSON.stringify(timeout)}`);
+  }
+  const caCerts = env.K_CA_CERTS?.trim() || undefined;
+  if (caCerts !== undefined && !caCerts.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new Error("K_CA_CERTS must hold PEM certificates (-----BEGIN CERTIFICATE-----)");
+  }
   logger.info("publishing committed events to K_SINK", {
     sink: url.href,
     extensions: Object.keys(extensions),
+    ...(caCerts === undefined ? {} : { caCerts: true }),
   });
-  return new SinkPublisher({ sink: url.href, service, typePrefixes, overrides: extensions, logger });
+  return new SinkPublisher({
+    sink: url.href,
+    service,
+    typePrefixes,
+    overrides: extensions,
+    logger,
+    caCerts,
+    ...(timeoutSeconds === undefined ? {} : { timeoutMs: timeoutSeconds * 1000 }),
+  });
 }

@@ -2,6 +2,7 @@ import type { DomainEvent } from "../entity/model.js";
 import { VALUE_UPDATED } from "../entity/model.js";
 import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
 import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
+import type { Agent } from "node:http";
 import type { PipelineObserver } from "../host/observer.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 
@@ -29,9 +30,10 @@ export interface SinkPublisherOptions {
   readonly concurrency?: number;
   /** Timeout of one POST. Default 5 s. */
   readonly timeoutMs?: number;
+  /** `K_CA_CERTS`: PEM certificates to trust for an `https://` sink, besides the usual roots. */
+  readonly caCerts?: string | undefined;
   readonly logger?: Logger;
   readonly now?: () => Date;
-  readonly fetch?: typeof fetch;
 }
 
 export interface SinkPublisherStats {
@@ -115,7 +117,8 @@ export class SinkPublisher implements PipelineObserver {
   readonly #maxQueue: number;
   readonly #concurrency: number;
   readonly #logger: Logger;
-  readonly #fetch: typeof fetch;
+  readonly #url: URL;
+  #transport: Promise<Transport> | undefined;
   #active = 0;
   #published = 0;
   #failed = 0;
@@ -129,7 +132,7 @@ export class SinkPublisher implements PipelineObserver {
     this.#maxQueue = Math.max(1, options.maxQueue ?? 1000);
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#logger = options.logger ?? silentLogger;
-    this.#fetch = options.fetch ?? fetch;
+    this.#url = new URL(options.sink);
   }
 
   get stats(): SinkPublisherStats {
@@ -213,51 +216,69 @@ export class SinkPublisher implements PipelineObserver {
 
   async #send(event: OutgoingEvent): Promise<void> {
     const { headers, body } = toBinary(event);
+    const traceparent = event.extensions.traceparent;
     try {
-      const res = await this.#fetch(this.#options.sink, {
-        method: "POST",
-        headers,
+      const status = await this.#post(
+        { ...headers, ...(typeof traceparent === "string" ? { traceparent } : {}) },
         body,
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
-      });
-      await res.body?.cancel();
-      if (res.ok) {
+      );
+      if (status >= 200 && status < 300) {
         this.#published++;
         return;
       }
       this.#failed++;
-      this.#logger.warn("K_SINK refused a published event", {
-        status: res.status,
-        id: event.id,
-        type: event.type,
-      });
+      this.#logger.warn("K_SINK refused a published event", { status, id: event.id, type: event.type });
     } catch (error) {
       this.#failed++;
       this.#logger.warn("publishing to K_SINK failed", { error, id: event.id, type: event.type });
     }
   }
+
+  /** One POST to the sink; resolves with the status (the response body is discarded). */
+  async #post(headers: Record<string, string>, body: string): Promise<number> {
+    const { request, agent } = await (this.#transport ??= transport(
+      this.#url,
+      this.#options.caCerts,
+      this.#concurrency,
+    ));
+    const timeoutMs = this.#options.timeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        this.#url,
+        {
+          method: "POST",
+          agent,
+          headers: { ...headers, "content-length": Buffer.byteLength(body) },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+          res.on("error", reject);
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
 }
 
-/** One observer that forwards every call to each of `observers` in turn. */
-export function combineObservers(...observers: readonly (PipelineObserver | undefined)[]): PipelineObserver {
-  const present = observers.filter((o): o is PipelineObserver => o !== undefined);
-  if (present.length === 1) return present[0]!;
-  const combined: Record<string, (...args: unknown[]) => void> = {};
-  const names = new Set(present.flatMap((o) => Object.keys(o).concat(methodNames(o))));
-  for (const name of names) {
-    const targets = present.filter((o) => typeof (o as Record<string, unknown>)[name] === "function");
-    combined[name] = (...args: unknown[]) => {
-      for (const target of targets) (target as Record<string, (...a: unknown[]) => void>)[name]!(...args);
-    };
-  }
-  return combined;
+interface Transport {
+  readonly request: typeof import("node:http").request;
+  readonly agent: Agent;
 }
 
-function methodNames(object: object): string[] {
-  const names: string[] = [];
-  for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== Object.prototype;) {
-    names.push(...Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor"));
-    proto = Object.getPrototypeOf(proto) as object | null;
+/** node:http or node:https with a keep-alive agent; `caCerts` are trusted besides the usual roots. */
+async function transport(url: URL, caCerts: string | undefined, sockets: number): Promise<Transport> {
+  if (url.protocol === "http:") {
+    const http = await import("node:http");
+    return { request: http.request, agent: new http.Agent({ keepAlive: true, maxSockets: sockets }) };
   }
-  return names;
+  const [https, tls] = await Promise.all([import("node:https"), import("node:tls")]);
+  const ca = caCerts === undefined ? undefined : [...tls.rootCertificates, caCerts];
+  return {
+    request: https.request,
+    agent: new https.Agent({ keepAlive: true, maxSockets: sockets, ...(ca ? { ca } : {}) }),
+  };
 }

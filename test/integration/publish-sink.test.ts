@@ -1,14 +1,17 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  combineObservers,
   domainEventToCloudEvent,
   parseCeOverrides,
   SinkPublisher,
 } from "../../src/publish/sink-publisher.js";
-import type { PipelineObserver } from "../../src/host/observer.js";
 import { postEvent, spawnHost, startHost, type HostProcess } from "../support/host.js";
+import { makeCertificates, opensslAvailable } from "../support/tls.js";
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
@@ -161,23 +164,6 @@ describe("SinkPublisher", () => {
     expect(await publisher.flush(3000)).toBe(true);
     expect(publisher.stats).toMatchObject({ failed: 3, published: 0 });
   });
-
-  it("combineObservers forwards to every observer, class methods included", () => {
-    const calls: string[] = [];
-    class Counting implements PipelineObserver {
-      committed(entityType: string) {
-        calls.push(`class:${entityType}`);
-      }
-    }
-    const literal: PipelineObserver = {
-      committed: (entityType) => calls.push(`literal:${entityType}`),
-      dedupHit: () => calls.push("dedup"),
-    };
-    const combined = combineObservers(new Counting(), literal, undefined);
-    combined.committed?.("counter", "c1", 1, []);
-    combined.dedupHit?.("counter");
-    expect(calls).toEqual(["class:counter", "literal:counter", "dedup"]);
-  });
 });
 
 describe("knstate serve with K_SINK", () => {
@@ -235,6 +221,61 @@ describe("knstate serve with K_SINK", () => {
     expect(await host.stop()).toBe(0);
     host = undefined;
     expect(sink.received).toHaveLength(2);
+  });
+
+  it.runIf(opensslAvailable("the TLS sink tests"))(
+    "publishes to an https:// sink it trusts through K_CA_CERTS, and to none it does not",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "knstate-sink-tls-"));
+      cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+      const files = makeCertificates(dir);
+      const received: IncomingHttpHeaders[] = [];
+      const server = createHttpsServer(
+        { cert: readFileSync(files.cert), key: readFileSync(files.key) },
+        (req, res) => {
+          req.resume();
+          req.on("end", () => {
+            received.push(req.headers);
+            res.writeHead(202).end();
+          });
+        },
+      );
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      const sink = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+      const run = async (env: Record<string, string>, id: string) => {
+        const running = await spawnHost({ functions: ["counter"], env: { K_SINK: sink, ...env } });
+        host = running;
+        const res = await postEvent(running.url, {
+          id,
+          type: "com.example.counter.increment",
+          subject: id,
+          data: { by: 1 },
+        });
+        expect(res.status).toBe(200);
+        expect(await running.stop()).toBe(0);
+        host = undefined;
+        return running.output();
+      };
+      // Trusted through K_CA_CERTS (the PEM itself, as a SinkBinding sets it).
+      await run({ K_CA_CERTS: readFileSync(files.ca, "utf8") }, "tls-1");
+      expect(received.map((h) => h["ce-id"])).toEqual(["counter/tls-1/1"]);
+      // The wrong CA: the event is not sent (and the failure is logged), the command still succeeds.
+      const output = await run({ K_CA_CERTS: readFileSync(files.other, "utf8") }, "tls-2");
+      expect(received).toHaveLength(1);
+      expect(output).toContain("publishing to K_SINK failed");
+    },
+  );
+
+  it("refuses a malformed K_CA_CERTS or K_SINK_TIMEOUT at start", async () => {
+    const sink = "https://127.0.0.1:1/";
+    await expect(
+      spawnHost({ functions: ["counter"], env: { K_SINK: sink, K_CA_CERTS: "not a certificate" } }),
+    ).rejects.toThrow(/K_CA_CERTS must hold PEM certificates/);
+    await expect(
+      spawnHost({ functions: ["counter"], env: { K_SINK: sink, K_SINK_TIMEOUT: "soon" } }),
+    ).rejects.toThrow(/K_SINK_TIMEOUT must be a number of seconds/);
   });
 
   it("refuses a malformed K_SINK at start", async () => {

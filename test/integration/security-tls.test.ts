@@ -1,5 +1,5 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -7,74 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
 import { freePort } from "../support/ports.js";
 import { askRedis, redisAvailable } from "../support/redis.js";
+import { makeCertificates, opensslAvailable } from "../support/tls.js";
 
-function opensslAvailable(): boolean {
-  if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0) return true;
-  const message = "openssl is not installed: the Redis TLS tests are SKIPPED";
-  if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
-  console.warn(`\n!!!!!!!!!! ${message} !!!!!!!!!!\n`);
-  return false;
-}
-
-const run = redisAvailable() && opensslAvailable();
-
-/** A CA, and a certificate it signs for 127.0.0.1; `other` is an unrelated CA. */
-function makeCertificates(dir: string): { ca: string; other: string; cert: string; key: string } {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  for (const name of ["ca", "other"]) {
-    openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      `/CN=knstate test ${name}`,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.crt`,
-    );
-  }
-  openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  );
-  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-    "-out",
-    "server.crt",
-  );
-  return {
-    ca: join(dir, "ca.crt"),
-    other: join(dir, "other.crt"),
-    cert: join(dir, "server.crt"),
-    key: join(dir, "server.key"),
-  };
-}
+const run = redisAvailable() && opensslAvailable("the Redis TLS tests");
 
 /** True once the server completes a TLS handshake (trusting `ca`) and answers PING. */
 function answersTlsPing(port: number, ca: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { combineObservers, combineWrappers } from "../../src/observability/obser
 import { redactUrl } from "../../src/observability/redact.js";
 import { CommandRejected, HostError } from "../../src/errors/host-error.js";
 import { Problem } from "../../src/errors/problems.js";
+import type { PipelineObserver } from "../../src/host/observer.js";
 import { sdkNeededFor, startTracing, tracingConfigured } from "../../src/observability/tracing.js";
 
 describe("tracingConfigured", () => {
@@ -87,6 +88,23 @@ describe("redactUrl", () => {
 });
 
 describe("combineObservers", () => {
+  it("forwards to every observer, class methods included", () => {
+    const calls: string[] = [];
+    class Counting implements PipelineObserver {
+      committed(entityType: string) {
+        calls.push(`class:${entityType}`);
+      }
+    }
+    const literal: PipelineObserver = {
+      committed: (entityType) => calls.push(`literal:${entityType}`),
+      dedupHit: () => calls.push("dedup"),
+    };
+    const combined = combineObservers(new Counting(), literal, undefined);
+    combined.committed?.("counter", "c1", 1, []);
+    combined.dedupHit?.("counter");
+    expect(calls).toEqual(["class:counter", "literal:counter", "dedup"]);
+  });
+
   it("calls every observer's hook and omits hooks nobody has", () => {
     const a = vi.fn();
     const b = vi.fn();
