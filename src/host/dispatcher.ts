@@ -201,7 +201,13 @@ export class Dispatcher {
             if (model.logEvents && snapshot) this.#observer.snapshotWritten?.(model.name);
             this.#cache.set(id, { state: decided.state, version: decided.version });
             if (model.logEvents)
-              this.#observer.committed?.(model.name, key.entityId, base.version + 1, decided.events);
+              this.#observer.committed?.(
+                model.name,
+                key.entityId,
+                base.version + 1,
+                decided.events,
+                first.trace,
+              );
             this.#settle(decided.settlements);
             return;
           }

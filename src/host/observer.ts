@@ -21,6 +21,8 @@ export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 export interface TraceHandle {
   readonly traceId: string;
   readonly spanId: string;
+  /** Whether the span is recorded (the W3C `sampled` flag it propagates). */
+  readonly sampled: boolean;
   /** The id of the CloudEvent being handled, when there is one. */
   readonly ceId?: string | undefined;
 }
@@ -54,6 +56,7 @@ export interface PipelineObserver {
     entityId: string,
     firstVersion: number,
     events: readonly DomainEvent[],
+    trace?: TraceHandle,
   ): void;
   storeAvailability?(up: boolean): void;
   /**

@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Attributes,
   type Context,
   type ContextManager,
@@ -41,8 +42,8 @@ const explicitContexts: ContextManager = {
 };
 
 function handle(span: Span, context: Context, ceId?: string): SdkTrace {
-  const { traceId, spanId } = span.spanContext();
-  return { traceId, spanId, ceId, span, context };
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0, ceId, span, context };
 }
 
 /**

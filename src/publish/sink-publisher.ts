@@ -3,7 +3,8 @@ import { VALUE_UPDATED } from "../entity/model.js";
 import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
 import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
 import type { Agent } from "node:http";
-import type { PipelineObserver } from "../host/observer.js";
+import type { PipelineObserver, TraceHandle } from "../host/observer.js";
+import { formatTraceparent } from "../observability/trace-context.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 
 /** The extension attribute that carries the entity version an event produced. */
@@ -149,10 +150,16 @@ export class SinkPublisher implements PipelineObserver {
     entityId: string,
     firstVersion: number,
     events: readonly DomainEvent[],
+    trace?: TraceHandle,
   ): void {
     const typePrefix = this.#options.typePrefixes.get(entityType);
     if (typePrefix === undefined) return;
     const time = (this.#options.now?.() ?? new Date()).toISOString();
+    // The events continue the trace of the command that committed them (tracing on).
+    const overrides =
+      trace === undefined
+        ? this.#options.overrides
+        : { ...this.#options.overrides, traceparent: formatTraceparent(trace) };
     events.forEach((event, i) => {
       if (this.#queue.length >= this.#maxQueue) {
         this.#dropped++;
@@ -174,7 +181,7 @@ export class SinkPublisher implements PipelineObserver {
             event,
             time,
           },
-          this.#options.overrides,
+          overrides,
         ),
       );
     });

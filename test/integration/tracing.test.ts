@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,9 +55,20 @@ describe.each(TRACERS)(
     const apiTraceId = hex(16);
     let reply: Response;
     let exitCode: number | string;
+    let sink: Server;
+    const published: IncomingHttpHeaders[] = [];
 
     beforeAll(async () => {
       receiver = await startOtlpReceiver();
+      // Committed events are published to K_SINK and carry the command's trace on.
+      sink = createServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          published.push(req.headers);
+          res.writeHead(202).end();
+        });
+      });
+      await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
       dir = mkdtempSync(join(tmpdir(), "knstate-tracing-"));
       host = await spawnHost({
         functions: ["counter"],
@@ -63,6 +76,7 @@ describe.each(TRACERS)(
           K_SERVICE: "counter-svc",
           K_REVISION: "counter-svc-00001",
           KNSTATE_LOG_LEVEL: "debug",
+          K_SINK: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`,
           OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
           OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
           ...env,
@@ -98,6 +112,8 @@ describe.each(TRACERS)(
     afterAll(async () => {
       await host?.stop("SIGKILL");
       await receiver?.close();
+      sink?.closeAllConnections();
+      await new Promise((resolve) => sink?.close(resolve));
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -136,6 +152,15 @@ describe.each(TRACERS)(
       );
       const load = inTrace.find((s) => s.name === "load state")!;
       expect(attr(load, "knstate.events_replayed")).toBe(0);
+    });
+
+    it("publishes committed events in the trace of the command that committed them", () => {
+      const process = receiver.spans.find(
+        (s) => s.traceId === traceId && s.name === "process com.example.counter.increment",
+      )!;
+      const event = published.find((h) => h["ce-id"] === "counter/c1/1");
+      expect(event?.["ce-traceparent"]).toBe(`00-${traceId}-${process.spanId}-01`);
+      expect(event?.traceparent).toBe(event?.["ce-traceparent"]);
     });
 
     it("names the service and revision in the resource", () => {

@@ -146,8 +146,8 @@ describe("logger", () => {
 
 describe("HostError.inTrace", () => {
   it("takes the first trace itself and gives later ones a copy, class and fields kept", () => {
-    const first = { traceId: "a".repeat(32), spanId: "b".repeat(16), ceId: "e1" };
-    const second = { traceId: "c".repeat(32), spanId: "d".repeat(16), ceId: "e2" };
+    const first = { traceId: "a".repeat(32), spanId: "b".repeat(16), sampled: true, ceId: "e1" };
+    const second = { traceId: "c".repeat(32), spanId: "d".repeat(16), sampled: true, ceId: "e2" };
     const error = new CommandRejected("out of stock", { sku: "x" });
     expect(error.inTrace(first)).toBe(error);
     const copy = error.inTrace(second);
