@@ -1,4 +1,5 @@
 import type { IncomingEvent } from "../cloudevents/event.js";
+import type { PipelineObserver, TraceHandle } from "../host/observer.js";
 
 // The names knstate's spans and attributes follow, whichever tracer records them. CloudEvents
 // and messaging semantic conventions are still "development", so they are spelled out here.
@@ -48,4 +49,53 @@ function routeOf(method: string, url: string): string {
   if (method === "GET" && segments === 2) return "/{entity}/{id}";
   if (method === "GET" && segments === 3) return "/{entity}/{id}/events";
   return "(unmatched)";
+}
+
+type StepHooks = Required<
+  Pick<PipelineObserver, "handled" | "invalidCommand" | "stateLoaded" | "appended" | "conflict">
+>;
+
+/**
+ * The pipeline hooks that record a command's steps as finished child spans (`load state`,
+ * `handle <entity>.<command>`, `retry after conflict`, `append events`) and name the command on
+ * its span, given how a tracer makes a child of `parent` that took `seconds` up to now and sets
+ * attributes on a span.
+ */
+export function stepHooks(
+  child: (
+    parent: TraceHandle | undefined,
+    name: string,
+    seconds: number,
+    attributes: Record<string, string | number>,
+  ) => void,
+  nameCommand: (trace: TraceHandle, entityType: string, command: string) => void,
+): StepHooks {
+  return {
+    handled(entityType, command, seconds, trace) {
+      if (trace === undefined) return;
+      nameCommand(trace, entityType, command);
+      child(trace, `handle ${entityType}.${command}`, seconds, {
+        [ENTITY_TYPE]: entityType,
+        [COMMAND]: command,
+      });
+    },
+    invalidCommand(entityType, command, trace) {
+      if (trace !== undefined && entityType !== undefined && command !== undefined) {
+        nameCommand(trace, entityType, command);
+      }
+    },
+    stateLoaded: (entityType, seconds, eventsReplayed, trace) =>
+      child(trace, "load state", seconds, {
+        [ENTITY_TYPE]: entityType,
+        "knstate.events_replayed": eventsReplayed,
+      }),
+    appended: (entityType, seconds, events, commands, trace) =>
+      child(trace, "append events", seconds, {
+        [ENTITY_TYPE]: entityType,
+        "knstate.events": events,
+        "knstate.commands": commands,
+      }),
+    conflict: (entityType, attempt, trace) =>
+      child(trace, "retry after conflict", 0, { [ENTITY_TYPE]: entityType, "knstate.attempt": attempt }),
+  };
 }

@@ -8,7 +8,14 @@ import { batchConfig, otlpExportConfig } from "./otlp/config.js";
 import { SpanExporter } from "./otlp/exporter.js";
 import { traceResource } from "./otlp/resource.js";
 import { SpanKind, StatusCode, type Attributes, type SpanLink, type SpanRecord } from "./otlp/span.js";
-import { COMMAND, ENTITY_TYPE, ENTITY_VERSION, eventSpan, requestSpan } from "./span-conventions.js";
+import {
+  COMMAND,
+  ENTITY_TYPE,
+  ENTITY_VERSION,
+  eventSpan,
+  requestSpan,
+  stepHooks,
+} from "./span-conventions.js";
 import {
   formatTraceparent,
   IdGenerator,
@@ -138,35 +145,11 @@ export async function createLeanTracing(
         end(span);
       }
     },
-    handled(entityType, command, seconds, trace) {
-      const parent = trace as SpanRecord | undefined;
-      if (parent === undefined) return;
-      parent.attributes[ENTITY_TYPE] = entityType;
-      parent.attributes[COMMAND] = command;
-      child(parent, `handle ${entityType}.${command}`, seconds, {
-        [ENTITY_TYPE]: entityType,
-        [COMMAND]: command,
-      });
-    },
-    invalidCommand(entityType, command, trace) {
-      const span = trace as SpanRecord | undefined;
-      if (span === undefined || entityType === undefined || command === undefined) return;
+    ...stepHooks(child, (trace, entityType, command) => {
+      const span = trace as SpanRecord;
       span.attributes[ENTITY_TYPE] = entityType;
       span.attributes[COMMAND] = command;
-    },
-    stateLoaded: (entityType, seconds, eventsReplayed, trace) =>
-      child(trace, "load state", seconds, {
-        [ENTITY_TYPE]: entityType,
-        "knstate.events_replayed": eventsReplayed,
-      }),
-    appended: (entityType, seconds, events, commands, trace) =>
-      child(trace, "append events", seconds, {
-        [ENTITY_TYPE]: entityType,
-        "knstate.events": events,
-        "knstate.commands": commands,
-      }),
-    conflict: (entityType, attempt, trace) =>
-      child(trace, "retry after conflict", 0, { [ENTITY_TYPE]: entityType, "knstate.attempt": attempt }),
+    }),
   };
 
   return {

@@ -19,7 +19,14 @@ import { toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import { setRequestTrace, type PipelineObserver, type TraceHandle } from "../host/observer.js";
 import { isProbe } from "./observers.js";
-import { COMMAND, ENTITY_TYPE, ENTITY_VERSION, eventSpan, requestSpan } from "./span-conventions.js";
+import {
+  COMMAND,
+  ENTITY_TYPE,
+  ENTITY_VERSION,
+  eventSpan,
+  requestSpan,
+  stepHooks,
+} from "./span-conventions.js";
 import type { Tracing, TracingOptions } from "./tracing.js";
 
 /** The trace handle of this tracer: the span and the context it is active in. */
@@ -137,30 +144,9 @@ export function createTracing(options: TracingOptions): Tracing {
 
   const observer: PipelineObserver = {
     traceEvent,
-    handled: (entityType, command, seconds, parent) => {
-      (parent as SdkTrace | undefined)?.span.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command });
-      child(parent, `handle ${entityType}.${command}`, seconds, {
-        [ENTITY_TYPE]: entityType,
-        [COMMAND]: command,
-      });
-    },
-    invalidCommand: (entityType, command, parent) => {
-      if (entityType === undefined || command === undefined) return;
-      (parent as SdkTrace | undefined)?.span.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command });
-    },
-    stateLoaded: (entityType, seconds, eventsReplayed, parent) =>
-      child(parent, "load state", seconds, {
-        [ENTITY_TYPE]: entityType,
-        "knstate.events_replayed": eventsReplayed,
-      }),
-    appended: (entityType, seconds, events, commands, parent) =>
-      child(parent, "append events", seconds, {
-        [ENTITY_TYPE]: entityType,
-        "knstate.events": events,
-        "knstate.commands": commands,
-      }),
-    conflict: (entityType, attempt, parent) =>
-      child(parent, "retry after conflict", 0, { [ENTITY_TYPE]: entityType, "knstate.attempt": attempt }),
+    ...stepHooks(child, (parent, entityType, command) =>
+      (parent as SdkTrace).span.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command }),
+    ),
   };
 
   return {
