@@ -2,7 +2,8 @@
 // Side-by-side A/B of knstate variants under the same wrk load, taking turns:
 // `node bench/ab.mjs <echo|counter|counter-hot|http> <variant>...` where a variant is
 // `name` or `name:KEY=VALUE,KEY=VALUE` (extra environment; `otlp` turns on tracing to a local
-// sink; `root=/path` runs another built checkout, e.g. a `git worktree` of the base commit). AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99 and server CPU
+// sink; `root=/path` runs another built checkout, e.g. a `git worktree` of the base commit).
+// AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99 and server CPU
 // µs per request, and its throughput ratio to the first.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
