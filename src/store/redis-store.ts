@@ -6,7 +6,8 @@ import { StoreUnavailable } from "../errors/host-error.js";
 import type { Logger } from "../observability/logger.js";
 import { createClient, type RedisClient } from "./redis-connection.js";
 import { KeyLayout } from "./redis-keys.js";
-import { SCRIPTS } from "./redis-scripts.js";
+import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
+import { script, ScriptSender, type Script, type ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -17,7 +18,6 @@ import type {
   StateStore,
 } from "./state-store.js";
 
-type ScriptArg = string | number;
 /** The scripts as ioredis custom commands: `numkeys, ...keys, ...args`. */
 interface ScriptCommands {
   ksAppend(...args: ScriptArg[]): Promise<unknown>;
@@ -45,6 +45,8 @@ export class RedisStore implements StateStore {
   readonly name = "redis";
   readonly #client: RedisClient;
   readonly #scripts: ScriptCommands;
+  /** The lean path on a standalone server; a cluster routes through ioredis' custom commands. */
+  readonly #sender: ScriptSender | undefined;
   readonly #keys: KeyLayout;
   readonly #options: RedisStoreOptions;
 
@@ -53,6 +55,7 @@ export class RedisStore implements StateStore {
     this.#client = client;
     defineScripts(client);
     this.#scripts = client as unknown as ScriptCommands;
+    this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
   }
@@ -106,7 +109,7 @@ export class RedisStore implements StateStore {
   async load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {
     const k = this.#keys.entity(key);
     const reply = (await this.#call("load", key, () =>
-      this.#scripts.ksLoad(2 + dedupIds.length, k.meta, k.events, ...dedupIds.map(k.dedup)),
+      this.#run("ksLoad", [k.meta, k.events, ...dedupIds.map(k.dedup)], []),
     )) as [number, number, string | null, StreamEntry[], Array<string | null>];
     const [version, snapshotVersion, snapshot, entries, records] = reply;
     const duplicates = toDuplicates(dedupIds, records);
@@ -130,7 +133,7 @@ export class RedisStore implements StateStore {
   async check(key: EntityKey, dedupIds: readonly string[]): Promise<CheckResult> {
     const k = this.#keys.entity(key);
     const [version, records] = (await this.#call("check", key, () =>
-      this.#scripts.ksCheck(1 + dedupIds.length, k.meta, ...dedupIds.map(k.dedup)),
+      this.#run("ksCheck", [k.meta, ...dedupIds.map(k.dedup)], []),
     )) as [number, Array<string | null>];
     const duplicates = toDuplicates(dedupIds, records);
     if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
@@ -164,7 +167,7 @@ export class RedisStore implements StateStore {
       ...request.writeDedup.map(([, record]) => JSON.stringify(record)),
     ];
     const reply = await this.#call("append", key, async () => {
-      if (this.#options.waitReplicas === 0) return this.#scripts.ksAppend(keys.length, ...keys, ...args);
+      if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
       // duplicate answer, whose record may not have reached the replicas yet.
       const pipeline = this.#client.pipeline() as ChainableCommander & ScriptCommands;
@@ -249,6 +252,11 @@ export class RedisStore implements StateStore {
     }
   }
 
+  #run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (this.#sender !== undefined) return this.#sender.run(LOADED[name], keys, args);
+    return this.#scripts[name](keys.length, ...keys, ...args);
+  }
+
   async #call<T>(operation: string, key: EntityKey, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -261,6 +269,12 @@ export class RedisStore implements StateStore {
     }
   }
 }
+
+const LOADED: Readonly<Record<ScriptName, Script>> = {
+  ksAppend: script(SCRIPTS.ksAppend),
+  ksLoad: script(SCRIPTS.ksLoad),
+  ksCheck: script(SCRIPTS.ksCheck),
+};
 
 function defineScripts(client: RedisClient): void {
   for (const [name, lua] of Object.entries(SCRIPTS)) {

@@ -127,6 +127,40 @@ describe.skipIf(!withRedis)("the Redis store", () => {
     );
   });
 
+  it("runs the scripts again as EVAL after Redis lost them (SCRIPT FLUSH, a restart)", async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const k: EntityKey = { entityType: "counter", entityId: "flushed" };
+      expect(await store.append(increments(k, 0, 1))).toEqual({ kind: "ok", version: 1 });
+      await admin.script("FLUSH");
+      expect((await store.load(k, [])).version).toBe(1);
+      await admin.script("FLUSH");
+      expect(await store.append(increments(k, 1, 1))).toEqual({ kind: "ok", version: 2 });
+      await admin.script("FLUSH");
+      expect((await store.check(k, ["none"])).version).toBe(2);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it("sends the commands of one event-loop turn in one write", async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const readsOf = async () => Number(/total_reads_processed:(\d+)/.exec(await admin.info("stats"))![1]);
+      const before = await readsOf();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.append(increments({ entityType: "counter", entityId: `turn-${i}` }, 0, 1)),
+        ),
+      );
+      expect(results.every((r) => r.kind === "ok")).toBe(true);
+      // 50 appends and the two INFO calls: a handful of reads, not one per append.
+      expect((await readsOf()) - before).toBeLessThan(8);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it("refuses malformed script calls and a stream ahead of the version, writing nothing", async () => {
     const client = new Redis(redis.port, "127.0.0.1");
     try {
