@@ -260,7 +260,7 @@ export class Dispatcher {
     const events: DomainEvent[] = [];
     const dedup: Array<readonly [string, DedupRecord]> = [];
     const settlements: Settlement[] = [];
-    const decidedHere = new Map<string, DedupRecord>();
+    let decidedHere: Map<string, DedupRecord> | undefined;
     for (const job of jobs) {
       const { request } = job;
       if (job.read) {
@@ -268,7 +268,7 @@ export class Dispatcher {
         continue;
       }
       // A redelivery queued behind its first delivery: applied once, answered the same.
-      const earlier = request.dedupId === undefined ? undefined : decidedHere.get(request.dedupId);
+      const earlier = request.dedupId === undefined ? undefined : decidedHere?.get(request.dedupId);
       if (earlier !== undefined) {
         settlements.push({ job, ok: { ...earlier, duplicate: true, state: undefined } });
         continue;
@@ -298,7 +298,7 @@ export class Dispatcher {
         const replyId = this.#options.newId();
         if (request.dedupId !== undefined && decision.events.length > 0) {
           dedup.push([request.dedupId, { version, reply: decision.reply, replyId }]);
-          decidedHere.set(request.dedupId, { version, reply: decision.reply, replyId });
+          (decidedHere ??= new Map()).set(request.dedupId, { version, reply: decision.reply, replyId });
         }
         settlements.push({ job, ok: { reply: decision.reply, version, replyId, duplicate: false, state } });
       } catch (error) {

@@ -144,28 +144,25 @@ export class RedisStore implements StateStore {
     const { key } = request;
     const k = this.#keys.entity(key);
     // Serialize everything first: a value that cannot be stored fails before Redis is asked.
-    const eventArgs = request.logEvents
-      ? request.events.flatMap((e) => [e.type, stringify(e.data)])
-      : request.events.flatMap(() => ["", ""]);
-    const snapshot = request.snapshot;
-    const keys = [
-      k.meta,
-      k.events,
-      ...request.checkDedup.map(k.dedup),
-      ...request.writeDedup.map(([id]) => k.dedup(id)),
-    ];
+    const { events, checkDedup, writeDedup, snapshot } = request;
+    const keys = [k.meta, k.events];
+    for (const id of checkDedup) keys.push(k.dedup(id));
+    for (const [id] of writeDedup) keys.push(k.dedup(id));
     const args: ScriptArg[] = [
       request.expectedVersion,
-      request.events.length,
+      events.length,
       request.logEvents ? "1" : "0",
       snapshot ? snapshot.version : "",
       snapshot ? stringify(snapshot.state) : "",
       Math.max(1, Math.round(request.dedupTtlMs)),
-      request.checkDedup.length,
-      request.writeDedup.length,
-      ...eventArgs,
-      ...request.writeDedup.map(([, record]) => JSON.stringify(record)),
+      checkDedup.length,
+      writeDedup.length,
     ];
+    for (const event of events) {
+      if (request.logEvents) args.push(event.type, stringify(event.data));
+      else args.push("", "");
+    }
+    for (const [, record] of writeDedup) args.push(JSON.stringify(record));
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
@@ -252,20 +249,26 @@ export class RedisStore implements StateStore {
     }
   }
 
-  #run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  #run(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
     if (this.#sender !== undefined) return this.#sender.run(LOADED[name], keys, args);
     return this.#scripts[name](keys.length, ...keys, ...args);
   }
 
-  async #call<T>(operation: string, key: EntityKey, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
+  /** `run`'s result; any failure, thrown or rejected, becomes `StoreUnavailable`. */
+  #call<T>(operation: string, key: EntityKey, run: () => Promise<T>): Promise<T> {
+    const unavailable = (error: unknown): StoreUnavailable => {
       const id = key.entityId.length > 64 ? `${key.entityId.slice(0, 64)}…` : key.entityId;
-      throw new StoreUnavailable(
+      return new StoreUnavailable(
         `Redis ${operation} of ${key.entityType}/${id} failed (${(error as Error).message}); retry later`,
         error,
       );
+    };
+    try {
+      return run().then(undefined, (error: unknown) => {
+        throw unavailable(error);
+      });
+    } catch (error) {
+      return Promise.reject(unavailable(error));
     }
   }
 }
@@ -364,16 +367,21 @@ function toEvent(fields: readonly string[]): DomainEvent {
   return { type, data };
 }
 
+/** What most loads find: no dedup record (shared, never written to). */
+const NO_DUPLICATES: ReadonlyMap<string, DedupRecord> = new Map();
+
 function toDuplicates(
   ids: readonly string[],
   records: ReadonlyArray<string | null>,
-): Map<string, DedupRecord> {
-  const found = new Map<string, DedupRecord>();
-  ids.forEach((id, i) => {
+): ReadonlyMap<string, DedupRecord> {
+  let found: Map<string, DedupRecord> | undefined;
+  for (let i = 0; i < ids.length; i++) {
     const record = records[i];
-    if (record !== null && record !== undefined) found.set(id, parseJson(record) as DedupRecord);
-  });
-  return found;
+    if (record === null || record === undefined) continue;
+    found ??= new Map();
+    found.set(ids[i]!, parseJson(record) as DedupRecord);
+  }
+  return found ?? NO_DUPLICATES;
 }
 
 /** JSON text of a value; "" for `undefined` (which JSON cannot hold). */

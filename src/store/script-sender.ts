@@ -38,20 +38,16 @@ export class ScriptSender {
   }
 
   /** The script's reply, with bulk strings as strings. */
-  async run(target: Script, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    try {
-      return await this.#send("evalsha", target.sha, keys, args);
-    } catch (error) {
-      if (!(error as Error).message.startsWith("NOSCRIPT")) throw error;
+  run(target: Script, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    return this.#send("evalsha", target.sha, keys, args).then(undefined, (error: Error) => {
+      if (!error.message.startsWith("NOSCRIPT")) throw error;
       return this.#send("eval", target.lua, keys, args);
-    }
+    });
   }
 
-  #send(name: string, script: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    const argv: ScriptArg[] = [script, keys.length];
-    for (const key of keys) argv.push(key);
-    for (const arg of args) argv.push(arg);
-    const command = new Command(name, argv, REPLY_AS_STRINGS);
+  #send(name: string, script: string, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    // Command flattens its arguments one level: keys and args are copied once, there.
+    const command = new Command(name, [script, keys.length, keys, args], REPLY_AS_STRINGS);
     this.#cork();
     void this.#client.sendCommand(command);
     return command.promise;
