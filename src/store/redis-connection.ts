@@ -99,6 +99,8 @@ function baseOptions(config: ConnectionConfig, endpoint: Endpoint): RedisOptions
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times - 1, 5), 1000),
     reconnectOnError: () => false,
     // Commands issued in one event-loop turn (many entities' appends) go out in one socket write.
+    // The store's scripts take a leaner path on a standalone server (see ScriptSender); this
+    // covers the rest, and everything on a cluster.
     enableAutoPipelining: true,
   };
 }
