@@ -29,8 +29,12 @@ function varintBytes(value: number): Buffer {
  * length, so nothing is encoded twice.
  */
 class Writer {
-  buf = Buffer.allocUnsafe(64 * 1024);
+  buf: Buffer;
   pos = 0;
+
+  constructor(size = 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
@@ -189,52 +193,120 @@ class Writer {
   }
 }
 
+/**
+ * Spans accumulating into one export request. Spans are encoded as they are added, so a
+ * finished span is garbage at once rather than an object kept until its batch leaves.
+ */
+export interface SpanBatch {
+  readonly count: number;
+  add(span: SpanRecord): void;
+  /** The whole `ExportTraceServiceRequest`; the batch is empty afterwards. */
+  seal(): Buffer;
+}
+
+/** Field `field` holding `content` (a nested message), as tag, length and bytes. */
+function lengthDelimited(field: number, content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(field << 3) | 2]), varintBytes(content.length), content]);
+}
+
+/** Batches for OTLP protobuf (`application/x-protobuf`). */
+export class ProtobufBatch implements SpanBatch {
+  readonly #resource: Buffer;
+  readonly #scope: Buffer;
+  #spans = new Writer();
+  #count = 0;
+
+  constructor(scope: ExportScope) {
+    const resource = new Writer();
+    resource.attributes(1, scope.resource);
+    this.#resource = lengthDelimited(1, resource.buf.subarray(0, resource.pos));
+    const instrumentation = new Writer();
+    instrumentation.string(1, scope.scopeName);
+    instrumentation.string(2, scope.scopeVersion);
+    this.#scope = lengthDelimited(1, instrumentation.buf.subarray(0, instrumentation.pos));
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(span: SpanRecord): void {
+    writeSpan(this.#spans, span);
+    this.#count++;
+  }
+
+  seal(): Buffer {
+    const spans = this.#spans.buf.subarray(0, this.#spans.pos);
+    const scopeSpans = lengthDelimited(2, Buffer.concat([this.#scope, spans]));
+    const resourceSpans = lengthDelimited(1, Buffer.concat([this.#resource, scopeSpans]));
+    this.#spans = new Writer(Math.max(64 * 1024, this.#spans.buf.length));
+    this.#count = 0;
+    return resourceSpans;
+  }
+}
+
+/** Batches for OTLP/JSON (`application/json`): the spans are kept and written when sealed. */
+export class JsonBatch implements SpanBatch {
+  readonly #scope: ExportScope;
+  #spans: SpanRecord[] = [];
+
+  constructor(scope: ExportScope) {
+    this.#scope = scope;
+  }
+
+  get count(): number {
+    return this.#spans.length;
+  }
+
+  add(span: SpanRecord): void {
+    this.#spans.push(span);
+  }
+
+  seal(): Buffer {
+    const body = encodeJson(this.#spans, this.#scope);
+    this.#spans = [];
+    return body;
+  }
+}
+
+/** One span as field 2 (`spans`) of a `ScopeSpans`. */
+function writeSpan(w: Writer, span: SpanRecord): void {
+  const s = w.open(2);
+  w.hexBytes(1, span.traceId);
+  w.hexBytes(2, span.spanId);
+  if (span.traceState) w.string(3, span.traceState);
+  if (span.parentSpanId !== undefined) w.hexBytes(4, span.parentSpanId);
+  w.string(5, span.name);
+  w.tag(6, 0);
+  w.varint(span.kind);
+  w.nanos(7, span.start);
+  w.nanos(8, span.end);
+  w.attributes(9, span.attributes);
+  for (const link of span.links) {
+    const l = w.open(13);
+    w.hexBytes(1, link.traceId);
+    w.hexBytes(2, link.spanId);
+    if (link.traceState) w.string(3, link.traceState);
+    w.close(l);
+  }
+  if (span.status !== 0 || span.statusMessage !== undefined) {
+    const status = w.open(15);
+    if (span.statusMessage !== undefined) w.string(2, span.statusMessage);
+    if (span.status !== 0) {
+      w.tag(3, 0);
+      w.varint(span.status);
+    }
+    w.close(status);
+  }
+  w.fixed32(16, spanFlags(span));
+  w.close(s);
+}
+
 /** An OTLP `ExportTraceServiceRequest` in protobuf (`application/x-protobuf`). */
 export function encodeProtobuf(spans: readonly SpanRecord[], scope: ExportScope): Buffer {
-  const w = new Writer();
-  const resourceSpans = w.open(1);
-  const resource = w.open(1);
-  w.attributes(1, scope.resource);
-  w.close(resource);
-  const scopeSpans = w.open(2);
-  const instrumentationScope = w.open(1);
-  w.string(1, scope.scopeName);
-  w.string(2, scope.scopeVersion);
-  w.close(instrumentationScope);
-  for (const span of spans) {
-    const s = w.open(2);
-    w.hexBytes(1, span.traceId);
-    w.hexBytes(2, span.spanId);
-    if (span.traceState) w.string(3, span.traceState);
-    if (span.parentSpanId !== undefined) w.hexBytes(4, span.parentSpanId);
-    w.string(5, span.name);
-    w.tag(6, 0);
-    w.varint(span.kind);
-    w.nanos(7, span.start);
-    w.nanos(8, span.end);
-    w.attributes(9, span.attributes);
-    for (const link of span.links) {
-      const l = w.open(13);
-      w.hexBytes(1, link.traceId);
-      w.hexBytes(2, link.spanId);
-      if (link.traceState) w.string(3, link.traceState);
-      w.close(l);
-    }
-    if (span.status !== 0 || span.statusMessage !== undefined) {
-      const status = w.open(15);
-      if (span.statusMessage !== undefined) w.string(2, span.statusMessage);
-      if (span.status !== 0) {
-        w.tag(3, 0);
-        w.varint(span.status);
-      }
-      w.close(status);
-    }
-    w.fixed32(16, spanFlags(span));
-    w.close(s);
-  }
-  w.close(scopeSpans);
-  w.close(resourceSpans);
-  return w.buf.subarray(0, w.pos);
+  const batch = new ProtobufBatch(scope);
+  for (const span of spans) batch.add(span);
+  return batch.seal();
 }
 
 function jsonAttributes(attributes: Attributes): unknown[] {

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { Logger } from "../logger.js";
 import type { BatchConfig, OtlpExportConfig } from "./config.js";
-import { encodeJson, encodeProtobuf } from "./encode.js";
+import { JsonBatch, ProtobufBatch, type SpanBatch } from "./encode.js";
 import type { ExportScope, SpanRecord } from "./span.js";
 
 const gzipAsync = promisify(gzip);
@@ -22,12 +22,15 @@ type Post = (body: Buffer) => Promise<{ status: number; headers: IncomingHttpHea
  */
 export class SpanExporter {
   readonly #batch: BatchConfig;
-  readonly #encode: (spans: readonly SpanRecord[]) => Buffer;
+  /** Spans added since the last batch left; full batches wait in `#sealed`. */
+  readonly #current: SpanBatch;
+  #sealed: Array<{ readonly body: Buffer; readonly count: number }> = [];
+  /** Spans in `#current` and `#sealed` together (bounded by `maxQueueSize`). */
+  #queued = 0;
   readonly #post: Post;
   readonly #gzip: boolean;
   readonly #agent: Agent;
   readonly #logger: Logger;
-  #queue: SpanRecord[] = [];
   #timer: NodeJS.Timeout | undefined;
   #exporting: Promise<void> | undefined;
   #dropped = 0;
@@ -44,7 +47,7 @@ export class SpanExporter {
     this.#logger = logger;
     this.#gzip = config.gzip;
     const json = config.protocol === "http/json";
-    this.#encode = json ? (spans) => encodeJson(spans, scope) : (spans) => encodeProtobuf(spans, scope);
+    this.#current = json ? new JsonBatch(scope) : new ProtobufBatch(scope);
     this.#agent = new transport.Agent({
       keepAlive: true,
       maxSockets: 2,
@@ -92,19 +95,22 @@ export class SpanExporter {
 
   /** Queues a finished, sampled span. */
   add(span: SpanRecord): void {
-    if (this.#queue.length >= this.#batch.maxQueueSize) {
+    if (this.#queued >= this.#batch.maxQueueSize) {
       this.#dropped++;
       this.#warn("the span queue is full (OTEL_BSP_MAX_QUEUE_SIZE)");
       return;
     }
-    this.#queue.push(span);
-    if (this.#queue.length >= this.#batch.maxExportBatchSize) this.#kick();
-    else this.#timer ??= setTimeout(() => this.#kick(), this.#batch.scheduleDelayMs).unref();
+    this.#current.add(span);
+    this.#queued++;
+    if (this.#current.count >= this.#batch.maxExportBatchSize) {
+      this.#seal();
+      this.#kick();
+    } else this.#timer ??= setTimeout(() => this.#kick(), this.#batch.scheduleDelayMs).unref();
   }
 
   /** Sends every queued span; resolves when nothing is left or in flight. */
   async flush(): Promise<void> {
-    while (this.#exporting !== undefined || this.#queue.length > 0) {
+    while (this.#exporting !== undefined || this.#queued > 0) {
       this.#kick();
       await this.#exporting;
     }
@@ -119,26 +125,33 @@ export class SpanExporter {
     }
   }
 
+  #seal(): void {
+    const count = this.#current.count;
+    if (count > 0) this.#sealed.push({ body: this.#current.seal(), count });
+  }
+
   #kick(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#exporting !== undefined || this.#queue.length === 0) return;
-    const spans = this.#queue.splice(0, this.#batch.maxExportBatchSize);
-    this.#exporting = this.#send(spans).finally(() => {
+    if (this.#exporting !== undefined) return;
+    if (this.#sealed.length === 0) this.#seal();
+    const batch = this.#sealed.shift();
+    if (batch === undefined) return;
+    this.#exporting = this.#send(batch.body, batch.count).finally(() => {
+      this.#queued -= batch.count;
       this.#exporting = undefined;
-      if (this.#queue.length >= this.#batch.maxExportBatchSize) this.#kick();
-      else if (this.#queue.length > 0) {
+      if (this.#sealed.length > 0) this.#kick();
+      else if (this.#current.count > 0) {
         this.#timer ??= setTimeout(() => this.#kick(), this.#batch.scheduleDelayMs).unref();
       }
     });
   }
 
   /** One batch, retried with backoff on the retryable statuses and on network errors. */
-  async #send(spans: readonly SpanRecord[]): Promise<void> {
+  async #send(encoded: Buffer, count: number): Promise<void> {
     const deadline = performance.now() + this.#batch.exportTimeoutMs;
     let problem = "";
     try {
-      const encoded = this.#encode(spans);
       const body = this.#gzip ? await gzipAsync(encoded) : encoded;
       for (let attempt = 0; ; attempt++) {
         let waitMs: number;
@@ -159,7 +172,7 @@ export class SpanExporter {
     } catch (error) {
       problem = (error as Error).message;
     }
-    this.#dropped += spans.length;
+    this.#dropped += count;
     this.#warn(`exporting spans failed: ${problem}`);
   }
 
