@@ -2,9 +2,10 @@
 // Side-by-side A/B of knstate variants under the same wrk load, taking turns:
 // `node bench/ab.mjs <echo|counter|counter-hot|http> <variant>...` where a variant is
 // `name` or `name:KEY=VALUE,KEY=VALUE` (extra environment; `otlp` turns on tracing to a local
-// sink; `root=/path` runs another built checkout, e.g. a `git worktree` of the base commit).
-// AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99 and server CPU
-// µs per request, and its throughput ratio to the first.
+// sink; `root=/path` runs another built checkout, e.g. a `git worktree` of the base commit;
+// `node=--flag --flag` passes Node options).
+// AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99, server CPU µs per
+// request (and Redis's), and its throughput ratio to the first.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,8 +51,10 @@ try {
     );
     const otlp = "otlp" in extra;
     const root = extra.root;
+    const nodeArgs = extra.node ? extra.node.split(" ") : [];
     delete extra.otlp;
     delete extra.root;
+    delete extra.node;
     const ks = await S.startKnstate({
       name: `ab-${i}-${name}`,
       port: 8420 + i,
@@ -60,6 +63,7 @@ try {
       ...(redis ? { store: "redis", redisUrl: redis.url } : {}),
       ...(otlp ? { otlp: `http://127.0.0.1:${sink.port}` } : {}),
       ...(root ? { root } : {}),
+      nodeArgs,
       extra,
       logDir,
     });
@@ -71,8 +75,10 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
       const before = cpuMicros(v.pid);
+      const redisBefore = redis ? cpuMicros(redis.process.pid) : 0;
       const w = await runWrk({ ...v.load, seconds });
-      v.runs.push({ ...w, cpuUs: (cpuMicros(v.pid) - before) / w.ok });
+      const redisUs = redis ? (cpuMicros(redis.process.pid) - redisBefore) / w.ok : NaN;
+      v.runs.push({ ...w, cpuUs: (cpuMicros(v.pid) - before) / w.ok, redisUs });
     }
   }
   const base = median(variants[0].runs.map((w) => w.rps));
@@ -80,9 +86,10 @@ try {
     const rps = median(v.runs.map((w) => w.rps));
     const p99 = median(v.runs.map((w) => w.p99Ms));
     const cpu = median(v.runs.map((w) => w.cpuUs));
+    const redisCpu = median(v.runs.map((w) => w.redisUs));
     const all = v.runs.map((w) => fmt(w.rps)).join(" ");
     process.stdout.write(
-      `${v.name.padEnd(16)} ${fmt(rps).padStart(8)} req/s  p99 ${fmt(p99, 2).padStart(6)} ms  ${fmt(cpu, 1).padStart(5)} µs/req  ${(rps / base).toFixed(3)}×  [${all}]\n`,
+      `${v.name.padEnd(16)} ${fmt(rps).padStart(8)} req/s  p99 ${fmt(p99, 2).padStart(6)} ms  ${fmt(cpu, 1).padStart(5)} µs/req${Number.isNaN(redisCpu) ? "" : ` (Redis ${fmt(redisCpu, 1)})`}  ${(rps / base).toFixed(3)}×  [${all}]\n`,
     );
   }
   const stats = await httpRequest({ port: 4329, path: "/stats" }).catch(() => undefined);

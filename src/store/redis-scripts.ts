@@ -59,11 +59,16 @@ if version ~= expected then return {'conflict', version} end
 if n == 0 then return {'ok', version} end
 
 if log then
-  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
-  if last and tonumber(string.match(last[1], '^(%d+)-')) > version then
-    return fail('the event stream is ahead of version ' .. string.format('%d', version))
+  -- The first write. Event ids are <version>-1, so XADD itself refuses a stream that is already
+  -- ahead of the version (its id would not be greater than the last one) and nothing is written.
+  local first = redis.pcall('XADD', KEYS[2], string.format('%d-1', version + 1), 't', ARGV[9], 'd', ARGV[10])
+  if type(first) == 'table' and first.err then
+    if string.find(first.err, 'equal or smaller', 1, true) then
+      return fail('the event stream is ahead of version ' .. string.format('%d', version))
+    end
+    return fail(first.err)
   end
-  for i = 1, n do
+  for i = 2, n do
     redis.call('XADD', KEYS[2], string.format('%d-1', version + i), 't', ARGV[7 + 2 * i], 'd', ARGV[8 + 2 * i])
   end
 end

@@ -176,6 +176,13 @@ describe.skipIf(!withRedis)("the Redis store", () => {
       );
       expect(await client.exists(meta!, write!)).toBe(0);
       expect(await client.xlen(events!)).toBe(1);
+      // Anything else in the way of the first write is reported as it is, still writing nothing.
+      await client.del(events!);
+      await client.set(events!, "not a stream");
+      await expect(client.eval(APPEND_SCRIPT, 4, meta!, events!, check!, write!, ...args)).rejects.toThrow(
+        /knstate append: WRONGTYPE/,
+      );
+      expect(await client.exists(meta!, write!)).toBe(0);
 
       const good = syntheticCounterAppend({ service: "scripts", entityId: "good" });
       const run = () => client.eval(APPEND_SCRIPT, good.keys.length, ...good.keys, ...good.args);
