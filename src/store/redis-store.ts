@@ -44,7 +44,6 @@ export interface RedisStoreOptions {
 export class RedisStore implements StateStore {
   readonly name = "redis";
   readonly #client: RedisClient;
-  readonly #scripts: ScriptCommands;
   /** The lean path on a standalone server; a cluster routes through ioredis' custom commands. */
   readonly #sender: ScriptSender | undefined;
   readonly #keys: KeyLayout;
@@ -54,7 +53,6 @@ export class RedisStore implements StateStore {
   constructor(client: RedisClient, options: RedisStoreOptions) {
     this.#client = client;
     defineScripts(client);
-    this.#scripts = client as unknown as ScriptCommands;
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
@@ -251,7 +249,14 @@ export class RedisStore implements StateStore {
 
   #run(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
     if (this.#sender !== undefined) return this.#sender.run(LOADED[name], keys, args);
-    return this.#scripts[name](keys.length, ...keys, ...args);
+    // On a cluster, plain EVALSHA: auto-pipelining groups commands by their first key, which it
+    // finds for EVALSHA but not for a custom command (it would take the key count for a key and
+    // mix different nodes' entities in one pipeline, which ioredis then refuses).
+    const { sha, lua } = LOADED[name];
+    return this.#client.evalsha(sha, keys.length, ...keys, ...args).then(undefined, (error: Error) => {
+      if (!error.message.startsWith("NOSCRIPT")) throw error;
+      return this.#client.eval(lua, keys.length, ...keys, ...args);
+    });
   }
 
   /** `run`'s result; any failure, thrown or rejected, becomes `StoreUnavailable`. */

@@ -12,6 +12,8 @@ import { redisAvailable, startRedis, startRedisCluster } from "../support/redis.
 const withRedis = redisAvailable();
 const TOTAL = 3000;
 const IN_FLIGHT = 64;
+/** Deliveries of one event before the test gives up on it (liveness under contention). */
+const MAX_DELIVERIES = 40;
 
 interface Send {
   readonly id: string;
@@ -37,9 +39,14 @@ async function deliver(hosts: readonly HostProcess[], sends: readonly Send[]): P
         await res.arrayBuffer();
         if (res.status === 200) break;
         expect(res.status, `event ${send.id}`).toBe(503);
-        expect(attempt, `event ${send.id} still refused after 20 deliveries`).toBeLessThan(20);
+        expect(attempt, `event ${send.id} still refused after ${MAX_DELIVERIES} deliveries`).toBeLessThan(
+          MAX_DELIVERIES,
+        );
         retried++;
-        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+        // Backoff with jitter, as a broker's delivery policy: without jitter, the same events
+        // keep colliding on a busy machine.
+        const ceiling = Math.min(500, 20 * 2 ** Math.min(attempt, 5));
+        await new Promise((r) => setTimeout(r, ceiling / 2 + Math.random() * (ceiling / 2)));
       }
     }
   };
@@ -122,6 +129,9 @@ function scenarios(name: string, setup: () => Promise<Target>) {
       );
       await expectCounted(hosts[2]!, counts);
       await target?.verify?.();
+      // Commands for entities on different masters travel together without a refusal: a 503 here
+      // is a conflict exhausted now and then, not the rule.
+      expect(retried).toBeLessThan(TOTAL / 10);
     }, 120_000);
   });
 }
