@@ -56,10 +56,11 @@ type StepHooks = Required<
 >;
 
 /**
- * The pipeline hooks that record a command's steps as finished child spans (`load state`,
- * `handle <entity>.<command>`, `retry after conflict`, `append events`) and name the command on
- * its span, given how a tracer makes a child of `parent` that took `seconds` up to now and sets
- * attributes on a span.
+ * The pipeline hooks that record a command's steps: finished child spans for the steps that wait
+ * on the store (`load state`, `append events`, `retry after conflict`), and on the command's own
+ * span its entity type, command name and handler time (`knstate.handler.duration_ms`, and
+ * `knstate.handler.runs` when a conflict made it run again). A handler runs for microseconds:
+ * a span of its own would cost more to record than the handler does to run.
  */
 export function stepHooks(
   child: (
@@ -68,20 +69,26 @@ export function stepHooks(
     seconds: number,
     attributes: Record<string, string | number>,
   ) => void,
-  nameCommand: (trace: TraceHandle, entityType: string, command: string) => void,
+  setAttributes: (trace: TraceHandle, attributes: Record<string, string | number>) => void,
 ): StepHooks {
+  const handlerTime = new WeakMap<TraceHandle, { ms: number; runs: number }>();
   return {
     handled(entityType, command, seconds, trace) {
       if (trace === undefined) return;
-      nameCommand(trace, entityType, command);
-      child(trace, `handle ${entityType}.${command}`, seconds, {
+      const total = handlerTime.get(trace) ?? { ms: 0, runs: 0 };
+      total.ms += seconds * 1000;
+      total.runs++;
+      handlerTime.set(trace, total);
+      setAttributes(trace, {
         [ENTITY_TYPE]: entityType,
         [COMMAND]: command,
+        "knstate.handler.duration_ms": Math.round(total.ms * 1000) / 1000,
+        ...(total.runs > 1 ? { "knstate.handler.runs": total.runs } : {}),
       });
     },
     invalidCommand(entityType, command, trace) {
       if (trace !== undefined && entityType !== undefined && command !== undefined) {
-        nameCommand(trace, entityType, command);
+        setAttributes(trace, { [ENTITY_TYPE]: entityType, [COMMAND]: command });
       }
     },
     stateLoaded: (entityType, seconds, eventsReplayed, trace) =>

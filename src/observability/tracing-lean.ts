@@ -8,14 +8,7 @@ import { batchConfig, otlpExportConfig } from "./otlp/config.js";
 import { SpanExporter } from "./otlp/exporter.js";
 import { traceResource } from "./otlp/resource.js";
 import { SpanKind, StatusCode, type Attributes, type SpanLink, type SpanRecord } from "./otlp/span.js";
-import {
-  COMMAND,
-  ENTITY_TYPE,
-  ENTITY_VERSION,
-  eventSpan,
-  requestSpan,
-  stepHooks,
-} from "./span-conventions.js";
+import { ENTITY_VERSION, eventSpan, requestSpan, stepHooks } from "./span-conventions.js";
 import {
   formatTraceparent,
   IdGenerator,
@@ -145,11 +138,7 @@ export async function createLeanTracing(
         end(span);
       }
     },
-    ...stepHooks(child, (trace, entityType, command) => {
-      const span = trace as SpanRecord;
-      span.attributes[ENTITY_TYPE] = entityType;
-      span.attributes[COMMAND] = command;
-    }),
+    ...stepHooks(child, (trace, attributes) => Object.assign((trace as SpanRecord).attributes, attributes)),
   };
 
   return {

@@ -19,14 +19,7 @@ import { toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import { setRequestTrace, type PipelineObserver, type TraceHandle } from "../host/observer.js";
 import { isProbe } from "./observers.js";
-import {
-  COMMAND,
-  ENTITY_TYPE,
-  ENTITY_VERSION,
-  eventSpan,
-  requestSpan,
-  stepHooks,
-} from "./span-conventions.js";
+import { ENTITY_VERSION, eventSpan, requestSpan, stepHooks } from "./span-conventions.js";
 import type { Tracing, TracingOptions } from "./tracing.js";
 
 /** The trace handle of this tracer: the span and the context it is active in. */
@@ -144,9 +137,7 @@ export function createTracing(options: TracingOptions): Tracing {
 
   const observer: PipelineObserver = {
     traceEvent,
-    ...stepHooks(child, (parent, entityType, command) =>
-      (parent as SdkTrace).span.setAttributes({ [ENTITY_TYPE]: entityType, [COMMAND]: command }),
-    ),
+    ...stepHooks(child, (parent, attributes) => (parent as SdkTrace).span.setAttributes(attributes)),
   };
 
   return {
