@@ -3,12 +3,12 @@ import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "../host/dispatcher.js";
 import { validateData } from "../host/event-handler.js";
-import { requestTrace, traceFields } from "../host/observer.js";
+import { requestTrace } from "../host/observer.js";
 import type { Registry } from "../host/registry.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../observability/logger.js";
 import { readJsonBody, truncate } from "./command-route.js";
-import { sendProblem } from "./problem-response.js";
+import { logFailure, sendProblem } from "./problem-response.js";
 
 export interface AppOptions {
   readonly registry: Registry;
@@ -85,12 +85,8 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const hostError = bodyParserError(error) ?? toHostError(error);
-    if (hostError.status >= 500) {
-      options.logger.error(
-        hostError.problem === Problem.handlerFailed ? "handler failed" : hostError.detail,
-        { path: req.path, error: hostError.cause ?? hostError, ...traceFields(requestTrace(req)) },
-      );
-    }
+    const trace = requestTrace(req);
+    logFailure(options.logger, trace ? hostError.inTrace(trace) : hostError, { path: truncate(req.path) });
     sendProblem(res, hostError);
   });
   return app;

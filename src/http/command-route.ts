@@ -5,11 +5,11 @@ import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "../host/dispatcher.js";
 import { httpDedupId, validateData } from "../host/event-handler.js";
-import { requestTrace, traceFields } from "../host/observer.js";
+import { requestTrace } from "../host/observer.js";
 import type { Registry } from "../host/registry.js";
 import type { Logger } from "../observability/logger.js";
 import { readBody } from "./body.js";
-import { sendProblem } from "./problem-response.js";
+import { logFailure, sendProblem } from "./problem-response.js";
 
 export interface CommandRouteOptions {
   readonly registry: Registry;
@@ -92,13 +92,8 @@ export function createCommandRoute(
       await run(req, res, path);
     } catch (error) {
       const hostError = toHostError(error);
-      if (hostError.status >= 500) {
-        logger.error(hostError.problem === Problem.handlerFailed ? "handler failed" : hostError.detail, {
-          path: truncate(req.url ?? "/"),
-          error: hostError.cause ?? hostError,
-          ...traceFields(requestTrace(req)),
-        });
-      }
+      const trace = requestTrace(req);
+      logFailure(logger, trace ? hostError.inTrace(trace) : hostError, { path: truncate(req.url ?? "/") });
       sendProblem(res, hostError);
     }
   };

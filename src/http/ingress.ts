@@ -3,12 +3,10 @@ import type { IncomingEvent } from "../cloudevents/event.js";
 import { parseMessage } from "../cloudevents/parse.js";
 import { toBinary, toStructured, type OutgoingEvent } from "../cloudevents/reply.js";
 import { HostError, toHostError } from "../errors/host-error.js";
-import { Problem } from "../errors/problems.js";
 import type { EventHandler } from "../host/event-handler.js";
-import { traceFields } from "../host/observer.js";
 import type { Logger } from "../observability/logger.js";
 import { readBody } from "./body.js";
-import { sendProblem } from "./problem-response.js";
+import { logFailure, sendProblem } from "./problem-response.js";
 
 export interface IngressOptions {
   readonly handler: EventHandler;
@@ -33,7 +31,7 @@ export function createIngress(
 
   const fail = (res: ServerResponse, error: unknown, event?: IncomingEvent) => {
     const hostError = toHostError(error);
-    if (hostError.status >= 500) logFailure(logger, hostError, event);
+    logFailure(logger, hostError, eventFields(event));
     sendProblem(res, hostError);
   };
 
@@ -92,7 +90,7 @@ async function answerBatch(
       return;
     }
     const error = toHostError(result.reason);
-    if (error.status >= 500) logFailure(logger, error, events[index]);
+    logFailure(logger, error, eventFields(events[index]));
     errors.push({ index, status: error.status, type: error.problem.type, detail: error.detail });
     first ??= error;
     if (isRetryable(error.status)) retryable ??= error;
@@ -121,12 +119,6 @@ async function answerBatch(
   res.end(body);
 }
 
-function logFailure(logger: Logger, error: HostError, event: IncomingEvent | undefined): void {
-  const fields =
-    event === undefined
-      ? {}
-      : { ceId: event.id, ceType: event.type, ceSource: event.source, ...traceFields(error.trace) };
-  if (error.problem === Problem.handlerFailed)
-    logger.error("handler failed", { ...fields, error: error.cause });
-  else logger.warn(error.detail, { ...fields, problem: error.problem.type, error: error.cause });
+function eventFields(event: IncomingEvent | undefined) {
+  return event === undefined ? {} : { ceId: event.id, ceType: event.type, ceSource: event.source };
 }

@@ -1,5 +1,8 @@
 import type { ServerResponse } from "node:http";
 import type { HostError } from "../errors/host-error.js";
+import { Problem } from "../errors/problems.js";
+import { traceFields } from "../host/observer.js";
+import type { LogFields, Logger } from "../observability/logger.js";
 
 /** Writes an RFC 9457 problem. 413 and aborted reads close the connection (the body was not consumed). */
 export function sendProblem(res: ServerResponse, error: HostError, instance?: string): void {
@@ -17,4 +20,17 @@ export function sendProblem(res: ServerResponse, error: HostError, instance?: st
   if (error.status === 413 || error.status === 408) headers.connection = "close";
   res.writeHead(error.status, headers);
   res.end(body);
+}
+
+/**
+ * Logs a failure the host answers with a 5xx (4xx are the caller's and not logged): a handler
+ * that threw as an error, handled trouble (store unavailable, conflicts exhausted) as a
+ * warning; with `fields` (what was asked) and the failure's trace.
+ */
+export function logFailure(logger: Logger, error: HostError, fields: LogFields): void {
+  if (error.status < 500) return;
+  const context = { ...fields, ...traceFields(error.trace) };
+  if (error.problem === Problem.handlerFailed)
+    logger.error("handler failed", { ...context, error: error.cause });
+  else logger.warn(error.detail, { ...context, problem: error.problem.type, error: error.cause });
 }
