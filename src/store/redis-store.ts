@@ -7,7 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { createClient, type RedisClient } from "./redis-connection.js";
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
-import { script, ScriptSender, type Script, type ScriptArg } from "./script-sender.js";
+import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -18,11 +18,12 @@ import type {
   StateStore,
 } from "./state-store.js";
 
-/** The scripts as ioredis custom commands: `numkeys, ...keys, ...args`. */
-interface ScriptCommands {
+/**
+ * The append script as an ioredis custom command (`numkeys, ...keys, ...args`), for the
+ * pipeline that sends it with WAIT: ioredis then handles a lost script inside the pipeline.
+ */
+interface AppendCommand {
   ksAppend(...args: ScriptArg[]): Promise<unknown>;
-  ksLoad(...args: ScriptArg[]): Promise<unknown>;
-  ksCheck(...args: ScriptArg[]): Promise<unknown>;
 }
 type StreamEntry = [id: string, fields: string[]];
 
@@ -44,7 +45,7 @@ export interface RedisStoreOptions {
 export class RedisStore implements StateStore {
   readonly name = "redis";
   readonly #client: RedisClient;
-  /** The lean path on a standalone server; a cluster routes through ioredis' custom commands. */
+  /** The lean path on a standalone server; on a cluster, EVALSHA through ioredis (see `#run`). */
   readonly #sender: ScriptSender | undefined;
   readonly #keys: KeyLayout;
   readonly #options: RedisStoreOptions;
@@ -52,7 +53,7 @@ export class RedisStore implements StateStore {
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
     this.#client = client;
-    defineScripts(client);
+    if (!("ksAppend" in client)) client.defineCommand("ksAppend", { lua: SCRIPTS.ksAppend });
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
@@ -165,7 +166,7 @@ export class RedisStore implements StateStore {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
       // duplicate answer, whose record may not have reached the replicas yet.
-      const pipeline = this.#client.pipeline() as ChainableCommander & ScriptCommands;
+      const pipeline = this.#client.pipeline() as ChainableCommander & AppendCommand;
       void pipeline.ksAppend(keys.length, ...keys, ...args);
       void pipeline.wait(this.#options.waitReplicas, this.#options.waitTimeoutMs);
       const results = (await pipeline.exec()) ?? [];
@@ -252,11 +253,9 @@ export class RedisStore implements StateStore {
     // On a cluster, plain EVALSHA: auto-pipelining groups commands by their first key, which it
     // finds for EVALSHA but not for a custom command (it would take the key count for a key and
     // mix different nodes' entities in one pipeline, which ioredis then refuses).
-    const { sha, lua } = LOADED[name];
-    return this.#client.evalsha(sha, keys.length, ...keys, ...args).then(undefined, (error: Error) => {
-      if (!error.message.startsWith("NOSCRIPT")) throw error;
-      return this.#client.eval(lua, keys.length, ...keys, ...args);
-    });
+    return withScriptFallback(LOADED[name], (command, source) =>
+      this.#client[command](source, keys.length, ...keys, ...args),
+    );
   }
 
   /** `run`'s result; any failure, thrown or rejected, becomes `StoreUnavailable`. */
@@ -283,12 +282,6 @@ const LOADED: Readonly<Record<ScriptName, Script>> = {
   ksLoad: script(SCRIPTS.ksLoad),
   ksCheck: script(SCRIPTS.ksCheck),
 };
-
-function defineScripts(client: RedisClient): void {
-  for (const [name, lua] of Object.entries(SCRIPTS)) {
-    if (!(name in client)) client.defineCommand(name, { lua });
-  }
-}
 
 /** Puts the scripts in the server's cache now, so the first command does not pay for it. */
 async function loadScripts(server: Redis, logger: Logger): Promise<void> {

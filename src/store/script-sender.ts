@@ -13,6 +13,20 @@ export function script(lua: string): Script {
   return { lua, sha: scriptSha(lua) };
 }
 
+/**
+ * Runs `target` by its SHA-1 (`send("evalsha", sha)`), and once more with its source
+ * (`send("eval", lua)`) when Redis lost it: a restart, a failover, `SCRIPT FLUSH`.
+ */
+export function withScriptFallback(
+  target: Script,
+  send: (command: "evalsha" | "eval", source: string) => Promise<unknown>,
+): Promise<unknown> {
+  return send("evalsha", target.sha).then(undefined, (error: Error) => {
+    if (!error.message.startsWith("NOSCRIPT")) throw error;
+    return send("eval", target.lua);
+  });
+}
+
 const REPLY_AS_STRINGS = { replyEncoding: "utf8" } as const;
 
 /**
@@ -39,10 +53,7 @@ export class ScriptSender {
 
   /** The script's reply, with bulk strings as strings. */
   run(target: Script, keys: string[], args: ScriptArg[]): Promise<unknown> {
-    return this.#send("evalsha", target.sha, keys, args).then(undefined, (error: Error) => {
-      if (!error.message.startsWith("NOSCRIPT")) throw error;
-      return this.#send("eval", target.lua, keys, args);
-    });
+    return withScriptFallback(target, (command, source) => this.#send(command, source, keys, args));
   }
 
   #send(name: string, script: string, keys: string[], args: ScriptArg[]): Promise<unknown> {
