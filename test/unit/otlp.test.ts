@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/observability/logger.js";
 import { batchConfig, otlpExportConfig, parseKeyValues } from "../../src/observability/otlp/config.js";
-import { encodeJson, encodeProtobuf } from "../../src/observability/otlp/encode.js";
+import { encodeJson, ProtobufBatch } from "../../src/observability/otlp/encode.js";
 import { SpanExporter } from "../../src/observability/otlp/exporter.js";
 import { traceResource } from "../../src/observability/otlp/resource.js";
 import { SpanKind, StatusCode, type SpanRecord } from "../../src/observability/otlp/span.js";
@@ -19,6 +19,13 @@ const scope = {
   scopeName: "knstate",
   scopeVersion: "1.2.3",
 };
+
+/** One export request in protobuf, as the exporter makes it. */
+function encodeProtobuf(spans: readonly SpanRecord[], exportScope: typeof scope): Buffer {
+  const batch = new ProtobufBatch(exportScope);
+  for (const s of spans) batch.add(s);
+  return batch.seal();
+}
 
 function span(overrides: Partial<SpanRecord> = {}): SpanRecord {
   const start = 1_764_000_000_123.5;

@@ -302,13 +302,6 @@ function writeSpan(w: Writer, span: SpanRecord): void {
   w.close(s);
 }
 
-/** An OTLP `ExportTraceServiceRequest` in protobuf (`application/x-protobuf`). */
-export function encodeProtobuf(spans: readonly SpanRecord[], scope: ExportScope): Buffer {
-  const batch = new ProtobufBatch(scope);
-  for (const span of spans) batch.add(span);
-  return batch.seal();
-}
-
 function jsonAttributes(attributes: Attributes): unknown[] {
   const out: unknown[] = [];
   for (const key in attributes) {
