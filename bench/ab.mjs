@@ -15,7 +15,7 @@ enterLoopbackNetns();
 const S = await import("./lib/servers.mjs");
 const { runWrk } = await import("./lib/wrk.mjs");
 const { fmt, median } = await import("./lib/stats.mjs");
-const { cpuMicros, httpRequest } = await import("./lib/proc.mjs");
+const { cpuMicros, cpuTimes, httpRequest } = await import("./lib/proc.mjs");
 
 const [scenario = "echo", ...specs] = process.argv.slice(2);
 const loads = {
@@ -74,11 +74,14 @@ try {
   }
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
-      const before = cpuMicros(v.pid);
+      const before = cpuTimes(v.pid);
       const redisBefore = redis ? cpuMicros(redis.process.pid) : 0;
       const w = await runWrk({ ...v.load, seconds });
       const redisUs = redis ? (cpuMicros(redis.process.pid) - redisBefore) / w.ok : NaN;
-      v.runs.push({ ...w, cpuUs: (cpuMicros(v.pid) - before) / w.ok, redisUs });
+      const after = cpuTimes(v.pid);
+      const user = after.user - before.user;
+      const system = after.system - before.system;
+      v.runs.push({ ...w, cpuUs: (user + system) / w.ok, systemShare: system / (user + system), redisUs });
     }
   }
   const base = median(variants[0].runs.map((w) => w.rps));
@@ -87,9 +90,10 @@ try {
     const p99 = median(v.runs.map((w) => w.p99Ms));
     const cpu = median(v.runs.map((w) => w.cpuUs));
     const redisCpu = median(v.runs.map((w) => w.redisUs));
+    const system = median(v.runs.map((w) => w.systemShare));
     const all = v.runs.map((w) => fmt(w.rps)).join(" ");
     process.stdout.write(
-      `${v.name.padEnd(16)} ${fmt(rps).padStart(8)} req/s  p99 ${fmt(p99, 2).padStart(6)} ms  ${fmt(cpu, 1).padStart(5)} µs/req${Number.isNaN(redisCpu) ? "" : ` (Redis ${fmt(redisCpu, 1)})`}  ${(rps / base).toFixed(3)}×  [${all}]\n`,
+      `${v.name.padEnd(16)} ${fmt(rps).padStart(8)} req/s  p99 ${fmt(p99, 2).padStart(6)} ms  ${fmt(cpu, 1).padStart(5)} µs/req (${Math.round(system * 100)}% kernel)${Number.isNaN(redisCpu) ? "" : ` (Redis ${fmt(redisCpu, 1)})`}  ${(rps / base).toFixed(3)}×  [${all}]\n`,
     );
   }
   const stats = await httpRequest({ port: 4329, path: "/stats" }).catch(() => undefined);

@@ -9,13 +9,19 @@ const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) |
 
 /** utime + stime of a process, in microseconds (0 when it has exited). */
 export function cpuMicros(pid) {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** CPU time a process has used so far, in µs, split into user and system (kernel) time. */
+export function cpuTimes(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+    return { user: (Number(fields[11]) * 1e6) / CLK_TCK, system: (Number(fields[12]) * 1e6) / CLK_TCK };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 

@@ -60,7 +60,8 @@ type StepHooks = Required<
  * on the store (`load state`, `append events`, `retry after conflict`), and on the command's own
  * span its entity type, command name and handler time (`knstate.handler.duration_ms`, and
  * `knstate.handler.runs` when a conflict made it run again). A handler runs for microseconds:
- * a span of its own would cost more to record than the handler does to run.
+ * a span of its own would cost more to record than the handler does to run. Unsampled spans
+ * get nothing: they are never exported.
  */
 export function stepHooks(
   child: (
@@ -74,7 +75,7 @@ export function stepHooks(
   const handlerTime = new WeakMap<TraceHandle, { ms: number; runs: number }>();
   return {
     handled(entityType, command, seconds, trace) {
-      if (trace === undefined) return;
+      if (trace === undefined || !trace.sampled) return;
       const total = handlerTime.get(trace) ?? { ms: 0, runs: 0 };
       total.ms += seconds * 1000;
       total.runs++;
@@ -87,7 +88,7 @@ export function stepHooks(
       });
     },
     invalidCommand(entityType, command, trace) {
-      if (trace !== undefined && entityType !== undefined && command !== undefined) {
+      if (trace?.sampled === true && entityType !== undefined && command !== undefined) {
         setAttributes(trace, { [ENTITY_TYPE]: entityType, [COMMAND]: command });
       }
     },

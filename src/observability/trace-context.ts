@@ -56,6 +56,16 @@ export class IdGenerator {
     return id === ZERO_TRACE ? this.traceId() : id;
   }
 
+  /**
+   * A new trace id and the id of its root span, drawn at once: 48 hex digits, the trace id
+   * first (`slice(0, 32)`), then the span id (`slice(32)`).
+   */
+  traceAndSpanId(): string {
+    const ids = this.#hex(24);
+    if (ids.startsWith(ZERO_TRACE) || ids.endsWith(ZERO_SPAN)) return this.traceId() + this.spanId();
+    return ids;
+  }
+
   spanId(): string {
     const id = this.#hex(8);
     return id === ZERO_SPAN ? this.spanId() : id;

@@ -22,6 +22,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** What an unsampled span is described with: nothing (it is never exported). */
+const UNSAMPLED = Object.freeze({ name: "", attributes: Object.freeze({}) as Attributes });
+
 /**
  * Tracing with knstate's own spans: plain records, W3C trace context, the `OTEL_TRACES_SAMPLER`
  * samplers, and batches sent to an OTLP/HTTP collector (protobuf or JSON) as the `OTEL_*`
@@ -41,22 +44,36 @@ export async function createLeanTracing(
   const ids = new IdGenerator();
   const sample = samplerFromEnv(env);
 
+  /**
+   * A new span. Its name and attributes are made only when it is sampled (`describe`): an
+   * unsampled span is never exported, it only carries the trace context on.
+   */
   const startSpan = (
-    name: string,
+    describe: () => { name: string; attributes: Attributes },
     kind: SpanKind,
     parent: SpanContext | undefined,
-    attributes: Attributes,
     links: readonly SpanLink[] = [],
-    start = now(),
   ): SpanRecord => {
-    const traceId = parent?.traceId ?? ids.traceId();
+    const start = now();
+    let traceId: string;
+    let spanId: string;
+    if (parent === undefined) {
+      const both = ids.traceAndSpanId();
+      traceId = both.slice(0, 32);
+      spanId = both.slice(32);
+    } else {
+      traceId = parent.traceId;
+      spanId = ids.spanId();
+    }
+    const sampled = sample(traceId, parent);
+    const { name, attributes } = sampled ? describe() : UNSAMPLED;
     return {
       traceId,
-      spanId: ids.spanId(),
+      spanId,
       parentSpanId: parent?.spanId,
       remoteParent: parent !== undefined,
       traceState: parent?.traceState,
-      sampled: sample(traceId, parent),
+      sampled,
       name,
       kind,
       start,
@@ -114,19 +131,19 @@ export async function createLeanTracing(
           : undefined;
       // The event's own context wins (it survives the broker); the HTTP hop becomes a link.
       const links = own !== undefined && hop !== undefined && hop.traceId !== own.traceId ? [hop] : [];
-      const { name, attributes } = eventSpan(event);
-      const span = startSpan(name, SpanKind.consumer, own ?? hop, attributes, links);
+      const span = startSpan(() => eventSpan(event), SpanKind.consumer, own ?? hop, links);
       span.ceId = event.id;
       try {
         const reply = await run(span);
         if (reply === undefined) return undefined;
         const version = reply.extensions.entityversion;
-        if (typeof version === "number") span.attributes[ENTITY_VERSION] = version;
+        if (typeof version === "number" && span.sampled) span.attributes[ENTITY_VERSION] = version;
         const context: Record<string, string> = { traceparent: formatTraceparent(span) };
         if (span.traceState !== undefined) context.tracestate = span.traceState;
         return { ...reply, extensions: { ...reply.extensions, ...context } };
       } catch (error) {
         const hostError = toHostError(error).inTrace(span);
+        if (!span.sampled) throw hostError;
         span.attributes["error.type"] = hostError.problem.type;
         if (hostError.problem === Problem.unknownType) span.name = "process (unknown type)";
         if (hostError.status >= 500) {
@@ -146,11 +163,14 @@ export async function createLeanTracing(
     wrapRequest(kind, req, res, next) {
       // CloudEvents get their span per event, once the message is parsed (see traceEvent).
       if (kind !== "api" || isProbe(req)) return next();
-      const { name, attributes } = requestSpan(req.method, req.url);
-      const span = startSpan(name, SpanKind.server, fromHeaders(req.headers), attributes);
+      const span = startSpan(
+        () => requestSpan(req.method, req.url),
+        SpanKind.server,
+        fromHeaders(req.headers),
+      );
       setRequestTrace(req, span);
       res.once("close", () => {
-        span.attributes["http.response.status_code"] = res.statusCode;
+        if (span.sampled) span.attributes["http.response.status_code"] = res.statusCode;
         if (res.statusCode >= 500) span.status = StatusCode.error;
         end(span);
       });

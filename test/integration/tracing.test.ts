@@ -53,7 +53,11 @@ describe.each(TRACERS)(
     const parentSpanId = hex(8);
     const httpTraceId = hex(16);
     const apiTraceId = hex(16);
+    const unsampledTraceId = hex(16);
     let reply: Response;
+    let unsampledReply: Response;
+    let unsampledUnknown: Response;
+    let unsampledApi: Response;
     let exitCode: number | string;
     let sink: Server;
     const published: IncomingHttpHeaders[] = [];
@@ -103,6 +107,23 @@ describe.each(TRACERS)(
         method: "POST",
         headers: { "content-type": "application/json", traceparent: `00-${apiTraceId}-${hex(8)}-01` },
         body: JSON.stringify({ by: 5 }),
+      });
+      // 4. A parent that is not sampled: the context goes on, nothing is recorded (errors too).
+      const unsampled = () => `00-${unsampledTraceId}-${hex(8)}-00`;
+      unsampledReply = await postEvent(
+        host.url,
+        { id: "evt-4", type: "com.example.counter.increment", subject: "c4", data: { by: 1 } },
+        { "ce-traceparent": unsampled() },
+      );
+      unsampledUnknown = await postEvent(
+        host.url,
+        { id: "evt-5", type: "com.example.counter.unknown", subject: "c4", data: {} },
+        { "ce-traceparent": unsampled() },
+      );
+      unsampledApi = await fetch(`${host.url}/counter/c4/increment`, {
+        method: "POST",
+        headers: { "content-type": "application/json", traceparent: unsampled() },
+        body: JSON.stringify({ by: 1 }),
       });
       // Probes make no spans.
       await fetch(`${host.url}/readyz`);
@@ -162,6 +183,16 @@ describe.each(TRACERS)(
       const event = published.find((h) => h["ce-id"] === "counter/c1/1");
       expect(event?.["ce-traceparent"]).toBe(`00-${traceId}-${process.spanId}-01`);
       expect(event?.traceparent).toBe(event?.["ce-traceparent"]);
+    });
+
+    it("carries an unsampled context on and records nothing under it", () => {
+      expect(unsampledReply.status).toBe(200);
+      const traceparent = unsampledReply.headers.get("ce-traceparent");
+      expect(traceparent).toMatch(new RegExp(`^00-${unsampledTraceId}-[0-9a-f]{16}-00$`));
+      expect(unsampledUnknown.status).toBe(400);
+      expect(unsampledUnknown.headers.get("content-type")).toContain("application/problem+json");
+      expect(unsampledApi.status).toBe(200);
+      expect(receiver.spans.filter((s) => s.traceId === unsampledTraceId)).toEqual([]);
     });
 
     it("names the service and revision in the resource", () => {

@@ -33,6 +33,7 @@ export interface SpanRecord extends TraceHandle {
   readonly kind: SpanKind;
   readonly start: number;
   end: number;
+  /** Empty and frozen when the span is not sampled. */
   readonly attributes: Attributes;
   readonly links: readonly SpanLink[];
   status: StatusCode;
