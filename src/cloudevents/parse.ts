@@ -160,8 +160,9 @@ function checkExtensionStrings(extensions: Record<string, string>): Record<strin
 
 function decodeBody(body: Buffer, contentType: string | undefined): { kind: DataKind; value: unknown } {
   if (body.length === 0) return { kind: "none", value: undefined };
-  if (contentType === undefined || isJsonMediaType(contentType)) {
-    if (contentType !== undefined) checkCharset(contentType);
+  // The usual content type is checked without the media-type and charset patterns.
+  if (contentType === undefined || contentType === "application/json" || isJsonMediaType(contentType)) {
+    if (contentType !== undefined && contentType !== "application/json") checkCharset(contentType);
     return { kind: "json", value: parseJson(utf8(body), "the event data") };
   }
   if (essence(contentType).startsWith("text/")) return { kind: "text", value: utf8(body) };
