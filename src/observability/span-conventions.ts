@@ -55,6 +55,12 @@ type StepHooks = Required<
   Pick<PipelineObserver, "handled" | "invalidCommand" | "stateLoaded" | "appended" | "conflict">
 >;
 
+/** A trace handle that adds up the time its command's handler ran (both tracers' handles do). */
+export interface HandlerTime extends TraceHandle {
+  handlerMs: number;
+  handlerRuns: number;
+}
+
 /**
  * The pipeline hooks that record a command's steps: finished child spans for the steps that wait
  * on the store (`load state`, `append events`, `retry after conflict`), and on the command's own
@@ -70,26 +76,23 @@ export function stepHooks(
     seconds: number,
     attributes: Record<string, string | number>,
   ) => void,
-  setAttributes: (trace: TraceHandle, attributes: Record<string, string | number>) => void,
+  setAttribute: (trace: TraceHandle, key: string, value: string | number) => void,
 ): StepHooks {
-  const handlerTime = new WeakMap<TraceHandle, { ms: number; runs: number }>();
   return {
     handled(entityType, command, seconds, trace) {
       if (trace === undefined || !trace.sampled) return;
-      const total = handlerTime.get(trace) ?? { ms: 0, runs: 0 };
-      total.ms += seconds * 1000;
-      total.runs++;
-      handlerTime.set(trace, total);
-      setAttributes(trace, {
-        [ENTITY_TYPE]: entityType,
-        [COMMAND]: command,
-        "knstate.handler.duration_ms": Math.round(total.ms * 1000) / 1000,
-        ...(total.runs > 1 ? { "knstate.handler.runs": total.runs } : {}),
-      });
+      const total = trace as HandlerTime;
+      total.handlerMs += seconds * 1000;
+      total.handlerRuns++;
+      setAttribute(trace, ENTITY_TYPE, entityType);
+      setAttribute(trace, COMMAND, command);
+      setAttribute(trace, "knstate.handler.duration_ms", Math.round(total.handlerMs * 1000) / 1000);
+      if (total.handlerRuns > 1) setAttribute(trace, "knstate.handler.runs", total.handlerRuns);
     },
     invalidCommand(entityType, command, trace) {
       if (trace?.sampled === true && entityType !== undefined && command !== undefined) {
-        setAttributes(trace, { [ENTITY_TYPE]: entityType, [COMMAND]: command });
+        setAttribute(trace, ENTITY_TYPE, entityType);
+        setAttribute(trace, COMMAND, command);
       }
     },
     stateLoaded: (entityType, seconds, eventsReplayed, trace) =>

@@ -82,6 +82,9 @@ export async function createLeanTracing(
       links,
       status: StatusCode.unset,
       statusMessage: undefined,
+      ceId: undefined,
+      handlerMs: 0,
+      handlerRuns: 0,
     };
   };
   const end = (span: SpanRecord, at = now()) => {
@@ -109,6 +112,9 @@ export async function createLeanTracing(
       links: [],
       status: StatusCode.unset,
       statusMessage: undefined,
+      ceId: undefined,
+      handlerMs: 0,
+      handlerRuns: 0,
     };
     exporter.add(span);
   };
@@ -155,7 +161,7 @@ export async function createLeanTracing(
         end(span);
       }
     },
-    ...stepHooks(child, (trace, attributes) => Object.assign((trace as SpanRecord).attributes, attributes)),
+    ...stepHooks(child, (trace, key, value) => ((trace as SpanRecord).attributes[key] = value)),
   };
 
   return {

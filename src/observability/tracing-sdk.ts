@@ -19,11 +19,11 @@ import { toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import { setRequestTrace, type PipelineObserver, type TraceHandle } from "../host/observer.js";
 import { isProbe } from "./observers.js";
-import { ENTITY_VERSION, eventSpan, requestSpan, stepHooks } from "./span-conventions.js";
+import { ENTITY_VERSION, eventSpan, requestSpan, stepHooks, type HandlerTime } from "./span-conventions.js";
 import type { Tracing, TracingOptions } from "./tracing.js";
 
 /** The trace handle of this tracer: the span and the context it is active in. */
-interface SdkTrace extends TraceHandle {
+interface SdkTrace extends HandlerTime {
   readonly span: Span;
   readonly context: Context;
 }
@@ -43,7 +43,8 @@ const explicitContexts: ContextManager = {
 
 function handle(span: Span, context: Context, ceId?: string): SdkTrace {
   const { traceId, spanId, traceFlags } = span.spanContext();
-  return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0, ceId, span, context };
+  const sampled = (traceFlags & TraceFlags.SAMPLED) !== 0;
+  return { traceId, spanId, sampled, ceId, span, context, handlerMs: 0, handlerRuns: 0 };
 }
 
 /**
@@ -137,7 +138,7 @@ export function createTracing(options: TracingOptions): Tracing {
 
   const observer: PipelineObserver = {
     traceEvent,
-    ...stepHooks(child, (parent, attributes) => (parent as SdkTrace).span.setAttributes(attributes)),
+    ...stepHooks(child, (parent, key, value) => (parent as SdkTrace).span.setAttribute(key, value)),
   };
 
   return {

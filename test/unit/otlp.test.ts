@@ -52,6 +52,9 @@ function span(overrides: Partial<SpanRecord> = {}): SpanRecord {
     links: [{ traceId: ids.traceId(), spanId: ids.spanId() }],
     status: StatusCode.error,
     statusMessage: "store unavailable",
+    ceId: undefined,
+    handlerMs: 0,
+    handlerRuns: 0,
     ...overrides,
   };
 }

@@ -211,9 +211,16 @@ function lengthDelimited(field: number, content: Buffer): Buffer {
 
 /** Batches for OTLP protobuf (`application/x-protobuf`). */
 export class ProtobufBatch implements SpanBatch {
+  /** `ResourceSpans.resource`, tagged. */
   readonly #resource: Buffer;
+  /** `ScopeSpans.scope`, tagged. */
   readonly #scope: Buffer;
-  #spans = new Writer();
+  /**
+   * Room before the scope for what encloses the spans: the request's `resource_spans` tag and
+   * length, the resource, and the `scope_spans` tag and length (each length at most 5 bytes).
+   */
+  readonly #headroom: number;
+  #spans: Writer;
   #count = 0;
 
   constructor(scope: ExportScope) {
@@ -224,6 +231,8 @@ export class ProtobufBatch implements SpanBatch {
     instrumentation.string(1, scope.scopeName);
     instrumentation.string(2, scope.scopeVersion);
     this.#scope = lengthDelimited(1, instrumentation.buf.subarray(0, instrumentation.pos));
+    this.#headroom = 1 + 5 + this.#resource.length + 1 + 5;
+    this.#spans = this.#writer(64 * 1024);
   }
 
   get count(): number {
@@ -236,13 +245,38 @@ export class ProtobufBatch implements SpanBatch {
   }
 
   seal(): Buffer {
-    const spans = this.#spans.buf.subarray(0, this.#spans.pos);
-    const scopeSpans = lengthDelimited(2, Buffer.concat([this.#scope, spans]));
-    const resourceSpans = lengthDelimited(1, Buffer.concat([this.#resource, scopeSpans]));
-    this.#spans = new Writer(Math.max(64 * 1024, this.#spans.buf.length));
+    // The spans were written after the headroom and the scope: the enclosing fields are
+    // written backwards in front of them, so the request is never copied.
+    const w = this.#spans;
+    const end = w.pos;
+    let at = this.#headroom;
+    at = writeVarintBefore(w.buf, at, end - at);
+    w.buf[--at] = (2 << 3) | 2;
+    at -= this.#resource.length;
+    this.#resource.copy(w.buf, at);
+    at = writeVarintBefore(w.buf, at, end - at);
+    w.buf[--at] = (1 << 3) | 2;
+    this.#spans = this.#writer(Math.max(64 * 1024, w.buf.length));
     this.#count = 0;
-    return resourceSpans;
+    return w.buf.subarray(at, end);
   }
+
+  #writer(size: number): Writer {
+    const w = new Writer(size);
+    w.pos = this.#headroom;
+    w.ensure(this.#scope.length);
+    this.#scope.copy(w.buf, w.pos);
+    w.pos += this.#scope.length;
+    return w;
+  }
+}
+
+/** Writes `value` as a varint ending just before `end`; returns where it starts. */
+function writeVarintBefore(buf: Buffer, end: number, value: number): number {
+  const bytes = varintBytes(value);
+  const at = end - bytes.length;
+  bytes.copy(buf, at);
+  return at;
 }
 
 /** Batches for OTLP/JSON (`application/json`): the spans are kept and written when sealed. */

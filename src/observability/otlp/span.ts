@@ -1,4 +1,4 @@
-import type { TraceHandle } from "../../host/observer.js";
+import type { HandlerTime } from "../span-conventions.js";
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Record<string, AttributeValue>;
@@ -21,7 +21,7 @@ export interface SpanLink {
  * One span as knstate records it: a plain object, which is also the trace handle the pipeline
  * passes along. Times are milliseconds since the epoch, with sub-millisecond precision.
  */
-export interface SpanRecord extends TraceHandle {
+export interface SpanRecord extends HandlerTime {
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
@@ -38,7 +38,7 @@ export interface SpanRecord extends TraceHandle {
   readonly links: readonly SpanLink[];
   status: StatusCode;
   statusMessage: string | undefined;
-  ceId?: string | undefined;
+  ceId: string | undefined;
 }
 
 /** What every batch is sent with: the resource and the instrumentation scope. */
