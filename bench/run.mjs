@@ -337,7 +337,7 @@ async function echoSection() {
  * stream key from the meta key, making both belong to the same entity, (2) uses one dedup key
  * for the check and the write, and (3) puts the entity's current version in ARGV[1], as a host
  * with the entity cached would. The script then runs its full append path on 1,000 existing
- * entities: dedup GET, version HGET, XREVRANGE, XADD, HSET, SET PX. The prologue adds one HGET.
+ * entities: dedup GET, version HGET, XADD, HSET, SET PX. The prologue adds one HGET.
  */
 async function appendScriptCall() {
   const mod = await import(join(S.ROOT, "dist/src/store/redis-scripts.js")).catch(() => undefined);

@@ -19,6 +19,7 @@ import { createIngress } from "../http/ingress.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 import { MemoryStore } from "../store/memory-store.js";
 import type { StateStore } from "../store/state-store.js";
+import { afterStartup } from "./after-startup.js";
 import { Dispatcher } from "./dispatcher.js";
 import { EventHandler } from "./event-handler.js";
 import type { PipelineObserver } from "./observer.js";
@@ -90,8 +91,8 @@ export function createHost(options: HostOptions): Host {
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
   });
-  // The express app of the HTTP API is loaded after the server listens, off the cold-start path
-  // of the first CloudEvent; a request that arrives before it is ready waits for it.
+  // The express app of the HTTP API is loaded shortly after the server listens, off the
+  // cold-start path of the first commands; a request that needs it sooner loads it at once.
   let appLoading: Promise<RequestListener> | undefined;
   const loadApp = () =>
     (appLoading ??= import("../http/app.js").then(
@@ -222,7 +223,7 @@ export function createHost(options: HostOptions): Host {
         server.listen(port, host, () => {
           server.off("error", reject);
           state = "listening";
-          void loadApp().catch(() => undefined);
+          void afterStartup(loadApp).catch(() => undefined);
           resolve((server.address() as AddressInfo).port);
         });
       });

@@ -1,4 +1,5 @@
 import type { HostConfig } from "../config/host-config.js";
+import { afterStartup } from "../host/after-startup.js";
 import type { Host } from "../host/host.js";
 import type { PipelineObserver } from "../host/observer.js";
 import { createMetricsServer, type MetricsServer } from "../http/metrics-server.js";
@@ -32,8 +33,9 @@ export interface Telemetry {
   readonly observer: PipelineObserver;
   readonly wrapRequest: WrapRequest | undefined;
   /**
-   * Once the host listens: creates the series of its declared entities, records the cold start
-   * (`process.uptime()` by default) and opens the metrics port. Resolves with that port.
+   * Once the host listens: opens the metrics port and resolves with it. Shortly after, loads
+   * prom-client, creates the series of the declared entities and records the cold start
+   * (`process.uptime()` by default, as of this call); a scrape before then waits for them.
    */
   started(host: Host, coldStartSeconds?: number): Promise<number | undefined>;
   /** Closes the metrics port and flushes the spans; call after the host closed. */
@@ -42,8 +44,8 @@ export interface Telemetry {
 
 /**
  * The metrics' pipeline hooks and request wrapper before prom-client has loaded: prom-client
- * loads after the host listens, off the cold-start path, and what happened before (the first
- * commands) is queued and replayed into the metrics once they exist.
+ * loads shortly after the host listens, off the cold-start path, and what happened before (the
+ * first commands) is queued and replayed into the metrics once they exist.
  */
 class DeferredMetrics {
   #target: HostMetrics | undefined;
@@ -112,8 +114,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     wrapRequest: combineWrappers(deferred?.wrapRequest, tracing?.wrapRequest),
     async started(host, coldStartSeconds = process.uptime()) {
       if (deferred === undefined) return undefined;
-      // The port opens at once (a scrape waits for the registry); prom-client loads after it.
-      const registry = import("./metrics.js").then(({ HostMetrics }) => {
+      // The port opens at once (a scrape waits for the registry); prom-client loads shortly
+      // after, once the first commands of a cold start have been served.
+      const registry = afterStartup(() => import("./metrics.js")).then(({ HostMetrics }) => {
         metrics = new HostMetrics({
           faas: {
             name: env.FAAS_NAME ?? config.service,
@@ -132,9 +135,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         deferred.attach(metrics);
         return metrics.registry;
       });
+      registry.catch((error: unknown) => logger.error("metrics could not be loaded", { error }));
       server = createMetricsServer(registry, logger);
-      const [port] = await Promise.all([server.listen(config.metricsPort, config.host), registry]);
-      return port;
+      return server.listen(config.metricsPort, config.host);
     },
     async close() {
       await Promise.all([server?.close(), tracing?.shutdown()]);

@@ -99,12 +99,17 @@ describe("Knative runtime contract", () => {
       }
       expect(ready).toBeGreaterThan(0);
       expect(ready).toBeLessThan(10_000);
+      // Within the kubelet's default probe timeout (1 s) every time, also while the modules
+      // the first commands do not need load in the background; most of them at once.
+      const times: number[] = [];
       for (let i = 0; i < 20; i++) {
         const t0 = performance.now();
-        expect(await probe(port, i % 2 === 0 ? "/readyz" : "/livez", 100)).toBe(200);
-        expect(performance.now() - t0).toBeLessThan(100);
+        expect(await probe(port, i % 2 === 0 ? "/readyz" : "/livez", 1000)).toBe(200);
+        times.push(performance.now() - t0);
         await new Promise((r) => setTimeout(r, 50));
       }
+      expect(Math.max(...times)).toBeLessThan(1000);
+      expect(times.sort((a, b) => a - b)[10]).toBeLessThan(50);
       expect(await probe(port, "/healthz", 100)).toBe(200);
     } finally {
       child.kill("SIGKILL");
