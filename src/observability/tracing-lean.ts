@@ -20,7 +20,8 @@ import type { Tracing, TracingOptions } from "./tracing.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const now = () => performance.timeOrigin + performance.now();
+const ORIGIN = performance.timeOrigin;
+const now = () => ORIGIN + performance.now();
 
 /** What an unsampled span is described with: nothing (it is never exported). */
 const UNSAMPLED = Object.freeze({ name: "", attributes: Object.freeze({}) as Attributes });
@@ -144,9 +145,12 @@ export async function createLeanTracing(
         if (reply === undefined) return undefined;
         const version = reply.extensions.entityversion;
         if (typeof version === "number" && span.sampled) span.attributes[ENTITY_VERSION] = version;
-        const context: Record<string, string> = { traceparent: formatTraceparent(span) };
-        if (span.traceState !== undefined) context.tracestate = span.traceState;
-        return { ...reply, extensions: { ...reply.extensions, ...context } };
+        const extensions: Record<string, string | number | boolean> = {
+          ...reply.extensions,
+          traceparent: formatTraceparent(span),
+        };
+        if (span.traceState !== undefined) extensions.tracestate = span.traceState;
+        return { ...reply, extensions };
       } catch (error) {
         const hostError = toHostError(error).inTrace(span);
         if (!span.sampled) throw hostError;
