@@ -6,7 +6,9 @@
 #
 # The runtime stage writes nothing outside /tmp, so it runs with readOnlyRootFilesystem.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+# An LTS release of Node; the tests run the built host on the same major release
+# (test/integration/image-node.test.ts), installed from the npm registry by .ci/run.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

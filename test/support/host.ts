@@ -60,12 +60,18 @@ export interface HostProcess {
  * it), resolving once `/readyz` answers 200.
  */
 export async function spawnHost(
-  options: { functions?: readonly string[]; env?: Record<string, string>; args?: readonly string[] } = {},
+  options: {
+    functions?: readonly string[];
+    env?: Record<string, string>;
+    args?: readonly string[];
+    /** The Node executable to run the host with (default: the one running the tests). */
+    node?: string;
+  } = {},
 ): Promise<HostProcess> {
   const port = await freePort();
   const functions = options.functions ?? ["counter", "echo", "shopping-cart"];
   const child = spawn(
-    process.execPath,
+    options.node ?? process.execPath,
     [
       "dist/src/cli/bin.js",
       "serve",
