@@ -147,7 +147,6 @@ export function createHost(options: HostOptions): Host {
     // While draining, answer and then close the connection so clients move to another replica.
     if (state === "draining") res.setHeader("connection", "close");
     const url = req.url ?? "/";
-    let commandParts: [string, string, string] | undefined;
     if (req.method === "POST" && (url === "/" || url.startsWith("/?"))) {
       if (wrap) void wrap("cloudevent", req, res, () => ingress(req, res));
       else void ingress(req, res);
@@ -155,15 +154,13 @@ export function createHost(options: HostOptions): Host {
       sendHealth(res, 200, { status: "alive" });
     } else if (req.method === "GET" && url === "/readyz") {
       void readiness(res);
-    } else if (req.method === "POST" && (commandParts = commandPath(url)) !== undefined) {
-      const parts = commandParts;
-      if (wrap) void wrap("api", req, res, () => commandRoute(req, res, parts));
-      else void commandRoute(req, res, parts);
-    } else if (wrap) {
-      void wrap("api", req, res, () => {
-        app(req, res);
-      });
-    } else app(req, res);
+    } else {
+      // The HTTP API: commands on the lean path, the rest in the express app.
+      const command = req.method === "POST" ? commandPath(url) : undefined;
+      const serve = () => (command === undefined ? app(req, res) : commandRoute(req, res, command));
+      if (wrap) void wrap("api", req, res, serve);
+      else void serve();
+    }
   };
 
   const server = createServer(

@@ -1,14 +1,14 @@
 import express, { type NextFunction, type Request, type Response } from "express";
+import { truncate } from "../cloudevents/attributes.js";
 import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "../host/dispatcher.js";
 import { validateData } from "../host/event-handler.js";
-import { requestTrace } from "../host/observer.js";
 import type { Registry } from "../host/registry.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../observability/logger.js";
-import { readJsonBody, truncate } from "./command-route.js";
-import { logFailure, sendProblem } from "./problem-response.js";
+import { readJsonBody } from "./command-route.js";
+import { answerApiFailure } from "./problem-response.js";
 
 export interface AppOptions {
   readonly registry: Registry;
@@ -84,10 +84,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const hostError = bodyParserError(error) ?? toHostError(error);
-    const trace = requestTrace(req);
-    logFailure(options.logger, trace ? hostError.inTrace(trace) : hostError, { path: truncate(req.path) });
-    sendProblem(res, hostError);
+    answerApiFailure(options.logger, req, res, bodyParserError(error) ?? toHostError(error));
   });
   return app;
 }

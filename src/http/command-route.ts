@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { truncate } from "../cloudevents/attributes.js";
 import { checkCharset, isJsonMediaType, parseJson } from "../cloudevents/json.js";
 import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
@@ -9,7 +10,7 @@ import { requestTrace } from "../host/observer.js";
 import type { Registry } from "../host/registry.js";
 import type { Logger } from "../observability/logger.js";
 import { readBody } from "./body.js";
-import { logFailure, sendProblem } from "./problem-response.js";
+import { answerApiFailure } from "./problem-response.js";
 
 export interface CommandRouteOptions {
   readonly registry: Registry;
@@ -91,10 +92,7 @@ export function createCommandRoute(
     try {
       await run(req, res, path);
     } catch (error) {
-      const hostError = toHostError(error);
-      const trace = requestTrace(req);
-      logFailure(logger, trace ? hostError.inTrace(trace) : hostError, { path: truncate(req.url ?? "/") });
-      sendProblem(res, hostError);
+      answerApiFailure(logger, req, res, toHostError(error));
     }
   };
 }
@@ -130,8 +128,4 @@ function parseIfMatch(header: string | undefined): number | undefined {
   if (!match)
     throw new HostError(Problem.invalidRequest, 'If-Match must be an entity version in quotes, e.g. "3"');
   return Number(match[1]);
-}
-
-export function truncate(value: string): string {
-  return value.length > 64 ? `${value.slice(0, 64)}…` : value;
 }

@@ -1,7 +1,8 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { truncate } from "../cloudevents/attributes.js";
 import type { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import { traceFields } from "../host/observer.js";
+import { requestTrace, traceFields } from "../host/observer.js";
 import type { LogFields, Logger } from "../observability/logger.js";
 
 /** Writes an RFC 9457 problem. 413 and aborted reads close the connection (the body was not consumed). */
@@ -33,4 +34,20 @@ export function logFailure(logger: Logger, error: HostError, fields: LogFields):
   if (error.problem === Problem.handlerFailed)
     logger.error("handler failed", { ...context, error: error.cause });
   else logger.warn(error.detail, { ...context, problem: error.problem.type, error: error.cause });
+}
+
+/**
+ * Answers a failed HTTP API request with its problem, logged (see `logFailure`) with the path
+ * asked for and in the request's trace.
+ */
+export function answerApiFailure(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: HostError,
+): void {
+  const trace = requestTrace(req);
+  const path = truncate((req.url ?? "/").split("?", 1)[0]!);
+  logFailure(logger, trace ? error.inTrace(trace) : error, { path });
+  sendProblem(res, error);
 }

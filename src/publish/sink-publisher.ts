@@ -4,6 +4,7 @@ import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
 import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
 import type { Agent } from "node:http";
 import type { PipelineObserver, TraceHandle } from "../host/observer.js";
+import { post } from "../http/post.js";
 import { formatTraceparent } from "../observability/trace-context.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 
@@ -249,25 +250,7 @@ export class SinkPublisher implements PipelineObserver {
       this.#concurrency,
     ));
     const timeoutMs = this.#options.timeoutMs ?? 5000;
-    return new Promise((resolve, reject) => {
-      const req = request(
-        this.#url,
-        {
-          method: "POST",
-          agent,
-          headers: { ...headers, "content-length": Buffer.byteLength(body) },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-          res.on("error", reject);
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on("error", reject);
-      req.end(body);
-    });
+    return (await post(this.#url, body, { request, agent, headers, timeoutMs })).status;
   }
 }
 

@@ -112,7 +112,7 @@ for i = 2, #KEYS do dedup[#dedup + 1] = redis.call('GET', KEYS[i]) end
 return {version, dedup}
 `;
 
-/** The scripts as ioredis custom commands (EVALSHA, with EVAL when the server lost them). */
+/** The store's scripts by name, each called by its SHA-1 (EVALSHA, EVAL when the server lost it). */
 export const SCRIPTS = {
   ksAppend: APPEND_SCRIPT,
   ksLoad: LOAD_SCRIPT,

@@ -277,11 +277,10 @@ export class RedisStore implements StateStore {
   }
 }
 
-const LOADED: Readonly<Record<ScriptName, Script>> = {
-  ksAppend: script(SCRIPTS.ksAppend),
-  ksLoad: script(SCRIPTS.ksLoad),
-  ksCheck: script(SCRIPTS.ksCheck),
-};
+/** Each script with its SHA-1. */
+const LOADED = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, lua]) => [name, script(lua)]),
+) as Readonly<Record<ScriptName, Script>>;
 
 /** Puts the scripts in the server's cache now, so the first command does not pay for it. */
 async function loadScripts(server: Redis, logger: Logger): Promise<void> {

@@ -2,6 +2,7 @@ import type { Agent, IncomingHttpHeaders } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
+import { post } from "../../http/post.js";
 import type { Logger } from "../logger.js";
 import type { BatchConfig, OtlpExportConfig } from "./config.js";
 import { JsonBatch, ProtobufBatch, type SpanBatch } from "./encode.js";
@@ -61,24 +62,11 @@ export class SpanExporter {
       ...(config.gzip ? { "content-encoding": "gzip" } : {}),
     };
     this.#post = (body) =>
-      new Promise((resolve, reject) => {
-        const req = transport.request(
-          config.url,
-          {
-            method: "POST",
-            agent: this.#agent,
-            headers: { ...headers, "content-length": body.length },
-            timeout: config.timeoutMs,
-          },
-          (res) => {
-            res.resume();
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-            res.on("error", reject);
-          },
-        );
-        req.on("timeout", () => req.destroy(new Error(`no answer within ${config.timeoutMs} ms`)));
-        req.on("error", reject);
-        req.end(body);
+      post(config.url, body, {
+        request: transport.request,
+        agent: this.#agent,
+        headers,
+        timeoutMs: config.timeoutMs,
       });
   }
 
