@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { toModel } from "../../src/entity/model.js";
 import type { Component } from "../../src/entity/define.js";
-import { Dispatcher, crossesBoundary, type DispatcherOptions } from "../../src/host/dispatcher.js";
-import type { PipelineObserver } from "../../src/host/observer.js";
+import { Pipeline, crossesBoundary, type PipelineOptions } from "../../src/pipeline/index.js";
+import type { PipelineObserver } from "../../src/pipeline/observer.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import type { AppendRequest, StateStore } from "../../src/store/state-store.js";
 import { HostError } from "../../src/errors/host-error.js";
@@ -46,12 +46,8 @@ class RecordingStore extends MemoryStore {
   }
 }
 
-function dispatcher(
-  store: StateStore,
-  options: Partial<DispatcherOptions> = {},
-  observer?: PipelineObserver,
-) {
-  return new Dispatcher({
+function dispatcher(store: StateStore, options: Partial<PipelineOptions> = {}, observer?: PipelineObserver) {
+  return new Pipeline({
     store,
     cache: { enabled: true, maxEntities: 100 },
     groupCommit: { enabled: true, maxBatch: 64 },

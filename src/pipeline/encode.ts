@@ -1,0 +1,42 @@
+import type { DomainEvent, EntityModel } from "../entity/model.js";
+import type { AppendRequest, DedupRecord, EntityKey, StoredSize } from "../store/state-store.js";
+import type { Decision } from "./decision.js";
+import { writesSnapshot } from "./snapshot-policy.js";
+
+export interface EncodeContext {
+  readonly key: EntityKey;
+  readonly model: EntityModel;
+  /** Dedup ids of the batch's commands, none of which may be stored yet. */
+  readonly dedupIds: readonly string[];
+  readonly dedupTtlMs: number;
+  /** What the load before this decision read; absent when the state came from the cache. */
+  readonly replay: StoredSize | undefined;
+}
+
+/**
+ * Encode: the store's one atomic append for a decision, with every accepted command's effects
+ * in order. A new kind of effect is gathered here, into its optional field of `AppendRequest`.
+ */
+export function toAppendRequest(decision: Decision, context: EncodeContext): AppendRequest {
+  const { model } = context;
+  const events: DomainEvent[] = [];
+  const writeDedup: Array<readonly [string, DedupRecord]> = [];
+  for (const verdict of decision.verdicts) {
+    if (!("effects" in verdict)) continue;
+    for (const event of verdict.effects.events) events.push(event);
+    if (verdict.dedup !== undefined) writeDedup.push(verdict.dedup);
+    // ── Effects of the next capabilities: gather each one here. ──
+  }
+  const from = decision.base.version;
+  const snapshot = writesSnapshot(model, from, decision.version, context.replay);
+  return {
+    key: context.key,
+    expectedVersion: from,
+    events,
+    logEvents: model.logEvents,
+    snapshot: snapshot ? { version: decision.version, state: decision.state } : undefined,
+    checkDedup: context.dedupIds,
+    writeDedup,
+    dedupTtlMs: context.dedupTtlMs,
+  };
+}
