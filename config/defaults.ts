@@ -122,6 +122,13 @@ export const settings: readonly Setting[] = [
     doc: "Entities kept in the cache (least recently used are dropped).",
   },
   {
+    key: "cacheMaxBytes",
+    env: "KNSTATE_CACHE_MAX_BYTES",
+    kind: "size",
+    default: "64mb",
+    doc: "Estimated heap the cached states may take; the least recently used are dropped, a larger state is not cached.",
+  },
+  {
     key: "groupCommit",
     env: "KNSTATE_GROUP_COMMIT",
     flag: "group-commit",

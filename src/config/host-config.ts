@@ -14,6 +14,7 @@ export interface HostConfig {
   readonly keyPrefix: string;
   readonly cache: boolean;
   readonly cacheMaxEntities: number;
+  readonly cacheMaxBytes: number;
   readonly groupCommit: boolean;
   readonly groupCommitMax: number;
   readonly conflictRetries: number;

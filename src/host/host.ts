@@ -69,7 +69,7 @@ export function createHost(options: HostOptions): Host {
   const registry = new Registry(options.components);
   const dispatcher = new Dispatcher({
     store,
-    cache: { enabled: config.cache, maxEntities: config.cacheMaxEntities },
+    cache: { enabled: config.cache, maxEntities: config.cacheMaxEntities, maxBytes: config.cacheMaxBytes },
     groupCommit: { enabled: config.groupCommit, maxBatch: Math.max(1, config.groupCommitMax) },
     conflictRetries: config.conflictRetries,
     retryBackoffMs: { base: 2, max: 100 },
