@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { toModel } from "../../src/entity/model.js";
-import type { Component } from "../../src/entity/define.js";
-import { Pipeline, crossesBoundary, type PipelineOptions } from "../../src/pipeline/index.js";
-import type { PipelineObserver } from "../../src/pipeline/observer.js";
-import { MemoryStore } from "../../src/store/memory-store.js";
-import type { AppendRequest, StateStore } from "../../src/store/state-store.js";
-import { HostError } from "../../src/errors/host-error.js";
-import { defineEntity } from "../../src/entity/define.js";
-import counter from "../../functions/counter/index.js";
+import { toModel } from "../../../src/entity/model.js";
+import type { Component } from "../../../src/entity/define.js";
+import { Pipeline, crossesBoundary, type PipelineOptions } from "../../../src/pipeline/index.js";
+import type { PipelineObserver } from "../../../src/pipeline/observer.js";
+import { MemoryStore } from "../../../src/store/memory-store.js";
+import type { AppendRequest, StateStore } from "../../../src/store/state-store.js";
+import { HostError } from "../../../src/errors/host-error.js";
+import { defineEntity } from "../../../src/entity/define.js";
+import counter from "../../../functions/counter/index.js";
 
 const model = toModel(counter as unknown as Component);
 
