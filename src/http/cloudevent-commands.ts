@@ -82,7 +82,7 @@ export class CloudEventCommands {
       source: `/${this.#options.service}/${route.model.name}`,
       type: `${event.type}.reply`,
       subject: event.subject,
-      time: new Date().toISOString(),
+      time: isoNow(),
       extensions: { [ENTITY_VERSION]: result.version },
       data: result.reply,
     };
@@ -115,11 +115,24 @@ export class CloudEventCommands {
       source: `/${this.#options.service}/${route.name}`,
       type: `${event.type}.reply`,
       subject: event.subject,
-      time: new Date().toISOString(),
+      time: isoNow(),
       extensions: {},
       data: reply,
     };
   }
+}
+
+let isoMs = 0;
+let iso = "";
+
+/** The time now as a CloudEvents timestamp; formatted once per millisecond, not per reply. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    iso = new Date(ms).toISOString();
+  }
+  return iso;
 }
 
 function eventContext(event: IncomingEvent) {
