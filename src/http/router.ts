@@ -96,7 +96,8 @@ export class Router {
           ? () => unmatched(req, res, match.allow, fail)
           : async () => {
               try {
-                await match.route.handler(req, res, match.params.map(decodeSegment));
+                const { params } = match;
+                await match.route.handler(req, res, params.length === 0 ? params : params.map(decodeSegment));
               } catch (error) {
                 fail(req, res, toHostError(error));
               }
