@@ -3,7 +3,8 @@
 // `node bench/ab.mjs <echo|counter|counter-hot|http> <variant>...` where a variant is
 // `name` or `name:KEY=VALUE,KEY=VALUE` (extra environment; `otlp` turns on tracing to a local
 // sink; `root=/path` runs another built checkout, e.g. a `git worktree` of the base commit;
-// `node=--flag --flag` passes Node options).
+// `node=--flag --flag` passes Node options; `load=<scenario>` gives that variant another load, e.g.
+// `node bench/ab.mjs counter ce http:load=http` compares the CloudEvent and HTTP API paths).
 // AB_ROUNDS (3), AB_SECONDS (5). Prints each variant's median req/s, p99, server CPU µs per
 // request (and Redis's), and its throughput ratio to the first.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -52,6 +53,9 @@ try {
     const otlp = "otlp" in extra;
     const root = extra.root;
     const nodeArgs = extra.node ? extra.node.split(" ") : [];
+    const loadName = extra.load ?? scenario;
+    if (!loads[loadName]) throw new Error(`unknown load ${loadName}`);
+    delete extra.load;
     delete extra.otlp;
     delete extra.root;
     delete extra.node;
@@ -68,7 +72,7 @@ try {
       logDir,
     });
     started.push(ks);
-    const load = { url: `http://127.0.0.1:${ks.port}/`, ...loads[scenario], idPrefix: `v${i}-` };
+    const load = { url: `http://127.0.0.1:${ks.port}/`, ...loads[loadName], idPrefix: `v${i}-` };
     await runWrk({ ...load, seconds: 2, latency: false });
     variants.push({ name, load, pid: ks.process.pid, runs: [] });
   }

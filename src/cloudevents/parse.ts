@@ -83,8 +83,18 @@ function parseBinary(
   contentType: string | undefined,
   body: Buffer,
 ): IncomingEvent {
-  const attributes: Record<string, string> = {};
-  const undecoded: Record<string, string> = {};
+  // The context attributes in locals and only extensions in an object: no object rest, and no
+  // dictionary-mode object on the hot path.
+  let specversion: string | undefined;
+  let id: string | undefined;
+  let source: string | undefined;
+  let type: string | undefined;
+  let subject: string | undefined;
+  let time: string | undefined;
+  let dataschema: string | undefined;
+  let rawSource: string | undefined;
+  let rawDataschema: string | undefined;
+  const extensions: Record<string, string> = {};
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const raw = rawHeaders[i]!;
@@ -100,26 +110,49 @@ function parseBinary(
     if (!isValidExtensionName(name)) throw invalid(`header ${truncate(raw)} does not name a valid attribute`);
     if (name === "datacontenttype")
       throw invalid("binary mode carries the content type in Content-Type, not ce-datacontenttype");
-    if (Object.hasOwn(attributes, name)) throw invalid(`header ce-${name} is repeated`);
     if (++count > MAX_ATTRIBUTES) throw invalid(`at most ${MAX_ATTRIBUTES} attributes are allowed`);
-    attributes[name] = decodeHeaderValue(name, rawHeaders[i + 1]!);
-    if (name === "source" || name === "dataschema") undecoded[name] = rawHeaders[i + 1]!;
+    const undecoded = rawHeaders[i + 1]!;
+    const value = decodeHeaderValue(name, undecoded);
+    switch (name) {
+      case "specversion":
+        specversion = once(name, specversion, value);
+        break;
+      case "id":
+        id = once(name, id, value);
+        break;
+      case "source":
+        source = once(name, source, value);
+        rawSource = undecoded;
+        break;
+      case "type":
+        type = once(name, type, value);
+        break;
+      case "subject":
+        subject = once(name, subject, value);
+        break;
+      case "time":
+        time = once(name, time, value);
+        break;
+      case "dataschema":
+        dataschema = once(name, dataschema, value);
+        rawDataschema = undecoded;
+        break;
+      default:
+        extensions[name] = once(name, Object.hasOwn(extensions, name) ? "" : undefined, value);
+    }
   }
   if (count === 0) {
     throw invalid(
       "no CloudEvent found: send ce-specversion, ce-id, ce-source and ce-type headers (binary mode) or Content-Type: application/cloudevents+json (structured mode)",
     );
   }
-  const { specversion, id, source, type, subject, time, dataschema, ...extensions } = attributes;
   checkSpecVersion(specversion);
   const datacontenttype = contentType === undefined ? undefined : checkMediaType("content-type", contentType);
   const data = decodeBody(body, datacontenttype);
   return {
     specversion: "1.0",
     id: checkString("id", required("id", id)),
-    source: uriFromHeader(required("source", source), undecoded.source, (v) =>
-      checkUriReference("source", v),
-    ),
+    source: uriFromHeader(required("source", source), rawSource, (v) => checkUriReference("source", v)),
     type: checkString("type", required("type", type)),
     subject: subject === undefined ? undefined : checkString("subject", subject),
     time: time === undefined ? undefined : checkTime(time),
@@ -127,11 +160,17 @@ function parseBinary(
     dataschema:
       dataschema === undefined
         ? undefined
-        : uriFromHeader(dataschema, undecoded.dataschema, (v) => checkAbsoluteUri("dataschema", v)),
+        : uriFromHeader(dataschema, rawDataschema, (v) => checkAbsoluteUri("dataschema", v)),
     extensions: checkExtensionStrings(extensions),
     dataKind: data.kind,
     data: data.value,
   };
+}
+
+/** `value`, unless the attribute was already set (`current` defined): a header sent twice. */
+function once(name: string, current: string | undefined, value: string): string {
+  if (current !== undefined) throw invalid(`header ce-${name} is repeated`);
+  return value;
 }
 
 /**

@@ -13,6 +13,7 @@ export const Problem = {
   invalidCommandData: { type: "/problems/invalid-command-data", status: 400, title: "Invalid command data" },
   invalidRequest: { type: "/problems/invalid-request", status: 400, title: "Invalid request" },
   notFound: { type: "/problems/not-found", status: 404, title: "Not found" },
+  methodNotAllowed: { type: "/problems/method-not-allowed", status: 405, title: "Method not allowed" },
   requestTimeout: { type: "/problems/request-timeout", status: 408, title: "Request timeout" },
   preconditionFailed: { type: "/problems/precondition-failed", status: 412, title: "Precondition failed" },
   payloadTooLarge: { type: "/problems/payload-too-large", status: 413, title: "Payload too large" },

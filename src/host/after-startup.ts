@@ -1,7 +1,7 @@
 /**
- * How long after the host listens it waits before loading what the first requests do not need:
- * the HTTP API's express app and prom-client. On a cold start Knative sends the requests it
- * held the moment the host is ready; loading modules then would queue them behind it.
+ * How long after the host listens it waits before loading what the first requests do not need
+ * (prom-client). On a cold start Knative sends the requests it held the moment the host is
+ * ready; loading modules then would queue them behind it.
  */
 export const AFTER_STARTUP_MS = 250;
 

@@ -1,4 +1,6 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
+import { checkCharset, isJsonMediaType, parseJson } from "../cloudevents/json.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 
@@ -46,4 +48,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function tooLarge(limit: number): HostError {
   return new HostError(Problem.payloadTooLarge, `the body is larger than the limit of ${limit} bytes`);
+}
+
+/** A JSON request body (undefined when empty); 415 for another media type, 400 for bad JSON. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readBody(req, limit);
+  if (body.length === 0) return undefined;
+  const type = req.headers["content-type"];
+  if (type === undefined || !isJsonMediaType(type)) {
+    throw new HostError(
+      Problem.unsupportedMediaType,
+      "send the command data as Content-Type: application/json",
+    );
+  }
+  checkCharset(type);
+  if (!isUtf8(body)) throw new HostError(Problem.invalidJson, "the body is not valid UTF-8");
+  return parseJson(body.toString("utf8"));
 }

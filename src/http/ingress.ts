@@ -3,13 +3,13 @@ import type { IncomingEvent } from "../cloudevents/event.js";
 import { parseMessage } from "../cloudevents/parse.js";
 import { toBinary, toStructured, type OutgoingEvent } from "../cloudevents/reply.js";
 import { HostError, toHostError } from "../errors/host-error.js";
-import type { EventHandler } from "../host/event-handler.js";
+import type { CloudEventCommands } from "./cloudevent-commands.js";
 import type { Logger } from "../observability/logger.js";
 import { readBody } from "./body.js";
-import { logFailure, sendProblem } from "./problem-response.js";
+import { logFailure, sendProblem } from "./problem.js";
 
 export interface IngressOptions {
-  readonly handler: EventHandler;
+  readonly commands: CloudEventCommands;
   readonly bodyLimitBytes: number;
   readonly logger: Logger;
 }
@@ -27,7 +27,7 @@ export function isRetryable(status: number): boolean {
 export function createIngress(
   options: IngressOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { handler, bodyLimitBytes, logger } = options;
+  const { commands, bodyLimitBytes, logger } = options;
 
   const fail = (res: ServerResponse, error: unknown, event?: IncomingEvent) => {
     const hostError = toHostError(error);
@@ -44,12 +44,12 @@ export function createIngress(
       return;
     }
     if (message.mode === "batch") {
-      await answerBatch(res, message.events, req.headers, handler, logger);
+      await answerBatch(res, message.events, req.headers, commands, logger);
       return;
     }
     const event = message.events[0]!;
     try {
-      const reply = await handler.handle(event, req.headers);
+      const reply = await commands.handle(event, req.headers);
       if (reply === undefined) {
         res.writeHead(202, { "content-length": 0 });
         res.end();
@@ -76,10 +76,10 @@ async function answerBatch(
   res: ServerResponse,
   events: readonly IncomingEvent[],
   transport: IncomingHttpHeaders,
-  handler: EventHandler,
+  commands: CloudEventCommands,
   logger: Logger,
 ): Promise<void> {
-  const results = await Promise.allSettled(events.map((event) => handler.handle(event, transport)));
+  const results = await Promise.allSettled(events.map((event) => commands.handle(event, transport)));
   const replies: OutgoingEvent[] = [];
   const errors: Array<{ index: number; status: number; type: string; detail: string }> = [];
   let retryable: HostError | undefined;

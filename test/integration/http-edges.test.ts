@@ -69,3 +69,38 @@ describe("HTTP framing", () => {
     expect(JSON.parse(res.body.toString())).toEqual({ value: 2 });
   });
 });
+
+describe("methods and paths", () => {
+  it("answers a method a known path does not serve with 405 and the Allow list", async () => {
+    const cases: Array<[string, string, string]> = [
+      ["GET", "/", "OPTIONS, POST"],
+      ["PUT", "/", "OPTIONS, POST"],
+      ["POST", "/healthz", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/counter/x", "GET, HEAD, OPTIONS, POST"],
+      ["GET", "/counter/x/increment", "OPTIONS, POST"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await fetch(`${running.url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await res.json()).toMatchObject({ type: "/problems/method-not-allowed", status: 405 });
+    }
+  });
+
+  it("answers OPTIONS with the Allow list, and HEAD like GET without a body", async () => {
+    const options = await fetch(`${running.url}/counter/x`, { method: "OPTIONS" });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, OPTIONS, POST");
+    const head = await fetch(`${running.url}/healthz`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+  });
+
+  it("answers an unknown path with a 404 problem without Allow", async () => {
+    const res = await fetch(`${running.url}/a/b/c/d`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("allow")).toBeNull();
+    expect(await res.json()).toMatchObject({ type: "/problems/not-found", status: 404 });
+  });
+});

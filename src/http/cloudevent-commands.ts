@@ -1,39 +1,17 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { IncomingEvent } from "../cloudevents/event.js";
 import type { OutgoingEvent } from "../cloudevents/reply.js";
-import { InvalidInput } from "../entity/input.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { Dispatcher } from "./dispatcher.js";
-import type { PipelineObserver, TraceHandle } from "./observer.js";
-import type { ActionRoute, CommandRoute, Registry } from "./registry.js";
+import type { Dispatcher } from "../host/dispatcher.js";
+import type { PipelineObserver, TraceHandle } from "../host/observer.js";
+import type { ActionRoute, CommandRoute, Registry } from "../host/registry.js";
+import { eventDedupId, validateData } from "./command-input.js";
 
 /** The extension attribute that carries the entity's version after a command. */
 export const ENTITY_VERSION = "entityversion";
 
-/** The dedup id of a CloudEvent: `source` and `id` (control characters cannot occur in either). */
-export function eventDedupId(event: { readonly source: string; readonly id: string }): string {
-  return `c\u0000${event.source}\u0000${event.id}`;
-}
-
-/** The dedup id of an HTTP command sent with `Idempotency-Key`. */
-export function httpDedupId(idempotencyKey: string): string {
-  return `h\u0000${idempotencyKey}`;
-}
-
-/** Validates a command's data with its schema; the validator's message becomes a 400. */
-export function validateData(validate: (data: unknown) => unknown, data: unknown, what: string): unknown {
-  try {
-    return validate(data);
-  } catch (error) {
-    if (error instanceof InvalidInput) {
-      throw new HostError(Problem.invalidCommandData, `invalid data for ${what}: ${error.message}`);
-    }
-    throw error;
-  }
-}
-
-export interface EventHandlerOptions {
+export interface CloudEventCommandsOptions {
   readonly registry: Registry;
   readonly dispatcher: Dispatcher;
   readonly service: string;
@@ -42,13 +20,14 @@ export interface EventHandlerOptions {
 }
 
 /**
- * Turns one validated CloudEvent into a command or an action call and its reply event
- * (`undefined` when there is nothing to reply: the ingress answers 202).
+ * The CloudEvent → command adapter: turns one validated CloudEvent into a command (or an
+ * action call) and its reply event (`undefined` when there is nothing to reply: the ingress
+ * answers 202).
  */
-export class EventHandler {
-  readonly #options: EventHandlerOptions;
+export class CloudEventCommands {
+  readonly #options: CloudEventCommandsOptions;
 
-  constructor(options: EventHandlerOptions) {
+  constructor(options: CloudEventCommandsOptions) {
     this.#options = options;
   }
 
@@ -103,7 +82,7 @@ export class EventHandler {
       source: `/${this.#options.service}/${route.model.name}`,
       type: `${event.type}.reply`,
       subject: event.subject,
-      time: new Date().toISOString(),
+      time: isoNow(),
       extensions: { [ENTITY_VERSION]: result.version },
       data: result.reply,
     };
@@ -136,11 +115,24 @@ export class EventHandler {
       source: `/${this.#options.service}/${route.name}`,
       type: `${event.type}.reply`,
       subject: event.subject,
-      time: new Date().toISOString(),
+      time: isoNow(),
       extensions: {},
       data: reply,
     };
   }
+}
+
+let isoMs = 0;
+let iso = "";
+
+/** The time now as a CloudEvents timestamp; formatted once per millisecond, not per reply. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    iso = new Date(ms).toISOString();
+  }
+  return iso;
 }
 
 function eventContext(event: IncomingEvent) {
