@@ -19,8 +19,8 @@ export const ANONYMOUS: Principal = Object.freeze({
   kind: "anonymous",
   subject: "anonymous",
   claims: Object.freeze({}),
-  scopes: Object.freeze([]) as readonly string[],
-  roles: Object.freeze([]) as readonly string[],
+  scopes: Object.freeze([]),
+  roles: Object.freeze([]),
 });
 
 export function principalFromClaims(

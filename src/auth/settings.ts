@@ -146,7 +146,10 @@ function parseEvents(read: Reader): EventsAuthSettings {
   const audience = read.list("KNSTATE_OIDC_AUDIENCE");
   if (audience.length === 0)
     read.problem("KNSTATE_EVENTS_AUTH=oidc needs KNSTATE_OIDC_AUDIENCE (the Trigger's subscriber.audience)");
-  const inCluster = /^https:\/\/kubernetes\.default\.svc(\.|$|\/|:)/.test(issuer);
+  // The pod's service-account token and the cluster CA are sent only to the API server, which
+  // serves the issuer's discovery and keys to authenticated service accounts.
+  const target = keys.kind === "url" ? keys.url : issuer;
+  const inCluster = /^https:\/\/kubernetes\.default\.svc(\.|$|\/|:)/.test(target);
   const jwt = read.jwt("KNSTATE_OIDC", keys, issuer, audience, {
     caFile: read.text("KNSTATE_OIDC_CA_FILE") ?? (inCluster ? IN_CLUSTER_CA : undefined),
     fetchTokenFile: read.text("KNSTATE_OIDC_TOKEN_FILE") ?? (inCluster ? IN_CLUSTER_TOKEN : undefined),
