@@ -1,5 +1,5 @@
 import type { AccessRule, Caller } from "./access.js";
-import type { Action, ActionContext } from "./action.js";
+import type { Action } from "./action.js";
 import type { Emit, Rejection, Reply, Update } from "./effects.js";
 import type { Upcasters, UpcastSource } from "./evolution.js";
 import type { InputSchema } from "./input.js";
@@ -72,11 +72,11 @@ export interface EventSourcedEntityOptions<S, EH extends AnyEventHandlers<S>, I>
    */
   readonly schemaVersion?: number;
   /** Turn stored events of older versions, or of renamed types, into current events. */
-  readonly upcast?: Upcasters<EventOf<EH>>;
+  readonly upcast?: Upcasters<EventOf<NoInfer<EH>>>;
   /** Migrate a snapshot of an older version instead of replaying every event (optional). */
-  readonly upcastState?: (state: unknown, fromVersion: number) => S;
+  readonly upcastState?: (state: unknown, fromVersion: number) => NoInfer<S>;
   /** Who may run each command and read the state; pure and synchronous (403 on `false`). */
-  readonly authorize?: AccessRule<keyof I & string>;
+  readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
 }
 
 export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = unknown> {
@@ -168,9 +168,9 @@ export interface ValueEntityOptions<S, I> {
   /** The version of the state's shape (default 1); raise it with `upcastState` when it changes. */
   readonly schemaVersion?: number;
   /** Migrate a stored state of an older version; without it such a state is refused (503). */
-  readonly upcastState?: (state: unknown, fromVersion: number) => S;
+  readonly upcastState?: (state: unknown, fromVersion: number) => NoInfer<S>;
   /** Who may run each command and read the state; pure and synchronous (403 on `false`). */
-  readonly authorize?: AccessRule<keyof I & string>;
+  readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
 }
 
 export interface ValueEntity<S = unknown, CH = unknown> {
