@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuth, isAuthFailure, parseAuthSettings } from "../../src/auth/index.js";
+import { makeCertificates, opensslAvailable } from "../support/tls.js";
 import { signingKey, startTokenIssuer, type SigningKey, type TokenIssuer } from "../support/token-issuer.js";
 
 // What Knative Eventing's broker filter sends with `authentication-oidc` enabled: a projected
@@ -111,4 +112,27 @@ describe("Knative Eventing OIDC sender identity on the CloudEvents ingress", () 
     const token = await issuer.sign(key, { ...knativeClaims(), iss: `${issuer.issuer}/` });
     expect(await events.authenticate({ authorization: `Bearer ${token}` })).toMatchObject({ status: 503 });
   });
+
+  it.runIf(opensslAvailable("the OIDC tests over TLS"))(
+    "trusts the issuer's TLS certificate only through KNSTATE_OIDC_CA_FILE, like the cluster CA",
+    async () => {
+      const certs = makeCertificates(dir);
+      const tlsIssuer = await startTokenIssuer(certs);
+      try {
+        tlsIssuer.publish(key);
+        const env = { KNSTATE_OIDC_ISSUER: tlsIssuer.issuer };
+        const token = await tlsIssuer.sign(key, knativeClaims());
+        const trusted = await eventsAuth({ ...env, KNSTATE_OIDC_CA_FILE: certs.ca });
+        const wrongCa = await eventsAuth({ ...env, KNSTATE_OIDC_CA_FILE: certs.other });
+        expect(await trusted.authenticate({ authorization: `Bearer ${token}` })).toMatchObject({
+          subject: BROKER,
+        });
+        expect(await wrongCa.authenticate({ authorization: `Bearer ${token}` })).toMatchObject({
+          status: 503,
+        });
+      } finally {
+        await tlsIssuer.close();
+      }
+    },
+  );
 });

@@ -1,4 +1,6 @@
-import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 
@@ -32,13 +34,14 @@ export interface TokenIssuer {
   close(): Promise<void>;
 }
 
-export async function startTokenIssuer(): Promise<TokenIssuer> {
+/** `tls`: PEM files of a server certificate for 127.0.0.1, to serve https like the API server. */
+export async function startTokenIssuer(tls?: { cert: string; key: string }): Promise<TokenIssuer> {
   let keys: SigningKey[] = [];
   let fetches = 0;
   let failure = 0;
   let required: string | undefined;
   let base = "";
-  const server: Server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     if (failure !== 0 || (required !== undefined && req.headers.authorization !== `Bearer ${required}`)) {
       res.writeHead(failure || 401).end();
       return;
@@ -51,9 +54,13 @@ export async function startTokenIssuer(): Promise<TokenIssuer> {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ keys: keys.map((k) => k.jwk) }));
     } else res.writeHead(404).end();
-  });
+  };
+  const server: Server =
+    tls === undefined
+      ? createServer(handler)
+      : createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `${tls === undefined ? "http" : "https"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     issuer: base,
     jwksUrl: `${base}/openid/v1/jwks`,
