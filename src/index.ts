@@ -22,6 +22,8 @@ export type {
   ValueEntity,
   ValueEntityOptions,
 } from "./entity/define.js";
+export type { AccessRequest, AccessRule, Caller } from "./entity/access.js";
 export type { Emit, Rejection, Reply, Update } from "./entity/effects.js";
+export type { UpcastResult, Upcasters, UpcastSource } from "./entity/evolution.js";
 export type { InputSchema, InferInput, StandardSchemaV1 } from "./entity/input.js";
 export type { DomainEvent } from "./entity/model.js";

@@ -1,5 +1,12 @@
+import type { AccessRule, Caller } from "./access.js";
+import type { Action } from "./action.js";
 import type { Emit, Rejection, Reply, Update } from "./effects.js";
+import type { Upcasters, UpcastSource } from "./evolution.js";
 import type { InputSchema } from "./input.js";
+import { validateCommandName, validateName, validateTypePrefix } from "./names.js";
+
+export { defineAction } from "./action.js";
+export type { Action, ActionContext, ActionHandler, ActionOptions } from "./action.js";
 
 /** What a handler knows about the command it runs; handlers are pure, so this is all they get. */
 export interface CommandContext {
@@ -14,12 +21,8 @@ export interface CommandContext {
     readonly type: string;
     readonly time?: string;
   };
-}
-
-/** What an action handler knows about the event it handles. */
-export interface ActionContext {
-  readonly type: string;
-  readonly event?: CommandContext["event"];
+  /** Who sent the command, as the host verified it; absent when authentication is off. */
+  readonly caller?: Caller;
 }
 
 type AnyEventHandlers<S> = Record<string, (state: S, data: never) => S>;
@@ -63,6 +66,17 @@ export interface EventSourcedEntityOptions<S, EH extends AnyEventHandlers<S>, I>
   readonly reply?: (state: S, ctx: CommandContext) => unknown;
   /** Store a snapshot of the state every N events, so loading stays fast as history grows (default 100). */
   readonly snapshotEvery?: number;
+  /**
+   * The version of the events' and state's shapes (default 1). Stored events and snapshots
+   * record it; raise it when an event's data or the state changes shape, and add upcasters.
+   */
+  readonly schemaVersion?: number;
+  /** Turn stored events of older versions, or of renamed types, into current events. */
+  readonly upcast?: Upcasters<EventOf<NoInfer<EH>>>;
+  /** Migrate a snapshot of an older version instead of replaying every event (optional). */
+  readonly upcastState?: (state: unknown, fromVersion: number) => NoInfer<S>;
+  /** Who may run each command and read the state; pure and synchronous (403 on `false`). */
+  readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
 }
 
 export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = unknown> {
@@ -74,6 +88,11 @@ export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = 
   readonly events: EH;
   readonly reply: ((state: S, ctx: CommandContext) => unknown) | undefined;
   readonly snapshotEvery: number;
+  readonly schemaVersion: number;
+  /** The upcasters as declared (their results were checked against `EH` by `defineEntity`). */
+  readonly upcast: Readonly<Record<string, (data: never, source: UpcastSource) => unknown>>;
+  readonly upcastState: ((state: unknown, fromVersion: number) => S) | undefined;
+  readonly authorize: AccessRule | undefined;
 }
 
 /**
@@ -105,6 +124,7 @@ export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
   if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) {
     throw new TypeError(`snapshotEvery must be a positive integer, got ${String(options.snapshotEvery)}`);
   }
+  const schemaVersion = checkSchemaVersion(options.schemaVersion);
   return Object.freeze({
     kind: "event-sourced",
     name: options.name,
@@ -114,6 +134,10 @@ export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
     events: options.events,
     reply: options.reply,
     snapshotEvery,
+    schemaVersion,
+    upcast: options.upcast ?? {},
+    upcastState: options.upcastState,
+    authorize: options.authorize as AccessRule | undefined,
   });
 }
 
@@ -141,6 +165,12 @@ export interface ValueEntityOptions<S, I> {
   readonly initialState: (entityId: string) => S;
   readonly commands: ValueCommands<S, I>;
   readonly reply?: (state: S, ctx: CommandContext) => unknown;
+  /** The version of the state's shape (default 1); raise it with `upcastState` when it changes. */
+  readonly schemaVersion?: number;
+  /** Migrate a stored state of an older version; without it such a state is refused (503). */
+  readonly upcastState?: (state: unknown, fromVersion: number) => NoInfer<S>;
+  /** Who may run each command and read the state; pure and synchronous (403 on `false`). */
+  readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
 }
 
 export interface ValueEntity<S = unknown, CH = unknown> {
@@ -150,6 +180,9 @@ export interface ValueEntity<S = unknown, CH = unknown> {
   readonly initialState: (entityId: string) => S;
   readonly commands: CH;
   readonly reply: ((state: S, ctx: CommandContext) => unknown) | undefined;
+  readonly schemaVersion: number;
+  readonly upcastState: ((state: unknown, fromVersion: number) => S) | undefined;
+  readonly authorize: AccessRule | undefined;
 }
 
 /**
@@ -177,73 +210,18 @@ export function defineValueEntity<S, I>(
     initialState: options.initialState,
     commands: options.commands,
     reply: options.reply,
-  });
-}
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- handlers declare their own data types */
-export type ActionHandler<I = any> = (data: I, ctx: ActionContext) => unknown;
-type AnyActionHandler =
-  ActionHandler<any> | { readonly input: InputSchema<any>; readonly handle: ActionHandler<any> };
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
-export interface ActionOptions<H> {
-  readonly name: string;
-  readonly typePrefix: string;
-  /** Handlers by name: `<typePrefix>.<name>.<handler>`. Return the reply data, or nothing for a 202. */
-  readonly handlers: H;
-}
-
-export interface Action<H = unknown> {
-  readonly kind: "action";
-  readonly name: string;
-  readonly typePrefix: string;
-  readonly handlers: H;
-}
-
-/**
- * Defines stateless actions: a handler per CloudEvent type that needs no state. What it
- * returns is the reply's data; `undefined` answers 202 with an empty body.
- *
- * @example
- * export default defineAction({
- *   name: "echo",
- *   typePrefix: "com.example",
- *   handlers: { say: (data) => data },
- * });
- */
-export function defineAction<const H extends Record<string, AnyActionHandler>>(
-  options: ActionOptions<H>,
-): Action<H> {
-  validateName(options.name, "action");
-  validateTypePrefix(options.typePrefix);
-  for (const handler of Object.keys(options.handlers)) validateCommandName(handler);
-  return Object.freeze({
-    kind: "action",
-    name: options.name,
-    typePrefix: options.typePrefix,
-    handlers: options.handlers,
+    schemaVersion: checkSchemaVersion(options.schemaVersion),
+    upcastState: options.upcastState,
+    authorize: options.authorize as AccessRule | undefined,
   });
 }
 
 /** Anything a function folder may export. */
 export type Component = EventSourcedEntity<never, never, never> | ValueEntity<never, never> | Action<never>;
 
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const COMMAND = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-const PREFIX = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/i;
-
-function validateName(name: string, what: string): void {
-  if (!NAME.test(name)) {
-    throw new TypeError(
-      `${what} name "${name}" must match ${NAME.source} (it appears in event types and URLs)`,
-    );
-  }
-}
-function validateCommandName(name: string): void {
-  if (!COMMAND.test(name)) throw new TypeError(`command name "${name}" must match ${COMMAND.source}`);
-}
-function validateTypePrefix(prefix: string): void {
-  if (!PREFIX.test(prefix) || prefix.length > 200) {
-    throw new TypeError(`typePrefix "${prefix}" must be a dotted name such as "com.example"`);
-  }
+function checkSchemaVersion(version: number | undefined): number {
+  if (version === undefined) return 1;
+  if (!Number.isSafeInteger(version) || version < 1 || version > 999_999_999)
+    throw new TypeError(`schemaVersion must be a positive integer, got ${String(version)}`);
+  return version;
 }

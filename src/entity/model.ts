@@ -1,11 +1,19 @@
+import { checkAccess, type AccessRequest, type Caller } from "./access.js";
 import type { CommandContext, Component, EventSourcedEntity, ValueEntity } from "./define.js";
 import { isEmit, isRejection, isReply, isUpdate } from "./effects.js";
+import { compileUpcasters, definitionFingerprint, UnreadableEvent, type UpcastSource } from "./evolution.js";
 import { parseInput, type InputSchema } from "./input.js";
+import { judgeSnapshot, type SnapshotVerdict, type StoredSnapshot } from "./snapshots.js";
 
 /** One event as the host stores it. */
 export interface DomainEvent {
   readonly type: string;
   readonly data: unknown;
+  /**
+   * The entity's schema version that wrote it; absent means 1. Set on the events a command
+   * decides when the entity's `schemaVersion` is above 1, and kept by the store.
+   */
+  readonly schemaVersion?: number;
 }
 
 /** What a command decided, with the state after its events. */
@@ -33,8 +41,19 @@ export interface EntityModel {
   /** Value entities keep only the latest state (a snapshot per version), not a log. */
   readonly logEvents: boolean;
   readonly snapshotEvery: number;
+  /** The definition's schema version: store it with every append (events and snapshot). */
+  readonly schemaVersion: number;
+  /** What a snapshot's state depends on: store it with every snapshot, give it back on load. */
+  readonly fingerprint: string;
   initialState(entityId: string): unknown;
+  /** Folds one stored event, upcast first when it is old; throws `UnreadableEvent` (answer 503). */
   apply(state: unknown, event: DomainEvent): unknown;
+  /** The current events a stored event stands for (what `apply` folds); throws `UnreadableEvent`. */
+  upcastEvent(event: DomainEvent): readonly DomainEvent[];
+  /** Whether a loaded snapshot can be used; throws `UnreadableState` for a value entity's. */
+  acceptSnapshot(snapshot: StoredSnapshot): SnapshotVerdict;
+  /** The entity's access rule: `false` answers 403 before the command is queued. */
+  authorize(caller: Caller | undefined, request: AccessRequest): boolean;
   /** Throws `InvalidInput` with the validator's message. */
   validate(command: string, data: unknown): unknown;
   execute(command: string, state: unknown, data: unknown, ctx: CommandContext): Decision;
@@ -98,12 +117,48 @@ function validateWith(commands: Record<string, LooseCommand>, name: string, data
 function eventSourcedModel(
   entity: EventSourcedEntity<unknown, Record<string, LooseHandler>, Record<string, LooseCommand>>,
 ): EntityModel {
-  const apply = (state: unknown, event: DomainEvent): unknown => {
+  const current = entity.schemaVersion;
+  /** Folds a current event (decided now, or already upcast). */
+  const fold = (state: unknown, event: DomainEvent): unknown => {
     const handler = Object.hasOwn(entity.events, event.type) ? entity.events[event.type] : undefined;
     if (handler === undefined)
-      throw new TypeError(`entity ${entity.name} has no handler for event "${event.type}"`);
+      throw new UnreadableEvent(
+        entity.name,
+        event.type,
+        event.schemaVersion ?? 1,
+        "no event handler accepts it",
+      );
     return handler(state, event.data, undefined as never);
   };
+  const upcastEvent = compileUpcasters(
+    entity.name,
+    current,
+    entity.events,
+    entity.upcast as Record<string, (data: unknown, source: UpcastSource) => unknown>,
+  ) as (event: DomainEvent) => readonly DomainEvent[];
+  const apply = (state: unknown, event: DomainEvent): unknown => {
+    if ((event.schemaVersion ?? 1) === current && Object.hasOwn(entity.events, event.type))
+      return fold(state, event);
+    let next = state;
+    for (const upcast of upcastEvent(event)) next = fold(next, upcast);
+    return next;
+  };
+  const rules = {
+    entity: entity.name,
+    kind: "event-sourced" as const,
+    schemaVersion: current,
+    fingerprint: definitionFingerprint(current, {
+      events: entity.events,
+      upcast: entity.upcast,
+      initialState: entity.initialState,
+    }),
+    upcastState: entity.upcastState,
+  };
+  const stamp =
+    current === 1
+      ? (events: readonly DomainEvent[]) => events
+      : (events: readonly DomainEvent[]) =>
+          events.map((e) => ({ type: e.type, data: e.data, schemaVersion: current }));
   return {
     kind: "event-sourced",
     name: entity.name,
@@ -111,18 +166,23 @@ function eventSourcedModel(
     commandNames: Object.keys(entity.commands),
     logEvents: true,
     snapshotEvery: entity.snapshotEvery,
+    schemaVersion: current,
+    fingerprint: rules.fingerprint,
     initialState: (id) => entity.initialState(id),
     apply,
+    upcastEvent,
+    acceptSnapshot: (snapshot) => judgeSnapshot(rules, snapshot),
+    authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
-      let events: readonly DomainEvent[] = [];
+      let decided: readonly DomainEvent[] = [];
       let explicit: { value: unknown } | undefined;
       let replyFrom: ((state: unknown) => unknown) | undefined;
-      if (Array.isArray(result)) events = result as DomainEvent[];
+      if (Array.isArray(result)) decided = result as DomainEvent[];
       else if (isEmit(result)) {
-        events = result.events as DomainEvent[];
+        decided = result.events as DomainEvent[];
         if (result.replyFrom) replyFrom = result.replyFrom;
         else if (result.reply !== undefined) explicit = { value: result.reply };
       } else if (isReply(result)) explicit = { value: result.value };
@@ -132,7 +192,8 @@ function eventSourcedModel(
         );
       }
       let next = state;
-      for (const event of events) next = apply(next, event);
+      for (const event of decided) next = fold(next, event);
+      const events = stamp(decided);
       const replyValue = explicit
         ? explicit.value
         : replyFrom
@@ -146,6 +207,14 @@ function eventSourcedModel(
 }
 
 function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>): EntityModel {
+  const rules = {
+    entity: entity.name,
+    kind: "value" as const,
+    schemaVersion: entity.schemaVersion,
+    // A value entity's state is data, not derived from handlers: only its version matters.
+    fingerprint: `v${entity.schemaVersion}`,
+    upcastState: entity.upcastState,
+  };
   return {
     kind: "value",
     name: entity.name,
@@ -153,8 +222,13 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
     commandNames: Object.keys(entity.commands),
     logEvents: false,
     snapshotEvery: 1,
+    schemaVersion: rules.schemaVersion,
+    fingerprint: rules.fingerprint,
     initialState: (id) => entity.initialState(id),
     apply: (_state, event) => event.data,
+    upcastEvent: (event) => [event],
+    acceptSnapshot: (snapshot) => judgeSnapshot(rules, snapshot),
+    authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
@@ -168,7 +242,11 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
         isUpdate(result) && result.reply !== undefined ? result.reply : entity.reply?.(next, ctx);
       return {
         kind: "accepted",
-        events: [{ type: VALUE_UPDATED, data: next }],
+        events: [
+          rules.schemaVersion === 1
+            ? { type: VALUE_UPDATED, data: next }
+            : { type: VALUE_UPDATED, data: next, schemaVersion: rules.schemaVersion },
+        ],
         state: next,
         reply: replyValue,
       };

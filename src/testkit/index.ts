@@ -144,7 +144,8 @@ export function testAction<H>(action: Action<H>): ActionTestKit<H> {
 }
 
 function roundTrip(event: DomainEvent): DomainEvent {
-  const json = JSON.stringify({ type: event.type, data: event.data });
+  // The schema version is stored with the event, so old events given to the kit are upcast.
+  const json = JSON.stringify({ type: event.type, data: event.data, schemaVersion: event.schemaVersion });
   return JSON.parse(json) as DomainEvent;
 }
 
