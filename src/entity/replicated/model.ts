@@ -165,3 +165,43 @@ export function afterApply(
   cells.set("#", String(after.seq));
   return { seq: after.seq, nowMs: after.nowMs, cells };
 }
+
+/**
+ * What a command's dedup record keeps, so that a redelivery gets the same reply: the reply
+ * itself when it did not depend on the values after the operations, else the cells the apply
+ * returned (flat name, value pairs) to compute it again.
+ */
+export interface ReplicatedDedupRecord {
+  readonly replyId: string;
+  readonly seq: number;
+  readonly reply?: unknown;
+  readonly cells?: readonly string[];
+}
+
+/** Cells from flat `name, value, …` pairs (a Redis HGETALL reply). */
+export function cellsFromPairs(pairs: readonly string[]): Map<string, string> {
+  const cells = new Map<string, string>();
+  for (let i = 0; i + 1 < pairs.length; i += 2) cells.set(pairs[i]!, pairs[i + 1]!);
+  return cells;
+}
+
+/**
+ * The reply of a redelivered command: the recorded reply, or the command decided again on
+ * `current` with its reply computed from the recorded cells (the values its operations left).
+ */
+export function replyOfDuplicate(
+  model: ReplicatedModel,
+  command: string,
+  data: unknown,
+  ctx: CommandContext,
+  current: ReplicatedSnapshot,
+  record: ReplicatedDedupRecord,
+): unknown {
+  if (Object.hasOwn(record, "reply")) return record.reply;
+  const decision = model.execute(command, current, data, ctx);
+  if (decision.kind === "rejected") return undefined;
+  const cells = cellsFromPairs(record.cells ?? []);
+  return decision.reply(
+    afterApply(current, decision.returnCells, { seq: record.seq, nowMs: current.nowMs, cells }),
+  );
+}
