@@ -108,7 +108,7 @@ describe.skipIf(!withRedis)("the replicated scripts on Redis", () => {
     const keys = newKeys();
     for (let round = 0; round < 100; round++) {
       await apply(keys, [ops.tags.add("x")], { client: clients[1]! });
-      const seen = (await load(keys, specs, clients[2]!)).seq;
+      const seen = (await load(keys, specs, clients[2])).seq;
       await Promise.all([
         apply(keys, [ops.tags.add("x")], { client: clients[1]!, observed: seen }),
         apply(keys, [ops.tags.remove("x")], { client: clients[2]!, observed: seen }),

@@ -233,7 +233,7 @@ export function comparable(values: Record<string, unknown>): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(values)) {
     if (value !== null && typeof value === "object" && "token" in value && "holder" in value) {
-      const { holder, token } = value as { holder: unknown; token: unknown };
+      const { holder, token } = value;
       out[field] = { holder, token };
     } else out[field] = value;
   }

@@ -19,7 +19,7 @@ export function decodeValues(specs: ValueSpecs, cells: Cells, nowMs: number): Re
   const gathered = (field: string, key?: string): Gathered => {
     if (key === undefined) return getOr(top, field, () => ({ members: [] }));
     return getOr(
-      getOr(entries, field, () => new Map()),
+      getOr(entries, field, () => new Map<string, Gathered>()),
       key,
       () => ({ members: [] }),
     );

@@ -117,7 +117,7 @@ export function testReplicatedEntity<V, CH, S>(
     },
     advance(ms) {
       nowMs += ms;
-      return kit as never;
+      return kit;
     },
     run: (command, data) => decide(command, data).apply(),
     decide,
