@@ -8,3 +8,5 @@ export {
   replicatedKeys,
 } from "./codec.js";
 export type { ReplicatedApplyRequest, ReplicatedApplyResult, ReplicatedKeys, ScriptCall } from "./codec.js";
+export { memoryReplicated, redisReplicated } from "./replicated-store.js";
+export type { ReplicatedLoaded, ReplicatedStore, RunScript } from "./replicated-store.js";
