@@ -134,5 +134,6 @@ describe("the replicated model", () => {
     expect(() => ops.tags.add("x".repeat(1025))).toThrow(/at most 1024/);
     expect(() => ops.any.set(Number.NaN)).toThrow(/must be JSON/);
     expect(() => ops.any.set(1, 1.5)).toThrow(/clock must be a safe integer/);
+    expect(() => ops.any.set(1, -1)).toThrow(/must not be negative/);
   });
 });

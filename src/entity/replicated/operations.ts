@@ -38,7 +38,7 @@ export interface FlagOps<F extends string> {
   enable(): ReplicatedOp<F>;
 }
 export interface RegisterOps<F extends string, T> {
-  /** `clock`: your own clock (a safe integer, e.g. µs since the epoch); default: the store's. */
+  /** `clock`: your own clock (a safe integer ≥ 0, e.g. µs since the epoch); default: the store's. */
   set(value: T, clock?: number): ReplicatedOp<F>;
 }
 export interface SetOps<F extends string, T> {
@@ -116,7 +116,10 @@ function entryOps(spec: EntrySpec, field: string, path: string, entry: string): 
             if (clock !== undefined) throw new TypeError(`${where} keeps its first write: it takes no clock`);
             return op("fww", cell, json);
           }
-          return op("lww", cell, json, clock === undefined ? "" : String(safeInteger(clock, "a clock")));
+          if (clock === undefined) return op("lww", cell, json);
+          const at = safeInteger(clock, "a clock");
+          if (at < 0) throw new TypeError(`a clock must not be negative, got ${at}`);
+          return op("lww", cell, json, String(at));
         },
       };
     case "set": {
