@@ -5,6 +5,7 @@
 export { defineAction, defineEntity, defineValueEntity } from "./entity/define.js";
 export { emit, reject, reply, update } from "./entity/effects.js";
 export { InvalidInput } from "./entity/input.js";
+export * from "./entity/replicated/index.js";
 
 export type {
   Action,

@@ -1,0 +1,12 @@
+/** Redis encoding of replicated entities: keys, scripts, and the calls the store makes. */
+export { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./scripts.js";
+export {
+  decodeReplicatedApply,
+  decodeReplicatedLoad,
+  encodeReplicatedApply,
+  encodeReplicatedLoad,
+  replicatedKeys,
+} from "./codec.js";
+export type { ReplicatedApplyRequest, ReplicatedApplyResult, ReplicatedKeys, ScriptCall } from "./codec.js";
+export { memoryReplicated, redisReplicated } from "./replicated-store.js";
+export type { ReplicatedLoaded, ReplicatedStore, RunScript } from "./replicated-store.js";

@@ -1,0 +1,96 @@
+import { applyOps } from "../../entity/replicated/apply.js";
+import { SEQ, type Cells } from "../../entity/replicated/cells.js";
+import {
+  matchesReturn,
+  type ReplicatedDedupRecord,
+  type ReplicatedSnapshot,
+} from "../../entity/replicated/model.js";
+import type { EntityKey } from "../state-store.js";
+import {
+  decodeReplicatedApply,
+  decodeReplicatedLoad,
+  encodeReplicatedApply,
+  encodeReplicatedLoad,
+  replicatedKeys,
+  type ReplicatedApplyRequest,
+  type ReplicatedApplyResult,
+} from "./codec.js";
+import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./scripts.js";
+
+export interface ReplicatedLoaded {
+  readonly snapshot: ReplicatedSnapshot;
+  readonly duplicates: ReadonlyMap<string, ReplicatedDedupRecord>;
+}
+
+/**
+ * What a state store offers replicated entities: load the merged cells (with dedup hits), and
+ * apply one command's operations with its dedup record, atomically, without a version check.
+ */
+export interface ReplicatedStore {
+  loadReplicated(key: EntityKey, dedupIds: readonly string[]): Promise<ReplicatedLoaded>;
+  applyReplicated(key: EntityKey, request: ReplicatedApplyRequest): Promise<ReplicatedApplyResult>;
+}
+
+/** Runs a script: its source (to EVAL, or its SHA-1 for EVALSHA), KEYS and ARGV. */
+export type RunScript = (lua: string, keys: string[], args: string[]) => Promise<unknown>;
+
+/** Replicated entities on Redis, through the store's own script runner. */
+export function redisReplicated(run: RunScript, keyPrefix: string, service: string): ReplicatedStore {
+  return {
+    async loadReplicated(key, dedupIds) {
+      const call = encodeReplicatedLoad(replicatedKeys(keyPrefix, service, key), dedupIds);
+      return decodeReplicatedLoad(await run(REPLICATED_LOAD_SCRIPT, call.keys, call.args), dedupIds);
+    },
+    async applyReplicated(key, request) {
+      const call = encodeReplicatedApply(replicatedKeys(keyPrefix, service, key), request);
+      return decodeReplicatedApply(
+        await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args),
+        request.checkDedup,
+      );
+    },
+  };
+}
+
+/**
+ * Replicated entities in memory, with the same rules (`applyOps`). Dedup records expire after
+ * `dedupTtlMs` of `now()`; `now` defaults to the wall clock (ms).
+ */
+export function memoryReplicated(now: () => number = Date.now): ReplicatedStore {
+  const entities = new Map<string, Cells>();
+  const dedup = new Map<string, { record: ReplicatedDedupRecord; expiresAt: number }>();
+  const id = (key: EntityKey) => JSON.stringify([key.entityType, key.entityId]);
+  const hits = (key: EntityKey, ids: readonly string[]) => {
+    const found = new Map<string, ReplicatedDedupRecord>();
+    for (const dedupId of ids) {
+      const entry = dedup.get(JSON.stringify([id(key), dedupId]));
+      if (entry !== undefined && entry.expiresAt > now()) found.set(dedupId, entry.record);
+    }
+    return found;
+  };
+  return {
+    loadReplicated(key, dedupIds) {
+      const cells = entities.get(id(key)) ?? new Map<string, string>();
+      const snapshot = { seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs: now() };
+      return Promise.resolve({ snapshot, duplicates: hits(key, dedupIds) });
+    },
+    applyReplicated(key, request) {
+      const duplicates = hits(key, request.checkDedup);
+      if (duplicates.size > 0) return Promise.resolve({ kind: "duplicate", duplicates });
+      const nowMs = now();
+      const before = entities.get(id(key)) ?? new Map<string, string>();
+      const result = applyOps(before, request.ops, { nowUs: nowMs * 1000, observed: request.observed });
+      if (result.kind === "refused") return Promise.resolve(result);
+      entities.set(id(key), result.cells);
+      const cells = new Map([...result.cells].filter(([name]) => matchesReturn(name, request.returnCells)));
+      const write = request.writeDedup;
+      if (write !== undefined) {
+        const record: ReplicatedDedupRecord =
+          write.reply === undefined
+            ? { replyId: write.replyId, seq: result.seq, cells: [...cells].flat() }
+            : { replyId: write.replyId, seq: result.seq, reply: write.reply.value };
+        dedup.set(JSON.stringify([id(key), write.id]), { record, expiresAt: nowMs + request.dedupTtlMs });
+      }
+      return Promise.resolve({ kind: "applied", seq: result.seq, nowMs, cells });
+    },
+  };
+}
