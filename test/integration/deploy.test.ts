@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { deployCommand } from "../../src/cli/deploy.js";
+import { deployCommand } from "../../src/cli/deploy-argv.js";
 import { buildService } from "../../src/deploy/service.js";
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeOptions } from "../support/fake-kube-api.js";
 import { ROOT } from "../support/host.js";
