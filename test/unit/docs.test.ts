@@ -61,8 +61,8 @@ describe("documentation", () => {
 
   it("third-party data in test/fixtures/ carries its NOTICE and LICENSE", () => {
     const fixtures = join(ROOT, "test", "fixtures");
-    const folders = readdirSync(fixtures).filter((f) => statSync(join(fixtures, f)).isDirectory());
-    expect(folders).toEqual(expect.arrayContaining(["cloudevents-conformance", "knative-crds"]));
+    // Every folder of data copied from another project; the rest of test/fixtures/ is knstate's own.
+    const folders = ["cloudevents-conformance", "knative-crds"];
     for (const folder of folders) {
       expect(readdirSync(join(fixtures, folder)), folder).toEqual(
         expect.arrayContaining(["LICENSE", "NOTICE"]),
