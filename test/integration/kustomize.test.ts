@@ -37,7 +37,7 @@ describe.skipIf(!available)("kubectl kustomize", () => {
   it.each(dirs.map((d) => [relative(ROOT, d), d]))(
     "%s builds, and its Knative objects validate against the CRD schemas",
     (_name, dir) => {
-      const objects = build(dir!);
+      const objects = build(dir);
       const byKind = validators();
       const kinds = new Map<string, number>();
       for (const object of objects) {
