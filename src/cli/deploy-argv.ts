@@ -114,7 +114,7 @@ export async function deployCommand(
     });
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
       err(
         `knstate ${command}: ${(error as Error).message}\nusage:\n${DEPLOY_HELP}\n\n${DEPLOY_OPTIONS_HELP}`,
       );
@@ -149,4 +149,10 @@ function seconds(raw: string): number {
 
 function missing(flag: string): never {
   throw new UsageError(`${flag} is required`);
+}
+
+/** node:util parseArgs errors: an unknown option, a missing value. */
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
 }

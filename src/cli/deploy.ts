@@ -117,11 +117,14 @@ export async function statusCommand(o: ServiceCommandOptions): Promise<void> {
   printStatus(await new KnativeClient(kc).status(o.name, o.namespace ?? currentNamespace(kc)), o.out);
 }
 
+/** Deletes the Service and the Trigger `knstate deploy` made for it. */
 export async function deleteCommand(o: ServiceCommandOptions): Promise<void> {
   const kc = loadKubeConfig(o.processEnv);
   const namespace = o.namespace ?? currentNamespace(kc);
-  await new KnativeClient(kc).delete(o.name, namespace);
+  const client = new KnativeClient(kc);
+  await client.delete(o.name, namespace);
   o.out(`deleted service ${namespace}/${o.name}`);
+  if (await client.deleteTrigger(o.name, namespace)) o.out(`deleted trigger ${namespace}/${o.name}`);
 }
 
 /** Prints a Secret manifest (`kubectl apply -f -` it; keep it out of version control). */

@@ -182,6 +182,16 @@ export class KnativeClient {
       propagationPolicy: "Foreground",
     });
   }
+  /** Deletes the Trigger of that name; false when there is none. */
+  async deleteTrigger(name: string, namespace: string): Promise<boolean> {
+    try {
+      await this.#api.deleteNamespacedCustomObject({ ...EVENTING, plural: "triggers", namespace, name });
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return false;
+      throw error;
+    }
+  }
 }
 
 async function waitFor<T extends Readiness>(
