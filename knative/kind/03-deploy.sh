@@ -16,7 +16,7 @@ kind load docker-image "${IMAGE}" --name "${CLUSTER_NAME}"
 
 log "applying knative/ to namespace ${NAMESPACE}"
 # The webhooks may still be starting right after the install: retry.
-retry 5 10 kctl -n "${NAMESPACE}" apply -k "${REPO_ROOT}/knative"
+retry 5 10 kctl -n "${NAMESPACE}" apply -k "${REPO_ROOT}/knative/base"
 kctl -n "${NAMESPACE}" rollout status statefulset/redis --timeout=180s ||
   die "Redis did not start (kubectl -n ${NAMESPACE} describe pod redis-0)"
 for ksvc in counter cart echo dead-letters; do

@@ -1,100 +1,137 @@
-import { parseArgs } from "node:util";
-import { stringify } from "yaml";
+import { manifestsForFunction, type FunctionManifestOptions } from "../deploy/function-service.js";
 import { currentNamespace, KnativeClient, loadKubeConfig, type ServiceStatus } from "../deploy/kube.js";
-import { serviceForFunction, type FunctionServiceOptions } from "../deploy/function-service.js";
-import { DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy-help.js";
+import { renderFunctionManifests, renderYaml } from "../deploy/render.js";
+import { buildRedisSecret } from "../deploy/secret.js";
 import { DEFAULT_IMAGE } from "../deploy/service.js";
 
-type Env = Readonly<Record<string, string | undefined>>;
-type Out = (line: string) => void;
+/**
+ * `knstate manifest | deploy | status | delete | secret`: each a function of one options object
+ * (what a command-line parser fills in), throwing an `Error` whose message is the one line to show.
+ */
 
-const SERVICE_OPTIONS = {
-  image: { type: "string" },
-  name: { type: "string" },
-  namespace: { type: "string", short: "n" },
-  env: { type: "string", multiple: true },
-  "redis-secret": { type: "string" },
-  "scale-min": { type: "string" },
-  "scale-max": { type: "string" },
-  target: { type: "string" },
-  concurrency: { type: "string" },
-  timeout: { type: "string" },
-  "function-path": { type: "string" },
-  "wait-timeout": { type: "string" },
-  "no-wait": { type: "boolean" },
-} as const;
+export type Env = Readonly<Record<string, string | undefined>>;
+export type Out = (line: string) => void;
 
-/** `knstate manifest|deploy|status|delete`; resolves with the exit code. */
-export async function deployCommand(
-  command: "manifest" | "deploy" | "status" | "delete",
-  args: readonly string[],
-  env: Env,
-  out: Out,
-  err: Out,
-): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      options: SERVICE_OPTIONS,
-      allowPositionals: true,
-    });
-    const target = positionals[0];
-    if (target === undefined || positionals.length > 1) {
-      err(`usage:\n${DEPLOY_HELP}\n\n${DEPLOY_OPTIONS_HELP}`);
-      return 2;
-    }
-    if (command === "status" || command === "delete") {
-      const kc = loadKubeConfig(env);
-      const client = new KnativeClient(kc);
-      const namespace = values.namespace ?? currentNamespace(kc);
-      if (command === "delete") {
-        await client.delete(target, namespace);
-        out(`deleted service ${namespace}/${target}`);
-        return 0;
-      }
-      printStatus(await client.status(target, namespace), out);
-      return 0;
-    }
-    const options: FunctionServiceOptions = {
-      name: values.name,
-      namespace: values.namespace,
-      image: values.image ?? (command === "manifest" ? DEFAULT_IMAGE : missing("--image")),
-      redisSecret: values["redis-secret"],
-      env: parseEnv(values.env ?? []),
-      scaleMin: whole(values["scale-min"], "--scale-min"),
-      scaleMax: whole(values["scale-max"], "--scale-max"),
-      target: whole(values.target, "--target"),
-      concurrency: whole(values.concurrency, "--concurrency"),
-      timeoutSeconds: whole(values.timeout, "--timeout"),
-      functionPath: values["function-path"],
-    };
-    if (command === "manifest") {
-      out(stringify(await serviceForFunction(target, options)).trimEnd());
-      return 0;
-    }
-    const kc = loadKubeConfig(env);
-    const namespace = values.namespace ?? currentNamespace(kc);
-    const service = await serviceForFunction(target, { ...options, namespace });
-    const client = new KnativeClient(kc);
-    const name = service.metadata.name;
+export interface ManifestCommandOptions extends FunctionManifestOptions {
+  /** The function folder (or module file), as the user typed it: it appears in the header. */
+  readonly dir: string;
+  readonly out: Out;
+}
+
+export interface DeployCommandOptions extends FunctionManifestOptions {
+  readonly dir: string;
+  readonly image: string;
+  /** The process environment: `KUBECONFIG`. */
+  readonly processEnv: Env;
+  readonly out: Out;
+  /** How long to wait for Ready (default 300 s); `noWait` skips waiting. */
+  readonly waitTimeoutSeconds?: number | undefined;
+  readonly noWait?: boolean | undefined;
+  /** Poll interval while waiting (default 1000 ms). */
+  readonly pollMs?: number | undefined;
+}
+
+export interface ServiceCommandOptions {
+  readonly name: string;
+  readonly namespace?: string | undefined;
+  /** The process environment: `KUBECONFIG`. */
+  readonly processEnv: Env;
+  readonly out: Out;
+}
+
+export interface SecretCommandOptions {
+  /** `redis`: the Secret whose key `url` is `REDIS_URL`. */
+  readonly kind: "redis";
+  readonly url: string;
+  readonly name?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly out: Out;
+}
+
+/** The command line that reproduces these options: the header of the printed manifests. */
+export function manifestCommandLine(o: Omit<ManifestCommandOptions, "out">): string {
+  const args = ["knstate manifest", o.dir];
+  const flag = (name: string, value: string | number | undefined) => {
+    if (value !== undefined) args.push(`--${name}`, String(value));
+  };
+  if (o.image !== DEFAULT_IMAGE) flag("image", o.image);
+  flag("name", o.name);
+  flag("namespace", o.namespace);
+  for (const [k, v] of Object.entries(o.env ?? {})) flag("env", `${k}=${v}`);
+  flag("redis-secret", o.redisSecret);
+  flag("scale-min", o.scaleMin);
+  flag("scale-max", o.scaleMax);
+  flag("target", o.target);
+  flag("concurrency", o.concurrency);
+  flag("timeout", o.timeoutSeconds);
+  flag("function-path", o.functionPath);
+  if (o.public) args.push("--public");
+  if (o.noTrigger) args.push("--no-trigger");
+  flag("broker", o.broker);
+  flag("retry", o.retry);
+  flag("backoff-policy", o.backoffPolicy);
+  flag("backoff-delay", o.backoffDelay);
+  flag("dead-letter-sink", o.deadLetterSink);
+  return args.join(" ");
+}
+
+/** Prints the function's Knative Service and Trigger as YAML. */
+export async function manifestCommand(options: ManifestCommandOptions): Promise<void> {
+  const { out, dir, ...rest } = options;
+  const manifests = await manifestsForFunction(dir, rest);
+  out(renderFunctionManifests(manifests, manifestCommandLine(options)).trimEnd());
+}
+
+/** Server-side applies the Service and the Trigger, then waits for both to be Ready, printing progress. */
+export async function deployFunction(options: DeployCommandOptions): Promise<void> {
+  const { out, dir, processEnv, waitTimeoutSeconds, noWait, pollMs, ...rest } = options;
+  const kc = loadKubeConfig(processEnv);
+  const namespace = options.namespace ?? currentNamespace(kc);
+  const { service, trigger, routing } = await manifestsForFunction(dir, { ...rest, namespace });
+  const client = new KnativeClient(kc);
+  const name = service.metadata.name;
+  out(`applying service ${namespace}/${name} (image ${options.image}) to ${kc.getCurrentCluster()!.server}`);
+  await client.apply(service, namespace);
+  if (trigger) {
     out(
-      `applying service ${namespace}/${name} (image ${options.image}) to ${kc.getCurrentCluster()!.server}`,
+      `applying trigger ${namespace}/${trigger.metadata.name} (broker ${trigger.spec.broker}: ${routing.commandTypes.join(", ")})`,
     );
-    await client.apply(service, namespace);
-    if (values["no-wait"]) return 0;
-    const timeoutMs = seconds(values["wait-timeout"] ?? "300s") * 1000;
-    const intervalMs = Number(env.KNSTATE_DEPLOY_POLL_MS ?? 1000);
-    const status = await client.waitForReady(name, namespace, {
-      timeoutMs,
-      intervalMs: Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 1000,
-      progress: (line) => out(`  ${line}`),
-    });
-    out(`service ${namespace}/${name} is ready at ${status.url ?? "(no URL yet)"}`);
-    return 0;
-  } catch (error) {
-    err(`knstate ${command}: ${describe(error)}`);
-    return 1;
+    await client.apply(trigger, namespace);
   }
+  if (noWait) return;
+  const wait = {
+    timeoutMs: (waitTimeoutSeconds ?? 300) * 1000,
+    intervalMs: pollMs ?? 1000,
+    progress: (line: string) => out(`  ${line}`),
+  };
+  const status = await client.waitForReady(name, namespace, wait);
+  out(`service ${namespace}/${name} is ready at ${status.url ?? "(no URL yet)"}`);
+  if (trigger) {
+    await client.waitForTriggerReady(trigger.metadata.name, namespace, wait);
+    out(`trigger ${namespace}/${trigger.metadata.name} is ready: broker ${trigger.spec.broker} → ${name}`);
+  }
+}
+
+export async function statusCommand(o: ServiceCommandOptions): Promise<void> {
+  const kc = loadKubeConfig(o.processEnv);
+  printStatus(await new KnativeClient(kc).status(o.name, o.namespace ?? currentNamespace(kc)), o.out);
+}
+
+/** Deletes the Service and the Trigger `knstate deploy` made for it. */
+export async function deleteCommand(o: ServiceCommandOptions): Promise<void> {
+  const kc = loadKubeConfig(o.processEnv);
+  const namespace = o.namespace ?? currentNamespace(kc);
+  const client = new KnativeClient(kc);
+  await client.delete(o.name, namespace);
+  o.out(`deleted service ${namespace}/${o.name}`);
+  if (await client.deleteTrigger(o.name, namespace)) o.out(`deleted trigger ${namespace}/${o.name}`);
+}
+
+/** Prints a Secret manifest (`kubectl apply -f -` it; keep it out of version control). */
+export function secretCommand(o: SecretCommandOptions): void {
+  const secret = buildRedisSecret(o);
+  const comment = `REDIS_URL for knstate functions (--redis-secret ${secret.metadata.name}). Holds a password: do not commit it.`;
+  o.out(renderYaml([{ comment, object: secret }]).trimEnd());
 }
 
 function printStatus(s: ServiceStatus, out: Out): void {
@@ -106,45 +143,4 @@ function printStatus(s: ServiceStatus, out: Out): void {
   if (s.ready?.message) out(`message:   ${s.ready.message}`);
   out(`revision:  ${s.latestReadyRevision ?? "-"} (latest created: ${s.latestCreatedRevision ?? "-"})`);
   if (s.replicas) out(`replicas:  ${s.replicas.actual ?? "?"} running, ${s.replicas.desired ?? "?"} desired`);
-}
-
-function parseEnv(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new Error(`--env ${pair}: expected NAME=value`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
-
-function whole(raw: string | undefined, flag: string): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new Error(`${flag} ${raw}: expected a whole number`);
-  return Number(raw);
-}
-
-function seconds(raw: string): number {
-  const m = /^(\d+)(s|m)?$/.exec(raw);
-  if (!m) throw new Error(`--wait-timeout ${raw}: expected seconds such as 300s or 5m`);
-  return Number(m[1]) * (m[2] === "m" ? 60 : 1);
-}
-
-function missing(flag: string): never {
-  throw new Error(`${flag} is required`);
-}
-
-/** Kubernetes API errors carry the Status object in `body`; show its message, not the stack. */
-function describe(error: unknown): string {
-  const e = error as { code?: number; body?: unknown; message?: string };
-  if (typeof e.code === "number" && e.body !== undefined) {
-    let body: { message?: string } | undefined;
-    try {
-      body = (typeof e.body === "string" ? JSON.parse(e.body) : e.body) as { message?: string };
-    } catch {
-      body = undefined;
-    }
-    return `the Kubernetes API answered ${e.code}: ${body?.message ?? JSON.stringify(e.body)}`;
-  }
-  return e.message ?? String(error);
 }

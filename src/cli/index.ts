@@ -82,9 +82,10 @@ export async function main(
     case "manifest":
     case "deploy":
     case "status":
-    case "delete": {
+    case "delete":
+    case "secret": {
       // Loaded on demand: the Kubernetes client would add ~60 MB and seconds to every cold start.
-      const { deployCommand } = await import("./deploy.js");
+      const { deployCommand } = await import("./deploy-argv.js");
       return deployCommand(command, rest, env, out, (line) => process.stderr.write(line + "\n"));
     }
     case undefined:

@@ -1,6 +1,9 @@
 import { basename, resolve } from "node:path";
+import type { Component } from "../entity/define.js";
 import { loadFunctions } from "../host/load-functions.js";
+import { routingOf, type FunctionRouting } from "./routing.js";
 import { buildService, IMAGE_FUNCTIONS_DIR, type KnativeService, type ServiceOptions } from "./service.js";
+import { buildTrigger, type KnativeTrigger, type TriggerOptions } from "./trigger.js";
 
 export type FunctionServiceOptions = Omit<ServiceOptions, "name" | "functionPath" | "stateful"> & {
   /** Service name; the function's entity or action name when absent. */
@@ -8,6 +11,46 @@ export type FunctionServiceOptions = Omit<ServiceOptions, "name" | "functionPath
   /** The folder inside the image; `/app/dist/functions/<folder name>` when absent. */
   readonly functionPath?: string | undefined;
 };
+
+export type FunctionManifestOptions = FunctionServiceOptions &
+  Omit<TriggerOptions, "namespace"> & {
+    /** Leave the Trigger out (the function is called over HTTP only, or routed by hand). */
+    readonly noTrigger?: boolean | undefined;
+  };
+
+/** What `knstate manifest` prints for one function folder, and the routing its Trigger encodes. */
+export interface FunctionManifests {
+  readonly service: KnativeService;
+  readonly trigger: KnativeTrigger | undefined;
+  readonly routing: FunctionRouting;
+}
+
+async function load(
+  dir: string,
+  name: string | undefined,
+): Promise<{ components: Component[]; name: string }> {
+  const components = await loadFunctions([dir]);
+  if (name === undefined && components.length > 1) {
+    throw new Error(
+      `${dir} exports ${components.length} components (${components.map((c) => c.name).join(", ")}): choose the Service name with --name`,
+    );
+  }
+  return { components, name: name ?? components[0]!.name };
+}
+
+function serviceOf(
+  dir: string,
+  components: readonly Component[],
+  name: string,
+  options: FunctionServiceOptions,
+) {
+  return buildService({
+    ...options,
+    name,
+    functionPath: options.functionPath ?? `${IMAGE_FUNCTIONS_DIR}/${basename(resolve(dir))}`,
+    stateful: components.some((c) => c.kind !== "action"),
+  });
+}
 
 /**
  * Loads a function folder to learn its name and whether it keeps state, then builds its
@@ -17,17 +60,18 @@ export async function serviceForFunction(
   dir: string,
   options: FunctionServiceOptions,
 ): Promise<KnativeService> {
-  const components = await loadFunctions([dir]);
-  const name = options.name ?? components[0]!.name;
-  if (options.name === undefined && components.length > 1) {
-    throw new Error(
-      `${dir} exports ${components.length} components (${components.map((c) => c.name).join(", ")}): choose the Service name with --name`,
-    );
-  }
-  return buildService({
-    ...options,
-    name,
-    functionPath: options.functionPath ?? `${IMAGE_FUNCTIONS_DIR}/${basename(resolve(dir))}`,
-    stateful: components.some((c) => c.kind !== "action"),
-  });
+  const { components, name } = await load(dir, options.name);
+  return serviceOf(dir, components, name, options);
+}
+
+/** The Service and the Trigger that routes the function's command types to it. */
+export async function manifestsForFunction(
+  dir: string,
+  options: FunctionManifestOptions,
+): Promise<FunctionManifests> {
+  const { components, name } = await load(dir, options.name);
+  const service = serviceOf(dir, components, name, options);
+  const routing = routingOf(name, components);
+  const trigger = options.noTrigger ? undefined : buildTrigger(routing, options);
+  return { service, trigger, routing };
 }

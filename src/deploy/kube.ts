@@ -1,5 +1,6 @@
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KnativeService } from "./service.js";
+import type { KnativeTrigger } from "./trigger.js";
 
 /** The field manager of knstate's server-side applies (`kubectl get ksvc -o yaml --show-managed-fields`). */
 export const FIELD_MANAGER = "knstate";
@@ -58,6 +59,25 @@ interface KnativeObject {
 }
 
 const SERVING = { group: "serving.knative.dev", version: "v1" } as const;
+const EVENTING = { group: "eventing.knative.dev", version: "v1" } as const;
+
+/** What `knstate deploy` shows of a Trigger while it waits. */
+export interface TriggerStatus {
+  readonly name: string;
+  readonly namespace: string;
+  readonly generation: number | undefined;
+  readonly observedGeneration: number | undefined;
+  readonly ready: Condition | undefined;
+  readonly subscriberUri: string | undefined;
+}
+
+type Readiness = Pick<ServiceStatus, "generation" | "observedGeneration" | "ready">;
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly intervalMs?: number;
+  readonly progress?: (line: string) => void;
+}
 
 /**
  * Knative Services through one kubeconfig: apply, read, wait, delete. Uses the custom-objects
@@ -72,14 +92,14 @@ export class KnativeClient {
   }
 
   /** Server-side apply (`application/apply-patch+yaml`), taking over fields other managers own. */
-  async apply(service: KnativeService, namespace: string): Promise<void> {
+  async apply(object: KnativeService | KnativeTrigger, namespace: string): Promise<void> {
     await this.#api.patchNamespacedCustomObject(
       {
-        ...SERVING,
-        plural: "services",
+        ...(object.kind === "Service" ? SERVING : EVENTING),
+        plural: object.kind === "Service" ? "services" : "triggers",
         namespace,
-        name: service.metadata.name,
-        body: service,
+        name: object.metadata.name,
+        body: object,
         fieldManager: FIELD_MANAGER,
         force: true,
       },
@@ -122,43 +142,35 @@ export class KnativeClient {
     }
   }
 
+  async triggerStatus(name: string, namespace: string): Promise<TriggerStatus> {
+    const trigger = (await this.#api.getNamespacedCustomObject({
+      ...EVENTING,
+      plural: "triggers",
+      namespace,
+      name,
+    })) as KnativeObject & { status?: { subscriberUri?: string } };
+    const s = trigger.status ?? {};
+    return {
+      name,
+      namespace,
+      generation: trigger.metadata?.generation,
+      observedGeneration: s.observedGeneration,
+      ready: s.conditions?.find((c) => c.type === "Ready"),
+      subscriberUri: s.subscriberUri,
+    };
+  }
+
   /**
    * Polls until the Service's current generation is Ready; throws when it turns Ready=False or
    * the timeout passes. `progress` gets a line whenever what it would say changes.
    */
-  async waitForReady(
-    name: string,
-    namespace: string,
-    options: { timeoutMs: number; intervalMs?: number; progress?: (line: string) => void },
-  ): Promise<ServiceStatus> {
-    const deadline = Date.now() + options.timeoutMs;
-    let last = "";
-    for (;;) {
-      const status = await this.status(name, namespace);
-      const current =
-        status.generation === undefined ||
-        (status.observedGeneration !== undefined && status.observedGeneration >= status.generation);
-      const ready = status.ready;
-      const line = current
-        ? `${ready?.status === "True" ? "ready" : "waiting"}: ${ready?.reason ?? ready?.status ?? "no Ready condition yet"}${ready?.message ? ` (${ready.message})` : ""}`
-        : `waiting: generation ${status.generation} not observed yet`;
-      if (line !== last) options.progress?.(line);
-      last = line;
-      if (current && ready?.status === "True") return status;
-      if (current && ready?.status === "False") {
-        throw new Error(
-          `${namespace}/${name} is not ready: ${ready.reason ?? "unknown reason"}${ready.message ? `: ${ready.message}` : ""}`,
-        );
-      }
-      if (Date.now() >= deadline) {
-        throw new Error(
-          `${namespace}/${name} was not ready after ${Math.round(options.timeoutMs / 1000)}s (${line})`,
-        );
-      }
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now()))),
-      );
-    }
+  waitForReady(name: string, namespace: string, options: WaitOptions): Promise<ServiceStatus> {
+    return waitFor(() => this.status(name, namespace), `${namespace}/${name}`, options);
+  }
+
+  /** The same for a Trigger (Ready once its Broker exists and its subscriber resolves). */
+  waitForTriggerReady(name: string, namespace: string, options: WaitOptions): Promise<TriggerStatus> {
+    return waitFor(() => this.triggerStatus(name, namespace), `trigger ${namespace}/${name}`, options);
   }
 
   async delete(name: string, namespace: string): Promise<void> {
@@ -170,4 +182,62 @@ export class KnativeClient {
       propagationPolicy: "Foreground",
     });
   }
+  /** Deletes the Trigger of that name; false when there is none. */
+  async deleteTrigger(name: string, namespace: string): Promise<boolean> {
+    try {
+      await this.#api.deleteNamespacedCustomObject({ ...EVENTING, plural: "triggers", namespace, name });
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return false;
+      throw error;
+    }
+  }
+}
+
+async function waitFor<T extends Readiness>(
+  read: () => Promise<T>,
+  what: string,
+  options: WaitOptions,
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = "";
+  for (;;) {
+    const status = await read();
+    const current =
+      status.generation === undefined ||
+      (status.observedGeneration !== undefined && status.observedGeneration >= status.generation);
+    const ready = status.ready;
+    const line = current
+      ? `${ready?.status === "True" ? "ready" : "waiting"}: ${ready?.reason ?? ready?.status ?? "no Ready condition yet"}${ready?.message ? ` (${ready.message})` : ""}`
+      : `waiting: generation ${status.generation} not observed yet`;
+    if (line !== last) options.progress?.(line);
+    last = line;
+    if (current && ready?.status === "True") return status;
+    if (current && ready?.status === "False") {
+      throw new Error(
+        `${what} is not ready: ${ready.reason ?? "unknown reason"}${ready.message ? `: ${ready.message}` : ""}`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`${what} was not ready after ${Math.round(options.timeoutMs / 1000)}s (${line})`);
+    }
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now()))),
+    );
+  }
+}
+
+/** Kubernetes API errors carry the Status object in `body`; show its message, not the stack. */
+export function describeKubeError(error: unknown): string {
+  const e = error as { code?: number; body?: unknown; message?: string };
+  if (typeof e.code === "number" && e.body !== undefined) {
+    let body: { message?: string } | undefined;
+    try {
+      body = (typeof e.body === "string" ? JSON.parse(e.body) : e.body) as { message?: string };
+    } catch {
+      body = undefined;
+    }
+    return `the Kubernetes API answered ${e.code}: ${body?.message ?? JSON.stringify(e.body)}`;
+  }
+  return e.message ?? String(error);
 }

@@ -2,7 +2,7 @@ import { checkKnativeService } from "./admission.js";
 
 /**
  * The Knative Service (`serving.knative.dev/v1`) that runs one knstate function. The manifests
- * shipped in `knative/services/` are this function's output; a test keeps them equal.
+ * shipped in `knative/base/functions/` are `knstate manifest`'s output; a test keeps them equal.
  */
 
 /** The user port: Knative sets `PORT` to it; the only port the container declares. */
@@ -16,6 +16,8 @@ export const IMAGE_FUNCTIONS_DIR = "/app/dist/functions";
 /** The Secret (key `url`) that holds `REDIS_URL` unless told otherwise. */
 export const DEFAULT_REDIS_SECRET = "knstate-redis";
 export const DEFAULT_IMAGE = "dev.local/knstate:0.1.0";
+/** Knative Serving's label that keeps a Service off the ingress gateway (cluster-local). */
+export const VISIBILITY_LABEL = "networking.knative.dev/visibility";
 
 export interface ServiceOptions {
   /** Service name: the function's entity or action name (`counter`, `cart`). */
@@ -25,6 +27,12 @@ export interface ServiceOptions {
   readonly image: string;
   /** The function folder inside the image (`/app/dist/functions/counter`). */
   readonly functionPath: string;
+  /**
+   * Reachable from outside the cluster. Off by default: the Service is labelled
+   * `networking.knative.dev/visibility: cluster-local`, since the HTTP API answers an entity's
+   * state and history to anyone who can reach it.
+   */
+  readonly public?: boolean | undefined;
   /** Entities need Redis; a stateless action runs with the embedded store. */
   readonly stateful: boolean;
   /** Secret whose key `url` is `REDIS_URL` (`redis://:password@redis:6379`). */
@@ -83,6 +91,9 @@ export function buildService(options: ServiceOptions): KnativeService {
   const problems = checkOptions(o);
   if (problems.length > 0) throw new Error(`cannot build the Service:\n  - ${problems.join("\n  - ")}`);
   const labels = { "app.kubernetes.io/name": o.name, "app.kubernetes.io/part-of": "knstate" };
+  const serviceLabels: Record<string, string> = o.public
+    ? { ...labels }
+    : { ...labels, [VISIBILITY_LABEL]: "cluster-local" };
   // SIGTERM comes after queue-proxy's 30 s drain; finish in-flight work well before SIGKILL.
   const shutdownSeconds = Math.max(5, o.timeoutSeconds - 35);
   const env: EnvVar[] = [
@@ -104,7 +115,11 @@ export function buildService(options: ServiceOptions): KnativeService {
   const service: KnativeService = {
     apiVersion: "serving.knative.dev/v1",
     kind: "Service",
-    metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}), labels },
+    metadata: {
+      name: o.name,
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      labels: serviceLabels,
+    },
     spec: {
       template: {
         metadata: {

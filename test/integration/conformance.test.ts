@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeHeaderValue } from "../../src/cloudevents/header-value.js";
@@ -13,12 +13,8 @@ import { ROOT, startHost, type RunningHost } from "../support/host.js";
  * in binary mode.
  */
 
-const CONFORMANCE_DIR = path.resolve(ROOT, "../shared/conformance/cloudevents-json");
-if (!existsSync(path.join(CONFORMANCE_DIR, "valid-events.json"))) {
-  throw new Error(
-    `CloudEvents conformance data not found in ${CONFORMANCE_DIR}: check out the shared/ folder beside the repository`,
-  );
-}
+/** A copy of cloudevents/conformance format/json; provenance and license in its NOTICE and LICENSE. */
+const CONFORMANCE_DIR = path.join(ROOT, "test/fixtures/cloudevents-conformance");
 
 type Json = Record<string, unknown>;
 interface EventTest {

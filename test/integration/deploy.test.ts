@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { parse } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { deployCommand } from "../../src/cli/deploy.js";
+import { deployCommand } from "../../src/cli/deploy-argv.js";
 import { buildService } from "../../src/deploy/service.js";
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeOptions } from "../support/fake-kube-api.js";
 import { ROOT } from "../support/host.js";
@@ -51,7 +51,9 @@ describe("knstate manifest", () => {
       "200",
     ]);
     expect(code).toBe(0);
-    expect(parse(out)).toEqual(
+    const [service, trigger] = parseAllDocuments(out).map((d) => d.toJSON() as Record<string, unknown>);
+    expect(trigger).toMatchObject({ kind: "Trigger", metadata: { name: "counter", namespace: "shop" } });
+    expect(service).toEqual(
       buildService({
         name: "counter",
         namespace: "shop",
@@ -107,6 +109,55 @@ describe("knstate deploy against a stand-in Kubernetes API", () => {
     expect(out).toContain("service demo/counter is ready at http://counter.demo.127.0.0.1.sslip.io");
   });
 
+  it("applies the Trigger after the Service and waits for it too", async () => {
+    const { code, out, api } = await run(
+      "deploy",
+      [COUNTER, "--image", "x:1", "--broker", "commands", "--dead-letter-sink", "dead-letters"],
+      { readyAfterReads: 2 },
+    );
+    expect(code).toBe(0);
+    const patches = api.requests.filter((r) => r.method === "PATCH");
+    expect(patches.map((r) => r.path)).toEqual([
+      "/apis/serving.knative.dev/v1/namespaces/demo/services/counter",
+      "/apis/eventing.knative.dev/v1/namespaces/demo/triggers/counter",
+    ]);
+    expect(patches[1]).toMatchObject({
+      contentType: "application/apply-patch+yaml",
+      query: { fieldManager: "knstate", force: "true" },
+      body: {
+        kind: "Trigger",
+        metadata: { name: "counter", namespace: "demo" },
+        spec: {
+          broker: "commands",
+          subscriber: { ref: { kind: "Service", name: "counter" } },
+          delivery: { deadLetterSink: { ref: { name: "dead-letters" } } },
+        },
+      },
+    });
+    const triggerReads = api.requests.filter(
+      (r) => r.method === "GET" && r.path.endsWith("/triggers/counter"),
+    );
+    expect(triggerReads.length).toBe(2);
+    expect(out).toContain(
+      "applying trigger demo/counter (broker commands: com.example.counter.increment, com.example.counter.decrement",
+    );
+    expect(out).toContain("waiting: SubscriberNotResolved");
+    expect(out).toMatch(
+      /service demo\/counter is ready at .*\n.*\n?.*trigger demo\/counter is ready: broker commands → counter$/s,
+    );
+  });
+
+  it("fails with Eventing's reason when the Trigger turns Ready=False", async () => {
+    const { code, err } = await run("deploy", [COUNTER, "--image", "x:1"], {
+      readyAfterReads: 1,
+      triggerFail: { reason: "BrokerDoesNotExist", message: 'Broker "default" does not exist' },
+    });
+    expect(code).toBe(1);
+    expect(err).toContain(
+      'trigger demo/counter is not ready: BrokerDoesNotExist: Broker "default" does not exist',
+    );
+  });
+
   it("fails with Knative's reason when the Service turns Ready=False", async () => {
     const { code, err } = await run("deploy", [COUNTER, "--image", "nope:1", "--namespace", "shop"], {
       fail: { reason: "RevisionFailed", message: 'Unable to fetch image "nope:1"' },
@@ -143,10 +194,14 @@ describe("knstate deploy against a stand-in Kubernetes API", () => {
     expect((await run("deploy", [COUNTER, "--image", "x:1", "--no-wait"])).code).toBe(0);
     const deleted = await run("delete", ["counter"]);
     expect(deleted.code).toBe(0);
-    expect(deleted.out).toBe("deleted service demo/counter");
-    expect(deleted.api.requests.at(-1)).toMatchObject({
+    expect(deleted.out).toBe("deleted service demo/counter\ndeleted trigger demo/counter");
+    expect(deleted.api.requests.at(-2)).toMatchObject({
       method: "DELETE",
       path: "/apis/serving.knative.dev/v1/namespaces/demo/services/counter",
+    });
+    expect(deleted.api.requests.at(-1)).toMatchObject({
+      method: "DELETE",
+      path: "/apis/eventing.knative.dev/v1/namespaces/demo/triggers/counter",
     });
     expect(deleted.api.objects.size).toBe(0);
     const again = await run("delete", ["counter"]);

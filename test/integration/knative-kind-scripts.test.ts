@@ -19,10 +19,10 @@ describe("knative/kind scripts", () => {
     if (!hasShellcheck()) {
       if (process.env.CI)
         throw new Error(
-          "shellcheck is not installed, and CI is set: install it (apt-get install shellcheck)",
+          "shellcheck is not installed, and CI is set: install it (sudo bash .ci/install-tools)",
         );
       console.warn(
-        "SKIPPED: shellcheck is not installed, the kind scripts were not checked (apt-get install shellcheck)",
+        "SKIPPED: shellcheck is not installed, the kind scripts were not checked (sudo bash .ci/install-tools)",
       );
       ctx.skip();
       return;

@@ -6,8 +6,8 @@ import { join } from "node:path";
 
 /**
  * A stand-in for the Kubernetes API server, speaking exactly the requests knstate's deploy
- * commands make for Knative Services: server-side apply (PATCH), GET, DELETE, GET of a Revision,
- * and API discovery for clients that ask. It records every request and answers like the API server would; Knative's
+ * commands make for Knative Services and Triggers: server-side apply (PATCH), GET, DELETE, GET of a
+ * Revision, and API discovery for clients that ask. It records every request and answers like the API server would; Knative's
  * controllers are imitated by turning a Service Ready after `readyAfterReads` reads.
  */
 export interface RecordedRequest {
@@ -27,6 +27,8 @@ export interface FakeKubeOptions {
   readonly fail?: { readonly reason: string; readonly message: string };
   /** Never become ready. */
   readonly never?: boolean;
+  /** Report a Trigger Ready=False with this reason and message (e.g. its Broker does not exist). */
+  readonly triggerFail?: { readonly reason: string; readonly message: string };
 }
 
 export interface FakeKubeApi {
@@ -91,11 +93,15 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
         ],
       });
     }
-    const m = /^\/apis\/serving\.knative\.dev\/v1\/namespaces\/([^/]+)\/(services|revisions)\/([^/]+)$/.exec(
-      url.pathname,
-    );
-    if (!m) return status(res, 404, "NotFound", `the server could not find the requested resource`);
-    const [, namespace, resource, name] = m as unknown as [string, string, string, string];
+    const m =
+      /^\/apis\/(serving|eventing)\.knative\.dev\/v1\/namespaces\/([^/]+)\/(services|revisions|triggers)\/([^/]+)$/.exec(
+        url.pathname,
+      );
+    if (!m || (m[1] === "eventing") !== (m[3] === "triggers")) {
+      return status(res, 404, "NotFound", `the server could not find the requested resource`);
+    }
+    const [, group, namespace, resource, name] = m as unknown as [string, string, string, string, string];
+    const notFound = `${resource}.${group}.knative.dev "${name}" not found`;
     const key = `${namespace}/${resource}/${name}`;
     if (resource === "revisions" && req.method === "GET") {
       const service = [...objects.values()].find((o) => o.status?.latestReadyRevisionName === name);
@@ -143,11 +149,12 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       return json(res, previous ? 200 : 201, object);
     }
     const object = objects.get(key);
-    if (!object) return status(res, 404, "NotFound", `services.serving.knative.dev "${name}" not found`);
+    if (!object) return status(res, 404, "NotFound", notFound);
     if (req.method === "GET") {
       const count = (reads.get(key) ?? 0) + 1;
       reads.set(key, count);
-      progress(object, count, namespace, name);
+      if (resource === "triggers") triggerProgress(object, count, namespace, name);
+      else progress(object, count, namespace, name);
       return json(res, 200, object);
     }
     if (req.method === "DELETE") {
@@ -156,7 +163,7 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
         kind: "Status",
         apiVersion: "v1",
         status: "Success",
-        details: { name, kind: "services" },
+        details: { name, kind: resource },
       });
     }
     return status(res, 405, "MethodNotAllowed", `${req.method} is not supported`);
@@ -176,6 +183,20 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       s.conditions = [
         { type: "Ready", status: "Unknown", reason: "Deploying", message: "waiting for the first pod" },
       ];
+    }
+  };
+
+  /** Knative Eventing's imitation: a Trigger is Ready once its subscriber resolves. */
+  const triggerProgress = (object: Obj, count: number, namespace: string, name: string) => {
+    const s = object.status!;
+    s.observedGeneration = object.metadata.generation;
+    if (options.triggerFail) {
+      s.conditions = [{ type: "Ready", status: "False", ...options.triggerFail }];
+    } else if (count >= (options.readyAfterReads ?? 2)) {
+      s.conditions = [{ type: "Ready", status: "True" }];
+      s.subscriberUri = `http://${name}.${namespace}.svc.cluster.local`;
+    } else {
+      s.conditions = [{ type: "Ready", status: "Unknown", reason: "SubscriberNotResolved" }];
     }
   };
 

@@ -32,7 +32,7 @@ export function prometheusAvailable(): boolean {
   if (problems.length === 0) return true;
   const message = `prometheus/promtool cannot run (${problems.join("; ")}): the Prometheus tests are SKIPPED`;
   if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
-  console.warn(`\n!!!!!!!!!! ${message} (apt-get install -y prometheus) !!!!!!!!!!\n`);
+  console.warn(`\n!!!!!!!!!! ${message} (sudo bash .ci/install-tools) !!!!!!!!!!\n`);
   return false;
 }
 

@@ -29,7 +29,8 @@ const run = promisify(execFile);
 export function redisAvailable(): boolean {
   const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
   if (probe.status === 0) return true;
-  const message = "redis-server is not installed: the Redis integration tests are SKIPPED";
+  const message =
+    "redis-server is not installed: the Redis integration tests are SKIPPED (install it: sudo bash .ci/install-tools)";
   if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
   console.warn(`\n!!!!!!!!!! ${message} !!!!!!!!!!\n`);
   return false;

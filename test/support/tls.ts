@@ -5,7 +5,7 @@ import { join } from "node:path";
 /** True when `openssl` runs; else a loud skip of `what`, or a failure when CI is set. */
 export function opensslAvailable(what: string): boolean {
   if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0) return true;
-  const message = `openssl is not installed: ${what} are SKIPPED`;
+  const message = `openssl is not installed: ${what} are SKIPPED (install it: sudo bash .ci/install-tools)`;
   if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
   console.warn(`\n!!!!!!!!!! ${message} !!!!!!!!!!\n`);
   return false;

@@ -1,62 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/observability/logger.js";
+import { describe, expect, it } from "vitest";
 import { batchConfig, otlpExportConfig, parseKeyValues } from "../../src/observability/otlp/config.js";
 import { encodeJson, ProtobufBatch } from "../../src/observability/otlp/encode.js";
-import { SpanExporter } from "../../src/observability/otlp/exporter.js";
 import { traceResource } from "../../src/observability/otlp/resource.js";
 import { SpanKind, StatusCode, type SpanRecord } from "../../src/observability/otlp/span.js";
 import {
   formatTraceparent,
-  IdGenerator,
   parseTraceparent,
   samplerFromEnv,
 } from "../../src/observability/trace-context.js";
-import { attr, decodeTraceExport, startOtlpReceiver, type OtlpReceiver } from "../support/otlp.js";
-
-const ids = new IdGenerator();
-const scope = {
-  resource: { "service.name": "svc", "process.pid": 42 },
-  scopeName: "knstate",
-  scopeVersion: "1.2.3",
-};
+import { ids, scope, span } from "../fixtures/spans.js";
+import { attr, decodeTraceExport } from "../support/otlp.js";
 
 /** One export request in protobuf, as the exporter makes it. */
 function encodeProtobuf(spans: readonly SpanRecord[], exportScope: typeof scope): Buffer {
   const batch = new ProtobufBatch(exportScope);
   for (const s of spans) batch.add(s);
   return batch.seal();
-}
-
-function span(overrides: Partial<SpanRecord> = {}): SpanRecord {
-  const start = 1_764_000_000_123.5;
-  return {
-    traceId: ids.traceId(),
-    spanId: ids.spanId(),
-    parentSpanId: ids.spanId(),
-    remoteParent: true,
-    traceState: "vendor=abc",
-    sampled: true,
-    name: "process com.example.counter.increment",
-    kind: SpanKind.consumer,
-    start,
-    end: start + 1.25,
-    attributes: {
-      "cloudevents.event_id": "evt-1",
-      "knstate.entity.version": 7,
-      "knstate.negative": -3,
-      "knstate.ratio": 0.25,
-      "knstate.flag": true,
-      "knstate.unicode": "zählér ✓ 🚀",
-      "knstate.long": "x".repeat(300),
-    },
-    links: [{ traceId: ids.traceId(), spanId: ids.spanId() }],
-    status: StatusCode.error,
-    statusMessage: "store unavailable",
-    ceId: undefined,
-    handlerMs: 0,
-    handlerRuns: 0,
-    ...overrides,
-  };
 }
 
 describe("OTLP encoding", () => {
@@ -256,94 +215,5 @@ describe("OTLP configuration", () => {
     expect(named["service.name"]).toBe("named");
     expect(named["process.pid"]).toBeUndefined();
     expect(named["host.name"]).toBeUndefined();
-  });
-});
-
-describe("SpanExporter against a real OTLP/HTTP receiver", () => {
-  let receiver: OtlpReceiver;
-  let warnings: string[];
-  const logger = () =>
-    createLogger({
-      level: "warn",
-      format: "json",
-      write: (line) => warnings.push(JSON.parse(line).msg as string),
-    });
-
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-    warnings = [];
-  });
-  afterEach(() => receiver.close());
-
-  const exporter = (env: Record<string, string>) =>
-    SpanExporter.create(
-      otlpExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env }),
-      batchConfig({ OTEL_BSP_SCHEDULE_DELAY: "60000", ...env }),
-      scope,
-      logger(),
-    );
-
-  it("sends full batches at once, the rest on flush, with the configured headers", async () => {
-    const e = await exporter({
-      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "3",
-      OTEL_EXPORTER_OTLP_HEADERS: "x-token=abc",
-    });
-    const spans = Array.from({ length: 7 }, (_, i) => span({ name: `s${i}` }));
-    for (const s of spans) e.add(s);
-    await e.shutdown();
-    expect(receiver.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans![0]!.spans!.length)).toEqual([
-      3, 3, 1,
-    ]);
-    expect(receiver.spans.map((s) => s.name)).toEqual(spans.map((s) => s.name));
-    expect(receiver.requests[0]!.headers["x-token"]).toBe("abc");
-    expect(receiver.requests[0]!.headers["content-type"]).toBe("application/x-protobuf");
-    expect(receiver.resources[0]).toMatchObject({
-      attributes: expect.arrayContaining([{ key: "service.name", value: { stringValue: "svc" } }]),
-    });
-  });
-
-  it("retries 503 and 429 with backoff, gzip-compressed when asked", async () => {
-    receiver.failNext([503, 429]);
-    const e = await exporter({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" });
-    e.add(span({ name: "kept" }));
-    await e.shutdown();
-    expect(receiver.spans.map((s) => s.name)).toEqual(["kept"]);
-    expect(receiver.requests[0]!.headers["content-encoding"]).toBe("gzip");
-    expect(warnings).toEqual([]);
-  });
-
-  it("drops a batch the collector refuses, and says so", async () => {
-    receiver.failNext([400]);
-    const e = await exporter({});
-    e.add(span());
-    await e.shutdown();
-    expect(receiver.spans).toEqual([]);
-    expect(warnings).toEqual([
-      "tracing: exporting spans failed: the collector answered 400; spans dropped so far: 1",
-    ]);
-  });
-
-  it("drops spans beyond a full queue instead of growing, and says so", async () => {
-    const e = await exporter({ OTEL_BSP_MAX_QUEUE_SIZE: "5", OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "5" });
-    receiver.failNext([503, 503, 503]);
-    for (let i = 0; i < 12; i++) e.add(span({ name: `s${i}` }));
-    await e.shutdown();
-    expect(receiver.spans.length).toBeLessThan(12);
-    expect(receiver.spans.length).toBeGreaterThanOrEqual(5);
-    expect(warnings[0]).toMatch(/the span queue is full/);
-  });
-
-  it("gives up on an unreachable collector within the export timeout", async () => {
-    const e = await SpanExporter.create(
-      otlpExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" }),
-      batchConfig({ OTEL_BSP_EXPORT_TIMEOUT: "300" }),
-      scope,
-      logger(),
-    );
-    e.add(span());
-    const started = performance.now();
-    await e.shutdown();
-    expect(performance.now() - started).toBeLessThan(3000);
-    expect(warnings[0]).toMatch(/exporting spans failed: .*ECONNREFUSED/);
   });
 });

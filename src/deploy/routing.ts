@@ -1,0 +1,41 @@
+import type { Component } from "../entity/define.js";
+import { VALUE_STATE_EVENT } from "../publish/sink-publisher.js";
+
+/**
+ * The CloudEvent types one function (one Knative Service) takes and sends: what its Trigger
+ * must route to it, and what it must keep out so the function never receives its own output.
+ */
+export interface FunctionRouting {
+  /** The Service name: `K_SERVICE`, the first segment of the `source` of everything it sends. */
+  readonly service: string;
+  /** `<typePrefix>.<name>.<command>` for every command of every component. */
+  readonly commandTypes: readonly string[];
+  /** `<command type>.reply`: the 200 reply events, which the Broker routes on. */
+  readonly replyTypes: readonly string[];
+  /** `<typePrefix>.<name>.<event>`: the committed events published to `K_SINK`. */
+  readonly publishedTypes: readonly string[];
+  /** `/<service>/`: the `source` prefix of every reply and published event (the loop guard). */
+  readonly ownSourcePrefix: string;
+}
+
+export function routingOf(service: string, components: readonly Component[]): FunctionRouting {
+  const commandTypes: string[] = [];
+  const publishedTypes: string[] = [];
+  for (const c of components) {
+    const base = `${c.typePrefix}.${c.name}.`;
+    const commands = c.kind === "action" ? c.handlers : c.commands;
+    for (const command of Object.keys(commands)) commandTypes.push(base + command);
+    if (c.kind === "event-sourced") {
+      for (const event of Object.keys(c.events)) publishedTypes.push(base + event);
+    } else if (c.kind === "value") {
+      publishedTypes.push(base + VALUE_STATE_EVENT);
+    }
+  }
+  return {
+    service,
+    commandTypes,
+    replyTypes: commandTypes.map((t) => `${t}.reply`),
+    publishedTypes,
+    ownSourcePrefix: `/${service}/`,
+  };
+}
