@@ -3,7 +3,7 @@ import { createHost } from "../host/host.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
-import { startTracing } from "../observability/tracing.js";
+import { startTracing } from "../observability/start-tracing.js";
 import { sinkPublisherFromEnv } from "../publish/from-env.js";
 import { createStore } from "../store/create-store.js";
 

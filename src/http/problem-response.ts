@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { truncate } from "../cloudevents/attributes.js";
 import type { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import { requestTrace, traceFields } from "../host/observer.js";
+import { requestTrace, traceFields, type TraceHandle } from "../host/observer.js";
 import type { LogFields, Logger } from "../observability/logger.js";
 
 /** Writes an RFC 9457 problem. 413 and aborted reads close the connection (the body was not consumed). */
@@ -26,11 +26,11 @@ export function sendProblem(res: ServerResponse, error: HostError, instance?: st
 /**
  * Logs a failure the host answers with a 5xx (4xx are the caller's and not logged): a handler
  * that threw as an error, handled trouble (store unavailable, conflicts exhausted) as a
- * warning; with `fields` (what was asked) and the failure's trace.
+ * warning; with `fields` (what was asked) and the trace of the work that failed (tracing on).
  */
-export function logFailure(logger: Logger, error: HostError, fields: LogFields): void {
+export function logFailure(logger: Logger, error: HostError, fields: LogFields, trace?: TraceHandle): void {
   if (error.status < 500) return;
-  const context = { ...fields, ...traceFields(error.trace) };
+  const context = { ...fields, ...traceFields(trace) };
   if (error.problem === Problem.handlerFailed)
     logger.error("handler failed", { ...context, error: error.cause });
   else logger.warn(error.detail, { ...context, problem: error.problem.type, error: error.cause });
@@ -46,8 +46,7 @@ export function answerApiFailure(
   res: ServerResponse,
   error: HostError,
 ): void {
-  const trace = requestTrace(req);
   const path = truncate((req.url ?? "/").split("?", 1)[0]!);
-  logFailure(logger, trace ? error.inTrace(trace) : error, { path });
+  logFailure(logger, error, { path }, requestTrace(req));
   sendProblem(res, error);
 }

@@ -1,4 +1,4 @@
-import type { HandlerTime } from "../span-conventions.js";
+import type { HandlerTime } from "../span-shape.js";
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Record<string, AttributeValue>;
