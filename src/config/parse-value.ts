@@ -86,6 +86,7 @@ function jsonObject(raw: string): string {
   } catch {
     throw new Error("must be a JSON object");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error("must be a JSON object");
   return raw;
 }

@@ -44,13 +44,13 @@ export const pipelineSettings = {
     env: "KNSTATE_CONFLICT_BACKOFF_BASE",
     kind: "duration",
     default: "2ms",
-    doc: "First wait before a retry after a conflict; it doubles, with jitter, on each further conflict.",
+    doc: "After the n-th conflict, wait a random time up to this times 2^(n-1) (full jitter) before retrying.",
   },
   conflictBackoffMaxMs: {
     env: "KNSTATE_CONFLICT_BACKOFF_MAX",
     kind: "duration",
     default: "100ms",
-    doc: "Longest wait before a retry after a conflict.",
+    doc: "Cap of that random wait.",
   },
   dedupTtlMs: {
     env: "KNSTATE_DEDUP_TTL",
