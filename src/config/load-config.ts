@@ -62,8 +62,9 @@ function readSetting(
   try {
     return parseValue(spec, raw);
   } catch (error) {
-    const source = fromFlag !== undefined ? `--${spec.flag}` : fromEnv !== undefined ? spec.env : "default";
-    problems.push(`${source}=${JSON.stringify(raw)}: ${(error as Error).message}`);
+    const source =
+      fromFlag !== undefined ? `--${spec.flag}` : fromEnv !== undefined ? spec.env : `${spec.env} (default)`;
+    problems.push(`${source} ${(error as Error).message}, not ${JSON.stringify(raw)}`);
     return undefined;
   }
 }

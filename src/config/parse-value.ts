@@ -29,7 +29,7 @@ export function parseValue(setting: SettingSpec, raw: string): unknown {
       return withUnit(raw, UNITS_MS, "a duration such as 500ms, 30s, 5m or 24h");
     case "seconds": {
       const n = Number(raw);
-      if (!(Number.isFinite(n) && n > 0)) throw new Error("must be a positive number of seconds");
+      if (!(Number.isFinite(n) && n > 0)) throw new Error("must be a number of seconds (more than 0)");
       return Math.round(n * 1000);
     }
     case "size":
