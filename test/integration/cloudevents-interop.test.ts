@@ -43,14 +43,14 @@ function increment(id: string, by: number): CloudEvent<{ by: number }> {
 
 /** A K_SINK that hands every request to the SDK's receiver. */
 async function startSdkSink() {
-  const received: CloudEvent[] = [];
+  const received: CloudEvent<unknown>[] = [];
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
       const headers = req.headers as IncomingHttpHeaders & Record<string, string>;
-      const event = HTTP.toEvent({ headers, body });
-      received.push(...(Array.isArray(event) ? event : [event]));
+      const event = HTTP.toEvent<unknown>({ headers, body });
+      for (const one of Array.isArray(event) ? event : [event]) received.push(new CloudEvent<unknown>(one));
       res.writeHead(202).end();
     });
   });
