@@ -1,5 +1,10 @@
 import type { AttributeValue, Attributes } from "./span.js";
 
+/**
+ * The protobuf wire format as the OTLP encoder writes it: varints, tags, length-delimited fields
+ * and the hex ids of spans, written straight into one growing buffer.
+ */
+
 /** Value of each hex digit by char code ('0'–'9', 'a'–'f'). */
 const HEX = new Uint8Array(128);
 for (let i = 0; i < 16; i++) HEX["0123456789abcdef".charCodeAt(i)] = i;
