@@ -72,7 +72,6 @@ export function createTracer<S extends HandlerTime, P>(backend: SpanBackend<S, P
         ? [hop]
         : [];
     const span = backend.start(() => eventSpan(event), "consumer", own ?? hop, links, event.id);
-    setEventTrace(event, span);
     try {
       const reply = await run(span);
       if (reply === undefined) return undefined;
@@ -80,6 +79,8 @@ export function createTracer<S extends HandlerTime, P>(backend: SpanBackend<S, P
       if (typeof version === "number" && span.sampled) backend.setAttribute(span, ENTITY_VERSION, version);
       return { ...reply, extensions: { ...reply.extensions, ...backend.inject(span) } };
     } catch (error) {
+      // For the log line of the failure (only failures need it: nothing to pay on success).
+      setEventTrace(event, span);
       const hostError = toHostError(error);
       if (span.sampled) {
         const failure = failureShape(hostError);

@@ -45,26 +45,6 @@ function leanBackend(
   sample: ReturnType<typeof samplerFromEnv>,
 ): SpanBackend<SpanRecord, SpanContext> {
   const ids = new IdGenerator();
-  const record = (
-    traceId: string,
-    spanId: string,
-    parent: SpanContext | undefined,
-    sampled: boolean,
-    fields: Pick<SpanRecord, "name" | "kind" | "start" | "end" | "attributes" | "links" | "remoteParent">,
-    ceId?: string,
-  ): SpanRecord => ({
-    traceId,
-    spanId,
-    parentSpanId: parent?.spanId,
-    traceState: parent?.traceState,
-    sampled,
-    ...fields,
-    status: StatusCode.unset,
-    statusMessage: undefined,
-    ceId,
-    handlerMs: 0,
-    handlerRuns: 0,
-  });
   return {
     extract(carrier) {
       const { traceparent, tracestate } = carrier;
@@ -87,16 +67,25 @@ function leanBackend(
       const sampled = sample(traceId, parent);
       // A span's name and attributes are made only when it is sampled.
       const { name, attributes } = sampled ? describe() : UNSAMPLED;
-      const fields = {
+      return {
+        traceId,
+        spanId,
+        parentSpanId: parent?.spanId,
+        remoteParent: parent !== undefined,
+        traceState: parent?.traceState,
+        sampled,
         name,
         kind: kind === "server" ? SpanKind.server : SpanKind.consumer,
         start,
         end: start,
         attributes,
         links,
-        remoteParent: parent !== undefined,
+        status: StatusCode.unset,
+        statusMessage: undefined,
+        ceId,
+        handlerMs: 0,
+        handlerRuns: 0,
       };
-      return record(traceId, spanId, parent, sampled, fields, ceId);
     },
     setAttribute(span, key, value) {
       if (span.sampled) span.attributes[key] = value;
@@ -110,17 +99,25 @@ function leanBackend(
     },
     child(parent, name, seconds, attributes) {
       const at = now();
-      const start = at - seconds * 1000;
-      const fields = {
+      exporter.add({
+        traceId: parent.traceId,
+        spanId: ids.spanId(),
+        parentSpanId: parent.spanId,
+        remoteParent: false,
+        traceState: parent.traceState,
+        sampled: true,
         name,
         kind: SpanKind.internal,
-        start,
+        start: at - seconds * 1000,
         end: at,
         attributes,
         links: [],
-        remoteParent: false,
-      };
-      exporter.add(record(parent.traceId, ids.spanId(), parent, true, fields));
+        status: StatusCode.unset,
+        statusMessage: undefined,
+        ceId: undefined,
+        handlerMs: 0,
+        handlerRuns: 0,
+      });
     },
     inject(span) {
       const traceparent = formatTraceparent(span);
