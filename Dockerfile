@@ -15,7 +15,6 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY config ./config
 COPY src ./src
 COPY functions ./functions
 RUN npm run build \

@@ -19,7 +19,7 @@ const { fmt, median } = await import("./lib/stats.mjs");
 const count = Number(process.env.SPAN_COST_COUNT ?? 100_000);
 const rounds = Number(process.env.SPAN_COST_ROUNDS ?? 5);
 const dist = (path) => import(pathToFileURL(join(S.ROOT, "dist/src", path)).href);
-const { startTracing } = await dist("observability/tracing.js");
+const { startTracing } = await dist("observability/start-tracing.js");
 const { silentLogger } = await dist("observability/logger.js");
 
 const logDir = mkdtempSync(join(tmpdir(), "knstate-span-cost-"));

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { settings } from "../../config/defaults.js";
+import { settings } from "../config/settings.js";
 import { DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy-help.js";
 
 const HELP = `knstate: stateful serverless functions for Knative

@@ -3,8 +3,8 @@ import { createHost } from "../host/host.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
-import { startTracing } from "../observability/tracing.js";
-import { sinkPublisherFromEnv } from "../publish/from-env.js";
+import { startTracing } from "../observability/start-tracing.js";
+import { sinkPublisherFromConfig } from "../publish/from-config.js";
 import { createStore } from "../store/create-store.js";
 
 export interface ServeOptions {
@@ -30,10 +30,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const paths =
-    options.paths.length > 0
-      ? options.paths
-      : (options.env.KNSTATE_FUNCTIONS ?? "").split(",").filter(Boolean);
+  const paths = options.paths.length > 0 ? options.paths : (config.functions ?? []);
   if (paths.length === 0) {
     process.stderr.write(
       "knstate: name at least one function folder (knstate serve ./functions/counter) or set KNSTATE_FUNCTIONS\n",
@@ -44,11 +41,11 @@ export async function serve(options: ServeOptions): Promise<number> {
   const [components, store, tracing] = await Promise.all([
     loadFunctions(paths),
     createStore(config, logger),
-    startTracing(options.env, { service: config.service, revision: config.revision, logger }),
+    startTracing(config.otel, { service: config.service, revision: config.revision, logger }),
   ]);
   let publisher;
   try {
-    publisher = sinkPublisherFromEnv(options.env, components, config.service, logger);
+    publisher = sinkPublisherFromConfig(config, components, logger);
   } catch (error) {
     process.stderr.write(`knstate: ${(error as Error).message}\n`);
     await store.close();
@@ -56,7 +53,6 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   const telemetry = createTelemetry({
     config,
-    env: options.env,
     logger,
     tracing,
     observers: [publisher],
@@ -92,7 +88,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
       host
         .close()
-        .then(() => publisher?.flush(2000))
+        .then(() => publisher?.flush(config.sinkFlushTimeoutMs))
         .then(() => telemetry.close())
         .then(
           () => {

@@ -1,8 +1,16 @@
-import { settings, type Setting } from "../../config/defaults.js";
-import type { HostConfig } from "./host-config.js";
+import { parseValue } from "./parse-value.js";
+import type { SettingSpec } from "./setting.js";
+import { settingsTable, type HostConfig, type SettingKey } from "./settings.js";
+
+export type { HostConfig } from "./settings.js";
 
 /** Ports Knative's queue-proxy and activator use in the pod; the host must never bind them. */
 export const KNATIVE_RESERVED_PORTS: readonly number[] = [8008, 8012, 8013, 8022, 9090, 9091];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The configuration while it is read: a value, or `undefined` when the row is unset or bad. */
+type Draft = Partial<Record<SettingKey, unknown>>;
 
 /** Every problem with the configuration, in one error, so a user fixes them all at once. */
 export class ConfigError extends Error {
@@ -15,28 +23,15 @@ export class ConfigError extends Error {
 }
 
 /**
- * Builds the host configuration from the environment and command-line flags (flags win).
- * Pure: it reads nothing but its arguments.
+ * Builds the host configuration from the environment and command-line flags (flags win), one
+ * value per row of the settings table. Pure: it reads nothing but its arguments. Throws one
+ * `ConfigError` listing every bad value.
  */
-export function loadConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  flags: Readonly<Record<string, string | undefined>> = {},
-): HostConfig {
+export function loadConfig(env: Env, flags: Readonly<Record<string, string | undefined>> = {}): HostConfig {
   const problems: string[] = [];
-  const config: Record<string, unknown> = {};
-  for (const setting of settings) {
-    const fromFlag = setting.flag === undefined ? undefined : flags[setting.flag];
-    const raw = fromFlag ?? nonEmpty(env[setting.env]) ?? setting.default;
-    const source = fromFlag !== undefined ? `--${setting.flag}` : env[setting.env] ? setting.env : "default";
-    if (raw === undefined) {
-      config[setting.key] = undefined;
-      continue;
-    }
-    try {
-      config[setting.key] = parseValue(setting, raw);
-    } catch (error) {
-      problems.push(`${source}=${JSON.stringify(raw)}: ${(error as Error).message}`);
-    }
+  const config: Draft = {};
+  for (const key of Object.keys(settingsTable) as SettingKey[]) {
+    config[key] = readSetting(settingsTable[key], env, flags, problems);
   }
   for (const key of ["port", "metricsPort"] as const) {
     const port = config[key] as number | undefined;
@@ -49,62 +44,49 @@ export function loadConfig(
     problems.push(`port and metrics port must differ (both ${port})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config) as unknown as HostConfig;
+  return Object.freeze(complete(config));
+}
+
+/** The value of one row: flag, else environment, else default; a bad one is added to `problems`. */
+function readSetting(
+  spec: SettingSpec,
+  env: Env,
+  flags: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): unknown {
+  if (spec.kind === "prefix") return withPrefix(env, spec.env.replace(/\*$/, ""));
+  const fromFlag = spec.flag === undefined ? undefined : flags[spec.flag];
+  const fromEnv = nonEmpty(env[spec.env]);
+  const raw = fromFlag ?? fromEnv ?? spec.default;
+  if (raw === undefined) return undefined;
+  try {
+    return parseValue(spec, raw);
+  } catch (error) {
+    const source =
+      fromFlag !== undefined ? `--${spec.flag}` : fromEnv !== undefined ? spec.env : `${spec.env} (default)`;
+    problems.push(`${source} ${(error as Error).message}, not ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+}
+
+/**
+ * The draft once every row was read without a problem: every key is present, each value parsed
+ * by its row's kind (`parseValue`), and `undefined` only where the row has no default, which the
+ * row's `SettingValue` type allows: the draft has the derived type.
+ */
+function complete(config: Draft): HostConfig {
+  return config as HostConfig;
+}
+
+function withPrefix(env: Env, prefix: string): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
+    if (name.startsWith(prefix) && value !== undefined) out[name] = value;
+  }
+  return Object.freeze(out);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
-}
-
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const UNITS_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-function parseValue(setting: Setting, raw: string): unknown {
-  switch (setting.kind) {
-    case "string":
-      return raw;
-    case "port": {
-      const n = integer(raw);
-      if (n < 0 || n > 65535) throw new Error("must be a port number (0-65535)");
-      return n;
-    }
-    case "integer": {
-      const n = integer(raw);
-      if (n < 0) throw new Error("must not be negative");
-      return n;
-    }
-    case "duration":
-      return withUnit(raw, UNITS_MS, "a duration such as 500ms, 30s, 5m or 24h");
-    case "size":
-      return withUnit(raw, UNITS_BYTES, "a size such as 512kb or 1mb");
-    case "boolean": {
-      const v = raw.toLowerCase();
-      if (["true", "on", "1", "yes"].includes(v)) return true;
-      if (["false", "off", "0", "no"].includes(v)) return false;
-      throw new Error("must be true or false");
-    }
-    case "enum":
-      if (!setting.values!.includes(raw)) throw new Error(`must be one of ${setting.values!.join(", ")}`);
-      return raw;
-    case "list":
-      return raw
-        .split(",")
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
-  }
-}
-
-function integer(raw: string): number {
-  if (!/^\d+$/.test(raw)) throw new Error("must be a whole number");
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n)) throw new Error("is too large");
-  return n;
-}
-
-function withUnit(raw: string, units: Record<string, number>, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
-  const unit = m?.[2]?.toLowerCase() || Object.keys(units)[0]!;
-  const factor = units[unit];
-  if (!m || factor === undefined) throw new Error(`must be ${what}`);
-  return Math.round(Number(m[1]) * factor);
 }

@@ -1,4 +1,3 @@
-import type { TraceHandle } from "../host/observer.js";
 import { Problem, type ProblemKind } from "./problems.js";
 
 /** An RFC 9457 problem details object, as sent on the wire. */
@@ -13,7 +12,8 @@ export interface ProblemDetails {
 /**
  * A failure with a place in the problem catalogue. Everything the host answers with a
  * non-2xx status is a `HostError`; anything else that escapes is a bug and becomes a
- * generic 500 with no internal detail.
+ * generic 500 with no internal detail. Immutable: one error can fail several commands of a group
+ * commit, each in its own trace, so the trace goes to the log line (`logFailure`), not here.
  */
 export class HostError extends Error {
   readonly problem: ProblemKind;
@@ -22,8 +22,6 @@ export class HostError extends Error {
   readonly extensions: Readonly<Record<string, unknown>>;
   /** Seconds for a `Retry-After` header, on retryable problems. */
   readonly retryAfterSeconds: number | undefined;
-  /** The trace of the work that failed (tracing on), for the log line that reports it. */
-  trace: TraceHandle | undefined;
 
   constructor(
     problem: ProblemKind,
@@ -36,21 +34,6 @@ export class HostError extends Error {
     this.detail = detail;
     this.extensions = options.extensions ?? {};
     this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-
-  /**
-   * This error as part of `trace`: itself when it has no trace yet, else a copy (one error can
-   * fail several commands of a group commit, each in its own trace).
-   */
-  inTrace(trace: TraceHandle): HostError {
-    if (this.trace === undefined || this.trace === trace) {
-      this.trace = trace;
-      return this;
-    }
-    const copy = Object.create(Object.getPrototypeOf(this) as object) as HostError;
-    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
-    copy.trace = trace;
-    return copy;
   }
 
   get status(): number {

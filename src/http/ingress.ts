@@ -5,6 +5,7 @@ import { toBinary, toStructured, type OutgoingEvent } from "../cloudevents/reply
 import { HostError, toHostError } from "../errors/host-error.js";
 import type { CloudEventCommands } from "./cloudevent-commands.js";
 import type { Logger } from "../observability/logger.js";
+import { eventTrace } from "../observability/tracing.js";
 import { readBody } from "./body.js";
 import { logFailure, sendProblem } from "./problem.js";
 
@@ -31,7 +32,7 @@ export function createIngress(
 
   const fail = (res: ServerResponse, error: unknown, event?: IncomingEvent) => {
     const hostError = toHostError(error);
-    logFailure(logger, hostError, eventFields(event));
+    logFailure(logger, hostError, eventFields(event), eventTrace(event));
     sendProblem(res, hostError);
   };
 
@@ -90,7 +91,7 @@ async function answerBatch(
       return;
     }
     const error = toHostError(result.reason);
-    logFailure(logger, error, eventFields(events[index]));
+    logFailure(logger, error, eventFields(events[index]), eventTrace(events[index]));
     errors.push({ index, status: error.status, type: error.problem.type, detail: error.detail });
     first ??= error;
     if (isRetryable(error.status)) retryable ??= error;

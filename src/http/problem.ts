@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem, type ProblemKind } from "../errors/problems.js";
-import { requestTrace, traceFields } from "../host/observer.js";
+import { requestTrace, traceFields, type TraceHandle } from "../host/observer.js";
 import type { LogFields, Logger } from "../observability/logger.js";
 
 /**
@@ -59,11 +59,11 @@ export function clientErrorProblem(code: string | undefined): ProblemKind {
 /**
  * Logs a failure the host answers with a 5xx (4xx are the caller's and not logged): a handler
  * that threw as an error, handled trouble (store unavailable, conflicts exhausted) as a
- * warning; with `fields` (what was asked) and the failure's trace.
+ * warning; with `fields` (what was asked) and the trace of the work that failed (tracing on).
  */
-export function logFailure(logger: Logger, error: HostError, fields: LogFields): void {
+export function logFailure(logger: Logger, error: HostError, fields: LogFields, trace?: TraceHandle): void {
   if (error.status < 500) return;
-  const context = { ...fields, ...traceFields(error.trace) };
+  const context = { ...fields, ...traceFields(trace) };
   if (error.problem === Problem.handlerFailed)
     logger.error("handler failed", { ...context, error: error.cause });
   else logger.warn(error.detail, { ...context, problem: error.problem.type, error: error.cause });
@@ -80,8 +80,7 @@ export function answerApiFailure(
   error: HostError,
   extraHeaders?: OutgoingHttpHeaders,
 ): void {
-  const trace = requestTrace(req);
   const path = truncate((req.url ?? "/").split("?", 1)[0]!);
-  logFailure(logger, trace ? error.inTrace(trace) : error, { path });
+  logFailure(logger, error, { path }, requestTrace(req));
   sendProblem(res, error, extraHeaders);
 }

@@ -16,9 +16,8 @@ import {
 import type { Tracing } from "./tracing.js";
 
 export interface TelemetryOptions {
+  /** Also gives the `faas_*` labels (`FAAS_*`, `POD_NAME`) and the flush timeout of the spans. */
   readonly config: HostConfig;
-  /** For `POD_NAME` and the `FAAS_*` overrides of the `faas_*` labels. */
-  readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   /** From `startTracing`, when tracing is on. */
   readonly tracing?: Tracing | undefined;
@@ -51,8 +50,10 @@ class DeferredMetrics {
   #target: HostMetrics | undefined;
   #queue: Array<(metrics: HostMetrics) => void> = [];
   readonly observer: PipelineObserver;
+  readonly #max: number;
 
-  constructor() {
+  constructor(max: number) {
+    this.#max = max;
     const observer: Record<string, (...args: unknown[]) => void> = {};
     // Only the hooks the metrics use: a present `handled` hook would make the pipeline time handlers.
     for (const name of VOID_HOOKS.filter((hook) => hook !== "handled" && hook !== "committed")) {
@@ -87,7 +88,7 @@ class DeferredMetrics {
 
   #defer(call: (metrics: HostMetrics) => void): void {
     // Bounded: prom-client loads within a second of listening; a flood before that is sampled out.
-    if (this.#queue.length < 100_000) this.#queue.push(call);
+    if (this.#queue.length < this.#max) this.#queue.push(call);
   }
 }
 
@@ -97,8 +98,8 @@ class DeferredMetrics {
  * listens, so cold start does not pay for it.
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
-  const { config, env, logger, tracing } = options;
-  const deferred = config.metricsPort === 0 ? undefined : new DeferredMetrics();
+  const { config, logger, tracing } = options;
+  const deferred = config.metricsPort === 0 ? undefined : new DeferredMetrics(config.metricsStartupQueueMax);
   let metrics: HostMetrics | undefined;
   let server: MetricsServer | undefined;
   return {
@@ -119,9 +120,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       const registry = afterStartup(() => import("./metrics.js")).then(({ HostMetrics }) => {
         metrics = new HostMetrics({
           faas: {
-            name: env.FAAS_NAME ?? config.service,
-            version: env.FAAS_VERSION ?? config.revision,
-            instance: env.FAAS_INSTANCE ?? env.POD_NAME,
+            name: config.faasName ?? config.service,
+            version: config.faasVersion ?? config.revision,
+            instance: config.faasInstance ?? config.podName,
           },
           service: config.service,
           revision: config.revision,
@@ -140,7 +141,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       return server.listen(config.metricsPort, config.host);
     },
     async close() {
-      await Promise.all([server?.close(), tracing?.shutdown()]);
+      await Promise.all([server?.close(), tracing?.shutdown(config.tracesFlushTimeoutMs)]);
     },
   };
 }

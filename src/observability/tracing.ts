@@ -1,14 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PipelineObserver } from "../host/observer.js";
-import type { Logger } from "./logger.js";
-import { otlpProtocol } from "./otlp/config.js";
-import { redactUrl } from "./redact.js";
-import { SAMPLERS } from "./trace-context.js";
+import type { PipelineObserver, TraceHandle } from "../host/observer.js";
 
 /**
- * Tracing as the rest of the host sees it. Made by `tracing-lean.ts` (knstate's own spans and
- * OTLP/HTTP exporter, no OpenTelemetry module loaded) or, when the environment asks for what
- * only the OpenTelemetry SDK offers, by `tracing-sdk.ts`. Without tracing neither is imported.
+ * Tracing as the rest of the host sees it: the one interface both backends implement (knstate's
+ * own spans and OTLP exporter, `tracing-lean.ts`, or the OpenTelemetry SDK, `tracing-sdk.ts`),
+ * both through `tracer.ts`. This module is a leaf: it imports types only, so nothing that
+ * depends on it pulls a backend in. `start-tracing.ts` picks the backend from the environment.
  */
 export interface Tracing {
   /** Span hooks of the command pipeline: one span per CloudEvent, children for its steps. */
@@ -33,76 +30,18 @@ export interface TracingOptions {
   readonly revision?: string | undefined;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+const EVENT_TRACES = new WeakMap<object, TraceHandle>();
 
 /**
- * True when the standard OpenTelemetry variables ask for traces: an OTLP endpoint
- * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) or an explicit
- * `OTEL_TRACES_EXPORTER` other than `none`; never when `OTEL_SDK_DISABLED=true`.
+ * Records that `event` (a parsed CloudEvent) is handled in `trace`, so the log line of its
+ * failure can name the trace. Errors are not touched: one error can fail several commands of a
+ * group commit, each in its own trace, and each event finds its own here.
  */
-export function tracingConfigured(env: Env): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "" && s !== "null");
-  if (exporters.length > 0) return !(exporters.length === 1 && exporters[0] === "none");
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+export function setEventTrace(event: object, trace: TraceHandle): void {
+  EVENT_TRACES.set(event, trace);
 }
 
-/**
- * Why the environment needs the OpenTelemetry SDK rather than knstate's own tracer, or
- * undefined when it does not: knstate's tracer exports OTLP over HTTP (protobuf or JSON),
- * propagates W3C trace context and implements the standard samplers; anything else (gRPC,
- * `console`/`zipkin` exporters, B3 or Jaeger propagation, remote samplers) is the SDK's.
- */
-export function sdkNeededFor(env: Env): string | undefined {
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? "")
-    .split(",")
-    .map((s) => s.trim().toLowerCase())
-    .filter((s) => s !== "" && s !== "none");
-  if (exporters.some((e) => e !== "otlp")) return `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER}`;
-  const protocol = otlpProtocol(env);
-  if (protocol !== "http/protobuf" && protocol !== "http/json") return `OTLP protocol ${protocol}`;
-  const propagators = (env.OTEL_PROPAGATORS ?? "")
-    .split(",")
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  if (propagators.some((p) => p !== "tracecontext" && p !== "baggage" && p !== "none")) {
-    return `OTEL_PROPAGATORS=${env.OTEL_PROPAGATORS}`;
-  }
-  const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
-  if (sampler && !(SAMPLERS as readonly string[]).includes(sampler)) return `OTEL_TRACES_SAMPLER=${sampler}`;
-  return undefined;
-}
-
-/**
- * Starts tracing when the environment configures it (see `tracingConfigured`), else resolves
- * `undefined` without loading any of it, so a cold start without tracing pays nothing for it.
- * Both tracers read the usual `OTEL_*` variables (endpoint, protocol, headers, sampler, batch
- * delays, resource attributes).
- */
-export async function startTracing(
-  env: Env,
-  options: TracingOptions & { readonly logger: Logger },
-): Promise<Tracing | undefined> {
-  if (!tracingConfigured(env)) return undefined;
-  const reason = sdkNeededFor(env);
-  const tracing =
-    reason === undefined
-      ? await (await import("./tracing-lean.js")).createLeanTracing(env, options)
-      : (await import("./tracing-sdk.js")).createTracing({
-          service: options.service,
-          revision: options.revision,
-          serviceNameSet: Boolean(env.OTEL_SERVICE_NAME?.trim()),
-        });
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  options.logger.info("tracing on", {
-    tracer: reason === undefined ? "knstate" : "opentelemetry-sdk-node",
-    ...(reason === undefined ? {} : { sdkFor: reason }),
-    exporter: env.OTEL_TRACES_EXPORTER ?? "otlp",
-    ...(endpoint ? { endpoint: redactUrl(endpoint) } : {}),
-    sampler: env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on",
-  });
-  return tracing;
+/** The trace `event` was handled in, when tracing made a span for it. */
+export function eventTrace(event: object | undefined): TraceHandle | undefined {
+  return event === undefined ? undefined : EVENT_TRACES.get(event);
 }

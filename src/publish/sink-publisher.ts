@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import type { DomainEvent } from "../entity/model.js";
 import { VALUE_UPDATED } from "../entity/model.js";
 import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
@@ -26,11 +27,11 @@ export interface SinkPublisherOptions {
   readonly typePrefixes: ReadonlyMap<string, string>;
   /** Extension attributes added to every event (from `K_CE_OVERRIDES`). */
   readonly overrides?: Readonly<Record<string, string>>;
-  /** Events waiting to be sent; when full, new events are dropped (and counted). Default 1000. */
+  /** Events waiting to be sent; when full, new events are dropped (and counted). Default `KNSTATE_SINK_QUEUE`'s. */
   readonly maxQueue?: number;
-  /** Requests in flight at once. Default 4. */
+  /** Requests in flight at once. Default `KNSTATE_SINK_CONCURRENCY`'s. */
   readonly concurrency?: number;
-  /** Timeout of one POST. Default 5 s. */
+  /** Timeout of one POST. Default `K_SINK_TIMEOUT`'s. */
   readonly timeoutMs?: number;
   /** `K_CA_CERTS`: PEM certificates to trust for an `https://` sink, besides the usual roots. */
   readonly caCerts?: string | undefined;
@@ -131,8 +132,8 @@ export class SinkPublisher implements PipelineObserver {
 
   constructor(options: SinkPublisherOptions) {
     this.#options = options;
-    this.#maxQueue = Math.max(1, options.maxQueue ?? 1000);
-    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#maxQueue = Math.max(1, options.maxQueue ?? DEFAULTS.sinkQueueMax);
+    this.#concurrency = Math.max(1, options.concurrency ?? DEFAULTS.sinkConcurrency);
     this.#logger = options.logger ?? silentLogger;
     this.#url = new URL(options.sink);
   }
@@ -249,7 +250,7 @@ export class SinkPublisher implements PipelineObserver {
       this.#options.caCerts,
       this.#concurrency,
     ));
-    const timeoutMs = this.#options.timeoutMs ?? 5000;
+    const timeoutMs = this.#options.timeoutMs ?? DEFAULTS.sinkTimeoutMs;
     return (await post(this.#url, body, { request, agent, headers, timeoutMs })).status;
   }
 }

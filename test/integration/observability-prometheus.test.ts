@@ -154,12 +154,9 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
       KNSTATE_HOST: "127.0.0.1",
       K_SERVICE: "counter-svc",
       K_REVISION: "counter-svc-00001",
+      POD_NAME: "counter-svc-00001-abc",
     });
-    telemetry = createTelemetry({
-      config,
-      env: { POD_NAME: "counter-svc-00001-abc" },
-      logger: silentLogger,
-    });
+    telemetry = createTelemetry({ config, logger: silentLogger });
     host = await startHost({ observer: telemetry.observer, wrapRequest: telemetry.wrapRequest! });
     const metricsPort = await telemetry.started(host.host);
     prom = await startPrometheus({

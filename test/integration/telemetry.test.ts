@@ -20,7 +20,7 @@ describe("telemetry", () => {
       PORT: "0",
       KNSTATE_HOST: "127.0.0.1",
     });
-    telemetry = createTelemetry({ config, env: {}, logger: silentLogger });
+    telemetry = createTelemetry({ config, logger: silentLogger });
     expect(telemetry.metrics).toBeUndefined();
     // What the pipeline reports for the first commands, before the host has finished starting.
     telemetry.observer.commandFinished?.("counter", "increment", "ok", 0.002);
@@ -40,7 +40,6 @@ describe("telemetry", () => {
   it("loads no metrics at all when the metrics port is 0", async () => {
     telemetry = createTelemetry({
       config: loadConfig({ METRICS_PORT: "0", PORT: "0" }),
-      env: {},
       logger: silentLogger,
     });
     running = await startHost({ observer: telemetry.observer });

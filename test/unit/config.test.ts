@@ -1,6 +1,11 @@
-import { describe, expect, it } from "vitest";
-import { settings } from "../../config/defaults.js";
-import { ConfigError, KNATIVE_RESERVED_PORTS, loadConfig } from "../../src/config/load-config.js";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { settings } from "../../src/config/settings.js";
+import {
+  ConfigError,
+  KNATIVE_RESERVED_PORTS,
+  loadConfig,
+  type HostConfig,
+} from "../../src/config/load-config.js";
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -163,5 +168,67 @@ describe("loadConfig", () => {
     expect(text).toMatch(/must be a port number/);
     expect(text).toMatch(/too large/);
     for (const problem of error.problems) expect(error.message).toContain(problem);
+  });
+
+  it("reads what Knative's SinkBinding sets, the function list and the OTEL_* variables as they are", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    const config = loadConfig({
+      K_SINK: "http://broker-ingress.knative-eventing.svc/ns/default",
+      K_CE_OVERRIDES: '{"extensions":{"tenant":"acme"}}',
+      K_CA_CERTS: pem,
+      K_SINK_TIMEOUT: "2.5",
+      KNSTATE_FUNCTIONS: "./functions/counter,./functions/echo",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_TRACES_SAMPLER: "always_on",
+      NOT_OTEL_X: "y",
+    });
+    expect(config).toMatchObject({
+      sink: "http://broker-ingress.knative-eventing.svc/ns/default",
+      ceOverrides: '{"extensions":{"tenant":"acme"}}',
+      caCerts: pem,
+      sinkTimeoutMs: 2500,
+      functions: ["./functions/counter", "./functions/echo"],
+    });
+    expect(config.otel).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_TRACES_SAMPLER: "always_on",
+    });
+    expect(loadConfig({})).toMatchObject({
+      sink: undefined,
+      sinkTimeoutMs: 5000,
+      sinkQueueMax: 1000,
+      otel: {},
+    });
+  });
+
+  it("lists bad SinkBinding values in the same ConfigError as the rest", () => {
+    const error = configError(() =>
+      loadConfig({
+        K_SINK: "ftp://sink",
+        K_CE_OVERRIDES: "{not json",
+        K_CA_CERTS: "not a certificate",
+        K_SINK_TIMEOUT: "0",
+        PORT: "x",
+      }),
+    );
+    expect(error.problems).toHaveLength(5);
+    const text = error.problems.join("\n");
+    expect(text).toMatch(/K_SINK must be an http\(s\) URL, not "ftp:\/\/sink"/);
+    expect(text).toMatch(/K_CE_OVERRIDES must be a JSON object/);
+    expect(text).toMatch(/K_CA_CERTS must hold PEM certificates/);
+    expect(text).toMatch(/K_SINK_TIMEOUT must be a number of seconds \(more than 0\), not "0"/);
+  });
+
+  it("types every row from its kind and default", () => {
+    expectTypeOf<HostConfig["port"]>().toEqualTypeOf<number>();
+    expectTypeOf<HostConfig["store"]>().toEqualTypeOf<"memory" | "redis">();
+    expectTypeOf<HostConfig["logLevel"]>().toEqualTypeOf<"debug" | "info" | "warn" | "error" | "silent">();
+    expectTypeOf<HostConfig["redisClusterNodes"]>().toEqualTypeOf<readonly string[] | undefined>();
+    expectTypeOf<HostConfig["revision"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<HostConfig["cache"]>().toEqualTypeOf<boolean>();
+    expectTypeOf<HostConfig["otel"]>().toEqualTypeOf<Readonly<Record<string, string>>>();
+    const keys = settings.map((s) => s.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(settings.map((s) => s.env)).size).toBe(keys.length);
   });
 });

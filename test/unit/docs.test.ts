@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { settings } from "../../config/defaults.js";
+import { settings } from "../../src/config/settings.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 

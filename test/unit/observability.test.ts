@@ -5,7 +5,9 @@ import { redactUrl } from "../../src/observability/redact.js";
 import { CommandRejected, HostError } from "../../src/errors/host-error.js";
 import { Problem } from "../../src/errors/problems.js";
 import type { PipelineObserver } from "../../src/host/observer.js";
-import { sdkNeededFor, startTracing, tracingConfigured } from "../../src/observability/tracing.js";
+import { logFailure } from "../../src/http/problem.js";
+import { eventTrace, setEventTrace } from "../../src/observability/tracing.js";
+import { sdkNeededFor, startTracing, tracingConfigured } from "../../src/observability/start-tracing.js";
 
 describe("tracingConfigured", () => {
   it("is off without OTEL_* variables and on with an OTLP endpoint", () => {
@@ -144,19 +146,29 @@ describe("logger", () => {
   });
 });
 
-describe("HostError.inTrace", () => {
-  it("takes the first trace itself and gives later ones a copy, class and fields kept", () => {
+describe("a failure's trace", () => {
+  it("goes to the log line, per event; the error is shared untouched, class and fields kept", () => {
     const first = { traceId: "a".repeat(32), spanId: "b".repeat(16), sampled: true, ceId: "e1" };
     const second = { traceId: "c".repeat(32), spanId: "d".repeat(16), sampled: true, ceId: "e2" };
-    const error = new CommandRejected("out of stock", { sku: "x" });
-    expect(error.inTrace(first)).toBe(error);
-    const copy = error.inTrace(second);
-    expect(copy).not.toBe(error);
-    expect(copy).toBeInstanceOf(CommandRejected);
-    expect(copy.trace).toBe(second);
-    expect(error.trace).toBe(first);
-    expect(copy.toProblem()).toEqual(error.toProblem());
-    expect(copy.message).toBe("out of stock");
-    expect(new HostError(Problem.storeUnavailable, "down").inTrace(first).status).toBe(503);
+    const events = [{ id: "e1" }, { id: "e2" }];
+    setEventTrace(events[0]!, first);
+    setEventTrace(events[1]!, second);
+    const error = new HostError(Problem.storeUnavailable, "down");
+    const before = { ...error, problem: error.toProblem() };
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
+    for (const event of events) logFailure(logger, error, { ceId: event.id }, eventTrace(event));
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.map((l) => [l.traceId, l.spanId])).toEqual([
+      [first.traceId, first.spanId],
+      [second.traceId, second.spanId],
+    ]);
+    expect({ ...error, problem: error.toProblem() }).toEqual(before);
+    expect(Object.keys(error)).not.toContain("trace");
+    expect(error.status).toBe(503);
+    const rejected = new CommandRejected("out of stock", { sku: "x" });
+    expect(rejected).toBeInstanceOf(CommandRejected);
+    expect(rejected.message).toBe("out of stock");
+    expect(eventTrace({ id: "e3" })).toBeUndefined();
   });
 });

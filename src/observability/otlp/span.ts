@@ -1,4 +1,4 @@
-import type { HandlerTime } from "../span-conventions.js";
+import type { HandlerTime } from "../span-shape.js";
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Record<string, AttributeValue>;
@@ -60,4 +60,15 @@ export function spanFlags(span: SpanRecord): number {
   const HAS_IS_REMOTE = 0x100;
   const IS_REMOTE = 0x200;
   return (span.sampled ? 1 : 0) | HAS_IS_REMOTE | (span.remoteParent ? IS_REMOTE : 0);
+}
+
+/**
+ * Spans accumulating into one export request. Spans are encoded as they are added, so a
+ * finished span is garbage at once rather than an object kept until its batch leaves.
+ */
+export interface SpanBatch {
+  readonly count: number;
+  add(span: SpanRecord): void;
+  /** The whole `ExportTraceServiceRequest`; the batch is empty afterwards. */
+  seal(): Buffer;
 }

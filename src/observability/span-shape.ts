@@ -1,8 +1,11 @@
 import type { IncomingEvent } from "../cloudevents/event.js";
+import type { HostError } from "../errors/host-error.js";
+import { Problem } from "../errors/problems.js";
 import type { PipelineObserver, TraceHandle } from "../host/observer.js";
 
-// The names knstate's spans and attributes follow, whichever tracer records them. CloudEvents
-// and messaging semantic conventions are still "development", so they are spelled out here.
+// The shape of knstate's spans (names and attributes), described once here and rendered by
+// whichever backend records them (`tracer.ts`). CloudEvents and messaging semantic conventions
+// are still "development", so they are spelled out here.
 export const ENTITY_TYPE = "knstate.entity.type";
 export const ENTITY_VERSION = "knstate.entity.version";
 export const COMMAND = "knstate.command";
@@ -21,6 +24,24 @@ export function eventSpan(event: IncomingEvent): { name: string; attributes: Rec
   };
   if (event.subject !== undefined) attributes["cloudevents.event_subject"] = event.subject;
   return { name: `process ${event.type}`, attributes };
+}
+
+/** What a failure changes on the span of the CloudEvent it failed. */
+export interface FailureShape {
+  readonly attributes: Record<string, string>;
+  /** A new span name, when the failure makes the event's own name misleading. */
+  readonly name: string | undefined;
+  /** Set for failures that are the host's (5xx): the span's status becomes ERROR with it. */
+  readonly errorMessage: string | undefined;
+}
+
+/** `error.type` is the problem type; an unknown type renames the span; 5xx mark it ERROR. */
+export function failureShape(error: HostError): FailureShape {
+  return {
+    attributes: { "error.type": error.problem.type },
+    name: error.problem === Problem.unknownType ? "process (unknown type)" : undefined,
+    errorMessage: error.status >= 500 ? error.detail : undefined,
+  };
 }
 
 /** Name and attributes of the SERVER span of one HTTP API request. */

@@ -1,0 +1,74 @@
+import type { SettingSpec } from "./setting.js";
+
+/** The HTTP server, its limits and its lifecycle. */
+export const serverSettings = {
+  port: {
+    env: "PORT",
+    flag: "port",
+    kind: "port",
+    default: "8080",
+    doc: "HTTP port (Knative sets PORT).",
+  },
+  host: {
+    env: "KNSTATE_HOST",
+    flag: "host",
+    kind: "string",
+    default: "0.0.0.0",
+    doc: "Address to bind.",
+  },
+  metricsPort: {
+    env: "METRICS_PORT",
+    flag: "metrics-port",
+    kind: "port",
+    default: "9464",
+    doc: "Port of GET /metrics (Prometheus); 0 turns it off. Never one of Knative's reserved ports.",
+  },
+  functions: {
+    env: "KNSTATE_FUNCTIONS",
+    kind: "list",
+    default: undefined,
+    doc: "Comma-separated function folders to serve when `knstate serve` names none.",
+  },
+  bodyLimitBytes: {
+    env: "KNSTATE_BODY_LIMIT",
+    kind: "size",
+    default: "1mb",
+    doc: "Largest request body; larger ones get 413.",
+  },
+  shutdownTimeoutMs: {
+    env: "KNSTATE_SHUTDOWN_TIMEOUT",
+    kind: "duration",
+    default: "25s",
+    doc: "On SIGTERM, how long in-flight commands may take before the store is closed.",
+  },
+  requestTimeoutMs: {
+    env: "KNSTATE_REQUEST_TIMEOUT",
+    kind: "duration",
+    default: "30s",
+    doc: "A request whose headers and body have not arrived by then is answered 408 and closed.",
+  },
+  headersTimeoutMs: {
+    env: "KNSTATE_HEADERS_TIMEOUT",
+    kind: "duration",
+    default: "10s",
+    doc: "A request whose headers have not all arrived by then is closed (at most KNSTATE_REQUEST_TIMEOUT).",
+  },
+  keepAliveTimeoutMs: {
+    env: "KNSTATE_KEEP_ALIVE_TIMEOUT",
+    kind: "duration",
+    default: "65s",
+    doc: "How long an idle keep-alive connection stays open (longer than the queue-proxy's, so it closes first).",
+  },
+  readinessTimeoutMs: {
+    env: "KNSTATE_READINESS_TIMEOUT",
+    kind: "duration",
+    default: "1s",
+    doc: "`/readyz` answers 503 when the store has not answered a ping by then.",
+  },
+  drainQuietMs: {
+    env: "KNSTATE_DRAIN_QUIET",
+    kind: "duration",
+    default: "300ms",
+    doc: "On SIGTERM, how long the host keeps accepting after the last request, for requests already routed to it.",
+  },
+} as const satisfies Record<string, SettingSpec>;
