@@ -116,25 +116,42 @@ export function decodeEvent(text: string): DomainEvent {
 }
 
 /**
- * A dedup record as one short string: `<version>|<replyId length>|<replyId><reply JSON>`. The
- * Redis script prefixes it with the record's expiry time in hex and `|`.
+ * A dedup record as one short string: `<version>|`, the reply id, then the reply's JSON. A
+ * reply id that is a lowercase UUID (as the host makes them) is `u` and its 16 bytes in base64url
+ * (23 characters instead of 36); any other is `<length>|<id>`. Short enough that a small reply
+ * keeps the entity's hash in Redis's compact encoding. The Redis script prefixes it with the
+ * record's expiry time (ms, hex) and `|`.
  */
 export function encodeRecord(record: DedupRecord): string {
-  return `${record.version}|${record.replyId.length}|${record.replyId}${stringify(record.reply)}`;
+  const { replyId } = record;
+  const id = UUID.test(replyId)
+    ? `u${Buffer.from(replyId.replace(/-/g, ""), "hex").toString("base64url")}`
+    : `${replyId.length}|${replyId}`;
+  return `${record.version}|${id}${stringify(record.reply)}`;
 }
 
 /** A stored record: the compact form (with or without its expiry prefix) or an older JSON record. */
 export function decodeRecord(text: string, withExpiry: boolean): DedupRecord {
   if (text.startsWith("{")) return JSON.parse(text) as DedupRecord;
   let rest = withExpiry ? text.slice(text.indexOf("|") + 1) : text;
-  let bar = rest.indexOf("|");
+  const bar = rest.indexOf("|");
   const version = Number(rest.slice(0, bar));
   rest = rest.slice(bar + 1);
-  bar = rest.indexOf("|");
-  const length = Number(rest.slice(0, bar));
-  const replyId = rest.slice(bar + 1, bar + 1 + length);
-  return { version, replyId, reply: parseJson(rest.slice(bar + 1 + length)) };
+  let replyId: string;
+  if (rest.startsWith("u")) {
+    const hex = Buffer.from(rest.slice(1, 23), "base64url").toString("hex");
+    replyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    rest = rest.slice(23);
+  } else {
+    const end = rest.indexOf("|");
+    const length = Number(rest.slice(0, end));
+    replyId = rest.slice(end + 1, end + 1 + length);
+    rest = rest.slice(end + 1 + length);
+  }
+  return { version, replyId, reply: parseJson(rest) };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Longest dedup id kept readable as a field name (in bytes); longer ones are hashed. */
 export const MAX_RAW_DEDUP_FIELD = 32;
