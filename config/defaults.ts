@@ -147,7 +147,7 @@ export const settings: readonly Setting[] = [
     key: "dedupTtlMs",
     env: "KNSTATE_DEDUP_TTL",
     kind: "duration",
-    default: "24h",
+    default: "10m",
     doc: "How long a CloudEvent source+id or Idempotency-Key is remembered (redeliveries within it apply once).",
   },
   {
