@@ -4,6 +4,7 @@
 //   entity   N counters with one event each (no dedup record)
 //   event    9 more events on each (small data: {"by":1})
 //   dedup    one more event with a CloudEvent dedup record on each, minus one event's cost
+//   µs       Redis CPU per append with a dedup record (INFO commandstats, the dedup phase)
 //   spilled  30 more events on each (41 in all), per entity: past the hash, in the stream (first
 //            entity count only)
 // and a short soak: dedup records written continuously with a 2 s window, used_memory sampled.
@@ -42,13 +43,23 @@ async function measure(client, lua, synthetic, n, spilled) {
   const m1 = await usedMemory(client);
   for (let v = 1; v < 10; v++) await runAll(client, sha, n, (j) => call(j, v));
   const m2 = await usedMemory(client);
+  await client.config("RESETSTAT");
   // A CloudEvent's dedup id as the host forms it: source, NUL, id.
   await runAll(client, sha, n, (j) =>
     call(j, 10, `https://example.com/sources/orders\u0000${j}-${REPLY_ID}`),
   );
   const m3 = await usedMemory(client);
+  const stats = /cmdstat_evalsha:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(
+    await client.info("commandstats"),
+  );
   const event = (m2 - m1) / (9 * n);
-  const row = { entities: n, perEntity: (m1 - m0) / n, perEvent: event, perDedup: (m3 - m2) / n - event };
+  const row = {
+    entities: n,
+    perEntity: (m1 - m0) / n,
+    perEvent: event,
+    perDedup: (m3 - m2) / n - event,
+    usPerAppend: stats ? Number(stats[1]) : NaN,
+  };
   if (!spilled) return row;
   for (let v = 11; v < 41; v++) await runAll(client, sha, n, (j) => call(j, v));
   const m4 = await usedMemory(client);
@@ -153,6 +164,7 @@ export function footprintReport(section, table) {
         r.perEvent.toFixed(1),
         Math.round(r.perDedup),
         r.perEntity41 === undefined ? "–" : Math.round(r.perEntity41),
+        r.usPerAppend.toFixed(2),
       ]),
     ),
   ];
