@@ -143,7 +143,8 @@ if snapshotVersion ~= nil then
   set[#set + 1] = ARGV[sn + 1]
 end
 
--- Dedup records expire: a sweep due at t drops the expired ones, 100 fields per append at most.
+-- Dedup records expire: a sweep due at t drops the expired ones, 100 fields per append at most,
+-- resuming at the next append until the hash has been scanned once.
 local expiry = now + ttl
 local sweepAt = tonumber(meta[3] or '')
 if sweepAt ~= nil and sweepAt <= now then
@@ -160,6 +161,8 @@ if sweepAt ~= nil and sweepAt <= now then
   if #dead > 1 then redis.call('HDEL', unpack(dead)) end
   if nWrite > 0 and (low == nil or expiry < low) then low = expiry end
   if scan[1] == '0' then
+    -- The next pass no sooner than a tenth of the window: a hot entity sweeps 10% of the time.
+    if low ~= nil then low = math.max(low, now + math.floor(ttl / 10)) end
     redis.call('HDEL', KEYS[1], 'tc', 'tm')
     if low == nil then redis.call('HDEL', KEYS[1], 't')
     else set[#set + 1] = 't'; set[#set + 1] = string.format('%d', low) end

@@ -115,7 +115,7 @@ describe.skipIf(!withRedis)("the Redis layout", () => {
   });
 
   it("loads data written by the former layout, and appends to it", async () => {
-    const sha = await client.script("LOAD", LEGACY_APPEND_SCRIPT);
+    const sha = (await client.script("LOAD", LEGACY_APPEND_SCRIPT)) as string;
     const old = (expectedVersion: number, dedupId: string) => {
       const call = legacyCounterAppend({ service: SERVICE, entityId: "legacy", expectedVersion, dedupId });
       return client.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
@@ -173,5 +173,35 @@ describe.skipIf(!withRedis)("the Redis layout", () => {
     expect((await store.append(append(key, 2))).kind).toBe("ok");
     const fields = await client.hkeys(k.meta);
     expect(fields.filter((f) => f.startsWith("r") || f.startsWith("#") || f.startsWith("t"))).toEqual([]);
+  });
+
+  it("sweeps the expired records of an entity with many, a bounded number of fields per append", async () => {
+    const key = counter("busy");
+    const k = layout.entity(key);
+    const record = (v: number): DedupRecord => ({ version: v, reply: { value: v }, replyId: `reply-${v}` });
+    // One append writes them all, so that all are alive when counted; a long reply makes the
+    // hash a hash table, which HSCAN walks a part at a time.
+    const records: Array<readonly [string, DedupRecord]> = Array.from({ length: 300 }, (_, i) => [
+      `/busy\u0000${i}`,
+      record(1),
+    ]);
+    records.push(["/busy\u0000long", { ...record(1), reply: "x".repeat(100) }]);
+    await store.append(append(key, 0, { writeDedup: records, dedupTtlMs: 300 }));
+    let version = 1;
+    const dedupFields = async () =>
+      (await client.hkeys(k.meta)).filter((f) => f.startsWith("r") || f.startsWith("#")).length;
+    expect(await dedupFields()).toBe(301);
+    expect(await client.object("ENCODING", k.meta)).toBe("hashtable");
+    await sleep(500);
+    const left: number[] = [];
+    for (let i = 0; i < 30; i++, version++) {
+      await store.append(append(key, version));
+      left.push(await dedupFields());
+    }
+    // Each append deletes part of them, never all 300 at once, and all are gone in the end.
+    expect(left[0]).toBeGreaterThan(0);
+    expect(left.at(-1)).toBe(0);
+    expect((await client.hkeys(k.meta)).filter((f) => f.startsWith("t"))).toEqual([]);
+    expect((await store.load(key, [])).version).toBe(version);
   });
 });
