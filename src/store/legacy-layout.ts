@@ -92,7 +92,7 @@ export function legacyCounterAppend(options: SyntheticAppend = {}): ScriptCall {
     args: [
       String(version),
       "1",
-      "1",
+      options.logEvents === false ? "0" : "1",
       "",
       "",
       String(options.dedupTtlMs ?? 86_400_000),

@@ -218,6 +218,8 @@ export interface SyntheticAppend {
   spill?: number;
   /** The reply CloudEvent's id (a UUID by default, as the host makes them). */
   replyId?: string;
+  /** `false`: advance the version only, as a value entity does (default true). */
+  logEvents?: boolean;
 }
 
 /**
@@ -242,7 +244,7 @@ export function syntheticCounterAppend(options: SyntheticAppend = {}): ScriptCal
       key,
       expectedVersion: version,
       events: [{ type: "changed", data: { by: 1 } }],
-      logEvents: true,
+      logEvents: options.logEvents ?? true,
       checkDedup: ids,
       writeDedup: ids.map((id) => [id, record] as const),
       dedupTtlMs: options.dedupTtlMs ?? 600_000,
