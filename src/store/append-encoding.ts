@@ -70,9 +70,14 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): str
   if (snapshot) args.push("1", String(snapshot.version), stringify(snapshot.state));
   else args.push("0");
   args.push(String(checkDedup.length));
-  for (const id of checkDedup) args.push(dedupField(id));
+  const checked = checkDedup.map(dedupField);
+  args.push(...checked);
   args.push(String(writeDedup.length));
-  for (const [id, record] of writeDedup) args.push(dedupField(id), encodeRecord(record));
+  for (const [id, record] of writeDedup) {
+    // The host writes the ids it checked: reuse their fields rather than hash them again.
+    const i = checkDedup.indexOf(id);
+    args.push(i >= 0 ? checked[i]! : dedupField(id), encodeRecord(record));
+  }
   return args;
 }
 

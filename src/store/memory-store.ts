@@ -78,7 +78,7 @@ export class MemoryStore implements StateStore {
     const { key } = request;
     // Encoding serializes everything before the first write, so a bad value cannot leave a partial append.
     const plan = decodeAppend(encodeAppend(request));
-    const duplicates = this.#findDuplicates(key, request.checkDedup);
+    const duplicates = this.#findDuplicates(key, request.checkDedup, plan.check);
     if (duplicates.size > 0) return Promise.resolve({ kind: "duplicate", duplicates });
     const id = rowKey(key);
     const row = this.#rows.get(id);
@@ -132,12 +132,16 @@ export class MemoryStore implements StateStore {
     for (const [k, hit] of this.#dedup) if (hit.expiresAt <= now) this.#dedup.delete(k);
   }
 
-  #findDuplicates(key: EntityKey, ids: readonly string[]): Map<string, DedupRecord> {
+  #findDuplicates(
+    key: EntityKey,
+    ids: readonly string[],
+    fields: readonly string[] = ids.map(dedupField),
+  ): Map<string, DedupRecord> {
     const found = new Map<string, DedupRecord>();
     if (ids.length === 0) return found;
     const now = this.#now();
-    for (const id of ids) {
-      const k = dedupKey(key, dedupField(id));
+    for (const [i, id] of ids.entries()) {
+      const k = dedupKey(key, fields[i]!);
       const hit = this.#dedup.get(k);
       if (!hit) continue;
       if (hit.expiresAt <= now) this.#dedup.delete(k);
