@@ -5,7 +5,7 @@
 //
 // Settings (environment): BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_WARMUP (3 s),
 // BENCH_CONNECTIONS (64), BENCH_QUICK=1 (1 round of 3 s: a smoke run), BENCH_SECTIONS
-// (echo,counter,load,cold), BENCH_COLD_RUNS (10), BENCH_RESTATE=0 (leave Restate out),
+// (echo,counter,load,cold,footprint), BENCH_FOOTPRINT_COUNTS (10000,100000), BENCH_COLD_RUNS (10), BENCH_RESTATE=0 (leave Restate out),
 // BENCH_ONLY (comma-separated contender ids to measure), BENCH_NETNS=0 (do not enter a
 // private network namespace; Restate is then left out), KNSTATE_ROOT (the built knstate to measure; default: this repository).
 import { execFileSync } from "node:child_process";
@@ -26,6 +26,7 @@ const { summarize, ratioOf, throughputTable, target, targetLine, table } = await
 const { checkEcho, checkCounter } = await import("./lib/checks.mjs");
 const { coldStartOnce, firstRequests } = await import("./lib/coldstart.mjs");
 const S = await import("./lib/servers.mjs");
+const { footprint, footprintReport, footprintTargets } = await import("./lib/footprint.mjs");
 
 const int = (name, fallback) => {
   const v = process.env[name];
@@ -47,7 +48,12 @@ const cfg = {
   smallEvents: 100,
   rbRequests: Math.max(1000, int("BENCH_RB_REQUESTS", quick ? 50_000 : 200_000)),
   idleWaitMs: quick ? 500 : 2000,
-  sections: (process.env.BENCH_SECTIONS ?? "echo,counter,load,cold").split(",").map((s) => s.trim()),
+  sections: (process.env.BENCH_SECTIONS ?? "echo,counter,load,cold,footprint")
+    .split(",")
+    .map((s) => s.trim()),
+  footprintCounts: (process.env.BENCH_FOOTPRINT_COUNTS ?? (quick ? "10000" : "10000,100000"))
+    .split(",")
+    .map(Number),
   restate: process.env.BENCH_RESTATE !== "0",
 };
 
@@ -334,10 +340,11 @@ async function echoSection() {
 /**
  * knstate's append script, verbatim, behind a short prologue. redis-benchmark draws every
  * __rand_int__ on its own and cannot track versions, so the prologue (1) derives the event
- * stream key from the meta key, making both belong to the same entity, (2) uses one dedup key
- * for the check and the write, and (3) puts the entity's current version in ARGV[1], as a host
+ * stream key from the meta key, making both belong to the same entity, (2) uses one dedup field
+ * for the check and the write, and (3) puts the entity's current version in ARGV[2], as a host
  * with the entity cached would. The script then runs its full append path on 1,000 existing
- * entities: dedup GET, version HGET, XADD, HSET, SET PX. The prologue adds one HGET.
+ * entities: TIME, one HMGET (version and dedup field), the legacy dedup GET, one HSET of the
+ * event, version and record. The prologue adds one HGET.
  */
 async function appendScriptCall() {
   const mod = await import(join(S.ROOT, "dist/src/store/redis-scripts.js")).catch(() => undefined);
@@ -348,10 +355,12 @@ async function appendScriptCall() {
     dedupId: "/bench/__rand_int__",
     expectedVersion: 0,
   });
+  // ARGV (src/store/append-encoding.ts): 2 expected version, 10 checked dedup field, 12 written one.
   const prologue = [
-    "local KEYS = { KEYS[1], (string.gsub(KEYS[1], ':m$', ':e')), KEYS[3], KEYS[3] }",
+    "local KEYS = { KEYS[1], (string.gsub(KEYS[1], ':m$', ':e')), KEYS[3] }",
     "local ARGV = { unpack(ARGV) }",
-    "ARGV[1] = redis.call('HGET', KEYS[1], 'v') or '0'",
+    "ARGV[2] = redis.call('HGET', KEYS[1], 'v') or '0'",
+    "ARGV[12] = ARGV[10]",
   ].join("\n");
   const match = /^(#![^\n]*\n)/.exec(mod.APPEND_SCRIPT);
   const source = match
@@ -806,9 +815,25 @@ async function coldSection() {
   await stopAll();
 }
 
+/** Redis bytes per entity, event and dedup record: the store's layout beside the former one. */
+async function footprintSection() {
+  const redis = await start(S.startRedis({ port: 6391, dir: join(dataDir, "redis-footprint"), logDir }));
+  S.redisCli(redis.port, ["CONFIG", "SET", "appendonly", "no"]);
+  log(`footprint: ${cfg.footprintCounts.join(", ")} entities, current and former layout`);
+  results.sections.footprint = await footprint({
+    root: S.ROOT,
+    port: redis.port,
+    counts: cfg.footprintCounts,
+    soakSeconds: cfg.quick ? 5 : 15,
+    log,
+  });
+  await redis.stop();
+}
+
 // ---------------------------------------------------------------- report
 function targets() {
   const t = [];
+  t.push(...footprintTargets(results.sections.footprint, target));
   const echo = results.sections.echo?.runs ?? {};
   const counter = results.sections.counter?.runs ?? {};
   const rowOf = (section, id) => results.sections[section]?.rows.find((r) => r.id === id);
@@ -1038,6 +1063,7 @@ function print() {
       ),
     );
   }
+  if (results.sections.footprint) out.push(...footprintReport(results.sections.footprint, table));
   const loads = Object.values(results.sections).flatMap((s) =>
     (s.rows ?? []).flatMap((r) => (r.rounds ?? []).map((x) => x.loadavg1)),
   );
@@ -1063,6 +1089,7 @@ try {
   if (cfg.sections.includes("counter")) await counterSection();
   if (cfg.sections.includes("load")) await loadSection();
   if (cfg.sections.includes("cold")) await coldSection();
+  if (cfg.sections.includes("footprint")) await footprintSection();
 } catch (error) {
   failed = true;
   results.error = String(error.stack ?? error);

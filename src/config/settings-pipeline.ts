@@ -55,7 +55,7 @@ export const pipelineSettings = {
   dedupTtlMs: {
     env: "KNSTATE_DEDUP_TTL",
     kind: "duration",
-    default: "24h",
+    default: "10m",
     doc: "How long a CloudEvent source+id or Idempotency-Key is remembered (redeliveries within it apply once).",
   },
 } as const satisfies Record<string, SettingSpec>;

@@ -1,4 +1,12 @@
 import type { DomainEvent } from "../entity/model.js";
+import {
+  decodeAppend,
+  decodeEvent,
+  decodeRecord,
+  dedupField,
+  encodeAppend,
+  parseJson,
+} from "./append-encoding.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -12,7 +20,7 @@ import type {
 
 interface Row {
   version: number;
-  /** Serialized as the Redis store does, so handlers see the same JSON round trip. */
+  /** Encoded as the Redis store stores them (append-encoding.ts), so handlers see the same round trip. */
   events: string[];
   firstLogged: number;
   snapshot: string | undefined;
@@ -21,7 +29,8 @@ interface Row {
 
 /**
  * The embedded default store: one process, no persistence, the same optimistic-concurrency
- * and dedup semantics as the Redis store (the store-contract suite runs against both).
+ * and dedup semantics as the Redis store (the store-contract suite runs against both). An append
+ * runs the plan decoded from the Redis script's own arguments, so both stores commit the same.
  */
 export class MemoryStore implements StateStore {
   readonly name = "memory";
@@ -41,10 +50,10 @@ export class MemoryStore implements StateStore {
     const snapshot: Snapshot | undefined =
       row.snapshot === undefined
         ? undefined
-        : { version: row.snapshotVersion, state: JSON.parse(row.snapshot) };
+        : { version: row.snapshotVersion, state: parseJson(row.snapshot) };
     const from = Math.max(row.snapshotVersion, row.firstLogged - 1);
     const stored = row.events.slice(from - (row.firstLogged - 1));
-    const events = stored.map((e) => JSON.parse(e) as DomainEvent);
+    const events: DomainEvent[] = stored.map(decodeEvent);
     const size = {
       snapshot: row.snapshot?.length ?? 0,
       events: stored.reduce((sum, e) => sum + e.length, 0),
@@ -67,19 +76,15 @@ export class MemoryStore implements StateStore {
 
   append(request: AppendRequest): Promise<AppendResult> {
     const { key } = request;
-    const duplicates = this.#findDuplicates(key, request.checkDedup);
+    // Encoding serializes everything before the first write, so a bad value cannot leave a partial append.
+    const plan = decodeAppend(encodeAppend(request));
+    const duplicates = this.#findDuplicates(key, request.checkDedup, plan.check);
     if (duplicates.size > 0) return Promise.resolve({ kind: "duplicate", duplicates });
     const id = rowKey(key);
     const row = this.#rows.get(id);
     const current = row?.version ?? 0;
-    if (current !== request.expectedVersion) return Promise.resolve({ kind: "conflict", version: current });
-    if (request.events.length === 0) return Promise.resolve({ kind: "ok", version: current });
-    // Serialize everything before the first write, so a bad value cannot leave a partial append.
-    const events = request.logEvents
-      ? request.events.map((e) => JSON.stringify({ type: e.type, data: e.data }))
-      : [];
-    const snapshot = request.snapshot ? JSON.stringify(request.snapshot.state) : undefined;
-    const dedup = request.writeDedup.map(([d, record]) => [d, JSON.stringify(record)] as const);
+    if (current !== plan.expectedVersion) return Promise.resolve({ kind: "conflict", version: current });
+    if (plan.events.length === 0) return Promise.resolve({ kind: "ok", version: current });
     const next: Row = row ?? {
       version: 0,
       events: [],
@@ -87,17 +92,17 @@ export class MemoryStore implements StateStore {
       snapshot: undefined,
       snapshotVersion: 0,
     };
-    if (!request.logEvents) next.firstLogged = current + request.events.length + 1;
-    next.events.push(...events);
-    next.version = current + request.events.length;
-    if (request.snapshot && snapshot !== undefined) {
-      next.snapshot = snapshot;
-      next.snapshotVersion = request.snapshot.version;
+    if (plan.logEvents) next.events.push(...plan.events);
+    else next.firstLogged = current + plan.events.length + 1;
+    next.version = current + plan.events.length;
+    if (plan.snapshot) {
+      next.snapshot = plan.snapshot.state;
+      next.snapshotVersion = plan.snapshot.version;
     }
     this.#rows.set(id, next);
     const now = this.#now();
-    const expiresAt = now + request.dedupTtlMs;
-    for (const [d, record] of dedup) this.#dedup.set(dedupKey(key, d), { record, expiresAt });
+    const expiresAt = now + plan.dedupTtlMs;
+    for (const [field, record] of plan.write) this.#dedup.set(dedupKey(key, field), { record, expiresAt });
     if (now >= this.#nextSweep) this.#sweep(now);
     return Promise.resolve({ kind: "ok", version: next.version });
   }
@@ -108,8 +113,7 @@ export class MemoryStore implements StateStore {
     if (!row) return Promise.resolve(out);
     row.events.forEach((raw, i) => {
       const version = row.firstLogged + i;
-      if (version >= fromVersion && version <= toVersion)
-        out.push({ ...(JSON.parse(raw) as DomainEvent), version });
+      if (version >= fromVersion && version <= toVersion) out.push({ ...decodeEvent(raw), version });
     });
     return Promise.resolve(out);
   }
@@ -128,16 +132,20 @@ export class MemoryStore implements StateStore {
     for (const [k, hit] of this.#dedup) if (hit.expiresAt <= now) this.#dedup.delete(k);
   }
 
-  #findDuplicates(key: EntityKey, ids: readonly string[]): Map<string, DedupRecord> {
+  #findDuplicates(
+    key: EntityKey,
+    ids: readonly string[],
+    fields: readonly string[] = ids.map(dedupField),
+  ): Map<string, DedupRecord> {
     const found = new Map<string, DedupRecord>();
     if (ids.length === 0) return found;
     const now = this.#now();
-    for (const id of ids) {
-      const k = dedupKey(key, id);
+    for (const [i, id] of ids.entries()) {
+      const k = dedupKey(key, fields[i]!);
       const hit = this.#dedup.get(k);
       if (!hit) continue;
       if (hit.expiresAt <= now) this.#dedup.delete(k);
-      else found.set(id, JSON.parse(hit.record) as DedupRecord);
+      else found.set(id, decodeRecord(hit.record, false));
     }
     return found;
   }

@@ -6,9 +6,10 @@ import type { EntityKey } from "./state-store.js";
  * scripts that touch them run on one Redis Cluster node:
  *
  * ```
- * <prefix>:<service>:<entityType>:{<id>}:m          hash: v (version), sv (snapshot version), s (snapshot JSON)
- * <prefix>:<service>:<entityType>:{<id>}:e          stream: one entry per event, id `<version>-1`, fields t, d
- * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: DedupRecord JSON, with a TTL
+ * <prefix>:<service>:<entityType>:{<id>}:m          hash: the entity (fields in redis-scripts.ts)
+ * <prefix>:<service>:<entityType>:{<id>}:e          stream: events past the hash's, id `<version>-1`
+ * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: a dedup record of the former layout
+ *                                                    (read only, until its TTL ends)
  * ```
  *
  * Segments are encoded so that no input can reach another entity's or service's keys: `:`,
@@ -24,7 +25,7 @@ export const MAX_DEDUP_ID = 200;
 export interface EntityKeys {
   readonly meta: string;
   readonly events: string;
-  /** The key of one dedup record. */
+  /** The key of one dedup record in the former layout (records now live in the hash). */
   readonly dedup: (id: string) => string;
 }
 

@@ -1,52 +1,81 @@
 import { createHash } from "node:crypto";
+import { encodeAppend } from "./append-encoding.js";
 import { KeyLayout } from "./redis-keys.js";
+import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.js";
 
 /**
  * The Lua scripts of the Redis store. They receive everything through KEYS and ARGV (nothing is
  * ever concatenated into the source), so each is loaded once and then called by its SHA-1.
  * The `#!lua` shebang (Redis 7+) makes Redis check the keys against the cluster slot and refuse
  * a writing script up front when out of memory, instead of failing half way.
+ *
+ * An entity is one hash (see redis-keys.ts): `v` version, `sv`/`s` snapshot, `x` the last
+ * version held in the stream, `e<version>` its latest events, `r<id>`/`#<digest>` its dedup
+ * records (`<expiry ms, hex>|<record>`), `t` when the next sweep of expired records is due
+ * (`tc`/`tm` while a sweep goes on). A hash without `x` was written before events were kept in
+ * the hash: all its events are in the stream (`x` = `v`).
  */
 
 /**
  * Conditional append, atomic and in one round trip.
  *
- * KEYS: meta hash, event stream, `nCheck` dedup keys to check, `nWrite` dedup keys to write.
- * ARGV: expectedVersion, nEvents, logEvents (1|0), snapshotVersion ("" for none), snapshot
- *       JSON, dedup TTL in ms, nCheck, nWrite, then (type, data JSON) per event, then one
- *       DedupRecord JSON per dedup key to write.
+ * KEYS: entity hash, event stream, then per checked dedup field the key of an older record
+ * (a string key, the layout before records moved into the hash). ARGV: see append-encoding.ts.
  * Reply: {"ok", version} | {"conflict", actualVersion} | {"duplicate", {index, record, ...}}
- *        where index is the 1-based position among the checked dedup keys.
+ *        where index is the 1-based position among the checked dedup fields.
  *
- * Every argument and the stream's position are validated before the first write, so an error
- * reply means nothing was written.
+ * Every argument is validated before the first write, so an error reply means nothing was written.
  */
 export const APPEND_SCRIPT = `#!lua
 local function fail(message)
   return redis.error_reply('ERR knstate append: ' .. message)
 end
 local function count(value)
-  local n = tonumber(value)
+  local n = value and tonumber(value)
   if n == nil or n < 0 or n ~= math.floor(n) or n > 9007199254740991 then return nil end
   return n
 end
-local expected, n, nCheck, nWrite = count(ARGV[1]), count(ARGV[2]), count(ARGV[7]), count(ARGV[8])
-if expected == nil or n == nil or nCheck == nil or nWrite == nil then return fail('bad counts') end
+local pos = 6
+local function section(width)
+  local n = count(ARGV[pos])
+  if n == nil then return nil, 0 end
+  local start = pos + 1
+  pos = start + n * width
+  return n, start
+end
+if ARGV[1] ~= '1' then return fail('unknown encoding') end
+local expected, ttl, spill = count(ARGV[2]), count(ARGV[4]), count(ARGV[5])
+local n, ev = section(1)
+local nSnap, sn = section(2)
+local nCheck, ck = section(1)
+local nWrite, wr = section(2)
+if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 then
+  return fail('bad counts')
+end
+if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
+if #KEYS ~= 2 + nCheck then return fail('wrong number of keys') end
 local log = ARGV[3] == '1'
 if not log and ARGV[3] ~= '0' then return fail('bad logEvents flag') end
 local snapshotVersion = nil
-if ARGV[4] ~= '' then
-  snapshotVersion = count(ARGV[4])
+if nSnap == 1 then
+  snapshotVersion = count(ARGV[sn])
   if snapshotVersion == nil or snapshotVersion > expected + n then return fail('bad snapshot version') end
 end
-if #KEYS ~= 2 + nCheck + nWrite then return fail('wrong number of keys') end
-if #ARGV ~= 8 + 2 * n + nWrite then return fail('wrong number of arguments') end
-local ttl = count(ARGV[6])
-if nWrite > 0 and (ttl == nil or ttl < 1) then return fail('bad dedup TTL') end
+if nWrite > 0 and ttl < 1 then return fail('bad dedup TTL') end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
+local ask = {KEYS[1], 'v', 'x', 't'}
+for i = 0, nCheck - 1 do ask[#ask + 1] = ARGV[ck + i] end
+local meta = redis.call('HMGET', unpack(ask))
 local hits = {}
 for i = 1, nCheck do
-  local record = redis.call('GET', KEYS[2 + i])
+  local record = meta[3 + i]
+  if record then
+    if tonumber(string.match(record, '^(%x+)|') or '0', 16) <= now then record = nil end
+  else
+    record = redis.call('GET', KEYS[2 + i])
+  end
   if record then
     hits[#hits + 1] = i
     hits[#hits + 1] = record
@@ -54,69 +83,114 @@ for i = 1, nCheck do
 end
 if #hits > 0 then return {'duplicate', hits} end
 
-local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local version = tonumber(meta[1] or '0')
 if version ~= expected then return {'conflict', version} end
 if n == 0 then return {'ok', version} end
+local nextVersion = version + n
+local set = {KEYS[1], 'v', string.format('%d', nextVersion)}
 
 if log then
-  -- The first write. Event ids are <version>-1, so XADD itself refuses a stream that is already
-  -- ahead of the version (its id would not be greater than the last one) and nothing is written.
-  local first = redis.pcall('XADD', KEYS[2], string.format('%d-1', version + 1), 't', ARGV[9], 'd', ARGV[10])
-  if type(first) == 'table' and first.err then
-    if string.find(first.err, 'equal or smaller', 1, true) then
-      return fail('the event stream is ahead of version ' .. string.format('%d', version))
+  local x = tonumber(meta[2] or '') or version
+  if nextVersion - x > spill then
+    -- The hash's events and these go to the stream, ids <version>-1. The first XADD is the first
+    -- write and refuses by itself a stream already ahead (its id would not be the greatest).
+    local moved = {}
+    local stored = {}
+    if version > x then
+      local names = {}
+      for v = x + 1, version do names[#names + 1] = string.format('e%d', v) end
+      stored = redis.call('HMGET', KEYS[1], unpack(names))
+      moved = names
     end
-    return fail(first.err)
-  end
-  for i = 2, n do
-    redis.call('XADD', KEYS[2], string.format('%d-1', version + i), 't', ARGV[7 + 2 * i], 'd', ARGV[8 + 2 * i])
+    local first = true
+    for v = x + 1, nextVersion do
+      local value
+      if v <= version then value = stored[v - x] else value = ARGV[ev + v - version - 1] end
+      if value then
+        local id = string.format('%d-1', v)
+        if first then
+          local added = redis.pcall('XADD', KEYS[2], id, 'e', value)
+          if type(added) == 'table' and added.err then
+            if string.find(added.err, 'equal or smaller', 1, true) then
+              return fail('the event stream is ahead of version ' .. string.format('%d', v - 1))
+            end
+            return fail(added.err)
+          end
+          first = false
+        else
+          redis.call('XADD', KEYS[2], id, 'e', value)
+        end
+      end
+    end
+    if #moved > 0 then redis.call('HDEL', KEYS[1], unpack(moved)) end
+    set[#set + 1] = 'x'
+    set[#set + 1] = string.format('%d', nextVersion)
+  else
+    for i = 1, n do
+      set[#set + 1] = string.format('e%d', version + i)
+      set[#set + 1] = ARGV[ev + i - 1]
+    end
+    if meta[2] == false then
+      set[#set + 1] = 'x'
+      set[#set + 1] = string.format('%d', x)
+    end
   end
 end
-local next = version + n
 if snapshotVersion ~= nil then
-  redis.call('HSET', KEYS[1], 'v', string.format('%d', next), 'sv', string.format('%d', snapshotVersion), 's', ARGV[5])
-else
-  redis.call('HSET', KEYS[1], 'v', string.format('%d', next))
+  set[#set + 1] = 'sv'
+  set[#set + 1] = string.format('%d', snapshotVersion)
+  set[#set + 1] = 's'
+  set[#set + 1] = ARGV[sn + 1]
 end
-for i = 1, nWrite do
-  redis.call('SET', KEYS[2 + nCheck + i], ARGV[8 + 2 * n + i], 'PX', ttl)
+
+-- Dedup records expire: a sweep due at t drops the expired ones, 100 fields per append at most,
+-- resuming at the next append until the hash has been scanned once.
+local expiry = now + ttl
+local sweepAt = tonumber(meta[3] or '')
+if sweepAt ~= nil and sweepAt <= now then
+  local state = redis.call('HMGET', KEYS[1], 'tc', 'tm')
+  local low = tonumber(state[2] or '')
+  local scan = redis.call('HSCAN', KEYS[1], state[1] or '0', 'MATCH', '[r#]*', 'COUNT', 100)
+  local dead = {KEYS[1]}
+  local fields = scan[2]
+  for i = 1, #fields, 2 do
+    local at = tonumber(string.match(fields[i + 1], '^(%x+)|') or '0', 16)
+    if at <= now then dead[#dead + 1] = fields[i]
+    elseif low == nil or at < low then low = at end
+  end
+  if #dead > 1 then redis.call('HDEL', unpack(dead)) end
+  if nWrite > 0 and (low == nil or expiry < low) then low = expiry end
+  if scan[1] == '0' then
+    -- The next pass no sooner than a tenth of the window: a hot entity sweeps 10% of the time.
+    if low ~= nil then low = math.max(low, now + math.floor(ttl / 10)) end
+    redis.call('HDEL', KEYS[1], 'tc', 'tm')
+    if low == nil then redis.call('HDEL', KEYS[1], 't')
+    else set[#set + 1] = 't'; set[#set + 1] = string.format('%d', low) end
+  else
+    set[#set + 1] = 'tc'; set[#set + 1] = scan[1]
+    if low ~= nil then set[#set + 1] = 'tm'; set[#set + 1] = string.format('%d', low) end
+  end
+elseif nWrite > 0 and (sweepAt == nil or expiry < sweepAt) then
+  set[#set + 1] = 't'
+  set[#set + 1] = string.format('%d', expiry)
 end
-return {'ok', next}
+local prefix = string.format('%x|', expiry)
+for i = 0, nWrite - 1 do
+  set[#set + 1] = ARGV[wr + 2 * i]
+  set[#set + 1] = prefix .. ARGV[wr + 2 * i + 1]
+end
+redis.call('HSET', unpack(set))
+return {'ok', nextVersion}
 `;
 
-/**
- * Load, atomic and in one round trip: the version, the latest snapshot, the events after it
- * and the dedup records asked for.
- *
- * KEYS: meta hash, event stream, dedup keys. Reply: {version, snapshotVersion, snapshot JSON or
- * nil, XRANGE entries after the snapshot, {record or nil per dedup key}}.
- */
-export const LOAD_SCRIPT = `#!lua flags=no-writes
-local meta = redis.call('HMGET', KEYS[1], 'v', 'sv', 's')
-local version = tonumber(meta[1] or '0')
-local snapshotVersion = tonumber(meta[2] or '0')
-local events = {}
-if version > snapshotVersion then
-  events = redis.call('XRANGE', KEYS[2], string.format('%d', snapshotVersion + 1), '+')
-end
-local dedup = {}
-for i = 3, #KEYS do dedup[#dedup + 1] = redis.call('GET', KEYS[i]) end
-return {version, snapshotVersion, meta[3], events, dedup}
-`;
-
-/** The version and the dedup records asked for. KEYS: meta hash, dedup keys. Reply: {version, {record or nil}}. */
-export const CHECK_SCRIPT = `#!lua flags=no-writes
-local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-local dedup = {}
-for i = 2, #KEYS do dedup[#dedup + 1] = redis.call('GET', KEYS[i]) end
-return {version, dedup}
-`;
+export { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT };
 
 /** The store's scripts by name, each called by its SHA-1 (EVALSHA, EVAL when the server lost it). */
 export const SCRIPTS = {
   ksAppend: APPEND_SCRIPT,
   ksLoad: LOAD_SCRIPT,
   ksCheck: CHECK_SCRIPT,
+  ksEvents: EVENTS_SCRIPT,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -132,40 +206,50 @@ export interface ScriptCall {
   readonly args: readonly string[];
 }
 
+/** Options of a synthetic counter increment (see `syntheticCounterAppend`). */
+export interface SyntheticAppend {
+  keyPrefix?: string;
+  service?: string;
+  entityId?: string;
+  /** The CloudEvent's dedup id; `null` for none (an HTTP command without Idempotency-Key). */
+  dedupId?: string | null;
+  expectedVersion?: number;
+  dedupTtlMs?: number;
+  spill?: number;
+  /** The reply CloudEvent's id (a UUID by default, as the host makes them). */
+  replyId?: string;
+  /** `false`: advance the version only, as a value entity does (default true). */
+  logEvents?: boolean;
+}
+
 /**
  * KEYS and ARGV of the append script for one counter increment, as the host sends it (one
  * event, one dedup id checked and written, no snapshot), to run the script outside the host,
  * e.g. with `redis-benchmark` (see docs/redis.md).
  */
-export function syntheticCounterAppend(
-  options: {
-    keyPrefix?: string;
-    service?: string;
-    entityId?: string;
-    dedupId?: string;
-    expectedVersion?: number;
-    dedupTtlMs?: number;
-  } = {},
-): ScriptCall {
+export function syntheticCounterAppend(options: SyntheticAppend = {}): ScriptCall {
   const layout = new KeyLayout(options.keyPrefix ?? "ks", options.service ?? "bench");
-  const keys = layout.entity({ entityType: "counter", entityId: options.entityId ?? "c1" });
-  const dedupId = options.dedupId ?? "/bench\u0000e1";
+  const key = { entityType: "counter", entityId: options.entityId ?? "c1" };
+  const keys = layout.entity(key);
+  const dedupId = options.dedupId === undefined ? "/bench\u0000e1" : options.dedupId;
   const version = options.expectedVersion ?? 0;
-  const record = JSON.stringify({ version: version + 1, reply: { value: version + 1 }, replyId: "r1" });
-  return {
-    keys: [keys.meta, keys.events, keys.dedup(dedupId), keys.dedup(dedupId)],
-    args: [
-      String(version),
-      "1",
-      "1",
-      "",
-      "",
-      String(options.dedupTtlMs ?? 86_400_000),
-      "1",
-      "1",
-      "changed",
-      '{"by":1}',
-      record,
-    ],
+  const record = {
+    version: version + 1,
+    reply: { value: version + 1 },
+    replyId: options.replyId ?? "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b",
   };
+  const ids = dedupId === null ? [] : [dedupId];
+  const args = encodeAppend(
+    {
+      key,
+      expectedVersion: version,
+      events: [{ type: "changed", data: { by: 1 } }],
+      logEvents: options.logEvents ?? true,
+      checkDedup: ids,
+      writeDedup: ids.map((id) => [id, record] as const),
+      dedupTtlMs: options.dedupTtlMs ?? 600_000,
+    },
+    options.spill,
+  );
+  return { keys: [keys.meta, keys.events, ...ids.map(keys.dedup)], args };
 }

@@ -1,18 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Cluster, type ChainableCommander, type Redis } from "ioredis";
+import { Cluster, type ChainableCommander } from "ioredis";
 import type { HostConfig } from "../config/host-config.js";
-import type { DomainEvent } from "../entity/model.js";
 import { StoreUnavailable } from "../errors/host-error.js";
 import type { Logger } from "../observability/logger.js";
 import { createClient, type RedisClient } from "./redis-connection.js";
+import type { DomainEvent } from "../entity/model.js";
+import { dedupField, encodeAppend, parseJson } from "./append-encoding.js";
+import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
+import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
 import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
   AppendResult,
   CheckResult,
-  DedupRecord,
   EntityKey,
   LoadedEntity,
   StateStore,
@@ -25,7 +27,6 @@ import type {
 interface AppendCommand {
   ksAppend(...args: ScriptArg[]): Promise<unknown>;
 }
-type StreamEntry = [id: string, fields: string[]];
 
 export interface RedisStoreOptions {
   readonly keyPrefix: string;
@@ -108,31 +109,28 @@ export class RedisStore implements StateStore {
   async load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {
     const k = this.#keys.entity(key);
     const reply = (await this.#call("load", key, () =>
-      this.#run("ksLoad", [k.meta, k.events, ...dedupIds.map(k.dedup)], []),
-    )) as [number, number, string | null, StreamEntry[], Array<string | null>];
-    const [version, snapshotVersion, snapshot, entries, records] = reply;
+      this.#run("ksLoad", [k.meta, k.events, ...dedupIds.map(k.dedup)], dedupIds.map(dedupField)),
+    )) as [number, number, string | null, StreamEntry[], number, Array<string | null>, Array<string | null>];
+    const [version, snapshotVersion, snapshot, entries, first, values, records] = reply;
     const duplicates = toDuplicates(dedupIds, records);
     if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
-    const events: DomainEvent[] = [];
-    let eventsSize = 0;
-    for (const [, fields] of entries) {
-      events.push(toEvent(fields));
-      for (let i = 1; i < fields.length; i += 2) eventsSize += fields[i]!.length;
-    }
+    const read = toEvents(entries, first, values);
+    const size = read.size;
+    const events: DomainEvent[] = read.events.map(({ type, data }) => ({ type, data }));
     const snapshotSize = snapshot === null ? 0 : snapshot.length;
     return {
       version,
       snapshot: snapshot === null ? undefined : { version: snapshotVersion, state: parseJson(snapshot) },
       events,
       duplicates,
-      ...(snapshotSize + eventsSize > 0 ? { stored: { snapshot: snapshotSize, events: eventsSize } } : {}),
+      ...(snapshotSize + size > 0 ? { stored: { snapshot: snapshotSize, events: size } } : {}),
     };
   }
 
   async check(key: EntityKey, dedupIds: readonly string[]): Promise<CheckResult> {
     const k = this.#keys.entity(key);
     const [version, records] = (await this.#call("check", key, () =>
-      this.#run("ksCheck", [k.meta, ...dedupIds.map(k.dedup)], []),
+      this.#run("ksCheck", [k.meta, k.events, ...dedupIds.map(k.dedup)], dedupIds.map(dedupField)),
     )) as [number, Array<string | null>];
     const duplicates = toDuplicates(dedupIds, records);
     if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
@@ -143,25 +141,9 @@ export class RedisStore implements StateStore {
     const { key } = request;
     const k = this.#keys.entity(key);
     // Serialize everything first: a value that cannot be stored fails before Redis is asked.
-    const { events, checkDedup, writeDedup, snapshot } = request;
+    const args = encodeAppend(request);
     const keys = [k.meta, k.events];
-    for (const id of checkDedup) keys.push(k.dedup(id));
-    for (const [id] of writeDedup) keys.push(k.dedup(id));
-    const args: ScriptArg[] = [
-      request.expectedVersion,
-      events.length,
-      request.logEvents ? "1" : "0",
-      snapshot ? snapshot.version : "",
-      snapshot ? stringify(snapshot.state) : "",
-      Math.max(1, Math.round(request.dedupTtlMs)),
-      checkDedup.length,
-      writeDedup.length,
-    ];
-    for (const event of events) {
-      if (request.logEvents) args.push(event.type, stringify(event.data));
-      else args.push("", "");
-    }
-    for (const [, record] of writeDedup) args.push(JSON.stringify(record));
+    for (const id of request.checkDedup) keys.push(k.dedup(id));
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
@@ -181,13 +163,7 @@ export class RedisStore implements StateStore {
     const [kind, value] = reply as [string, unknown];
     if (kind === "ok") return { kind: "ok", version: value as number };
     if (kind === "conflict") return { kind: "conflict", version: value as number };
-    const hits = value as Array<number | string>;
-    const duplicates = new Map<string, DedupRecord>();
-    for (let i = 0; i + 1 < hits.length; i += 2) {
-      const id = request.checkDedup[(hits[i] as number) - 1];
-      if (id !== undefined) duplicates.set(id, parseJson(hits[i + 1] as string) as DedupRecord);
-    }
-    return { kind: "duplicate", duplicates };
+    return { kind: "duplicate", duplicates: toHits(request.checkDedup, value as Array<number | string>) };
   }
 
   async readEvents(
@@ -198,11 +174,11 @@ export class RedisStore implements StateStore {
     const k = this.#keys.entity(key);
     const from = Math.max(1, Math.floor(fromVersion));
     if (toVersion !== undefined && toVersion < from) return [];
-    const to = toVersion === undefined ? "+" : String(Math.floor(toVersion));
-    const entries = (await this.#call("readEvents", key, () =>
-      this.#client.xrange(k.events, String(from), to),
-    )) as StreamEntry[];
-    return entries.map(([id, fields]) => ({ ...toEvent(fields), version: Number(id.split("-")[0]) }));
+    const to = toVersion === undefined ? "" : String(Math.floor(toVersion));
+    const [entries, first, values] = (await this.#call("readEvents", key, () =>
+      this.#run("ksEvents", [k.meta, k.events], [String(from), to]),
+    )) as [StreamEntry[], number, Array<string | null>];
+    return toEvents(entries, first, values).events;
   }
 
   async ping(): Promise<void> {
@@ -281,112 +257,3 @@ export class RedisStore implements StateStore {
 const LOADED = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, lua]) => [name, script(lua)]),
 ) as Readonly<Record<ScriptName, Script>>;
-
-/** Puts the scripts in the server's cache now, so the first command does not pay for it. */
-async function loadScripts(server: Redis, logger: Logger): Promise<void> {
-  try {
-    await Promise.all(Object.values(SCRIPTS).map((lua) => server.script("LOAD", lua)));
-  } catch (error) {
-    const message = (error as Error).message;
-    if (/NOPERM/i.test(message)) {
-      logger.warn("SCRIPT LOAD is not allowed for this Redis user; scripts load on first use", {
-        error: message,
-      });
-      return;
-    }
-    throw new Error(`Redis rejected the knstate Lua scripts (Redis 7.0 or later is needed): ${message}`, {
-      cause: error,
-    });
-  }
-}
-
-/** Refuses an evicting server; warns when it is not durable or its settings cannot be read. */
-async function checkServer(server: Redis, logger: Logger): Promise<void> {
-  let policy: string | undefined;
-  let aof: string | undefined;
-  try {
-    const [p, a] = await Promise.all([
-      server.config("GET", "maxmemory-policy") as Promise<string[]>,
-      server.config("GET", "appendonly") as Promise<string[]>,
-    ]);
-    policy = p[1];
-    aof = a[1];
-  } catch (error) {
-    logger.warn(
-      "cannot read the Redis configuration (CONFIG GET is not allowed?): make sure maxmemory-policy is noeviction and appendonly is yes",
-      { error: (error as Error).message },
-    );
-    return;
-  }
-  if (policy !== undefined && policy !== "noeviction") {
-    throw new Error(
-      `Redis maxmemory-policy is "${policy}": knstate needs "noeviction", because evicting keys would silently lose entity state and dedup records. Set maxmemory-policy noeviction in redis.conf (or CONFIG SET maxmemory-policy noeviction).`,
-    );
-  }
-  if (aof === "no") {
-    logger.warn(
-      "Redis appendonly is off: acknowledged state can be lost when Redis restarts. Set appendonly yes (and appendfsync everysec or always).",
-    );
-  }
-}
-
-/** Logs connection loss and recovery, at most one warning per distinct error every 10 s. */
-function watchConnection(client: RedisClient, logger: Logger): void {
-  let last = "";
-  let lastAt = 0;
-  let lost = false;
-  client.on("error", (error: Error) => {
-    const now = Date.now();
-    if (error.message === last && now - lastAt < 10_000) return;
-    last = error.message;
-    lastAt = now;
-    logger.warn("Redis connection error", { error: error.message });
-  });
-  // Emitted only when a reconnect is scheduled, not on a deliberate close.
-  client.on("reconnecting", () => {
-    if (lost) return;
-    lost = true;
-    logger.warn("Redis connection lost; reconnecting");
-  });
-  client.on("ready", () => {
-    if (lost) logger.info("Redis connection restored");
-    lost = false;
-  });
-}
-
-function toEvent(fields: readonly string[]): DomainEvent {
-  let type = "";
-  let data: unknown = undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === "t") type = fields[i + 1]!;
-    else if (fields[i] === "d") data = parseJson(fields[i + 1]!);
-  }
-  return { type, data };
-}
-
-/** What most loads find: no dedup record (shared, never written to). */
-const NO_DUPLICATES: ReadonlyMap<string, DedupRecord> = new Map();
-
-function toDuplicates(
-  ids: readonly string[],
-  records: ReadonlyArray<string | null>,
-): ReadonlyMap<string, DedupRecord> {
-  let found: Map<string, DedupRecord> | undefined;
-  for (let i = 0; i < ids.length; i++) {
-    const record = records[i];
-    if (record === null || record === undefined) continue;
-    found ??= new Map();
-    found.set(ids[i]!, parseJson(record) as DedupRecord);
-  }
-  return found ?? NO_DUPLICATES;
-}
-
-/** JSON text of a value; "" for `undefined` (which JSON cannot hold). */
-function stringify(value: unknown): string {
-  const text = JSON.stringify(value) as string | undefined;
-  return text ?? "";
-}
-
-function parseJson(text: string): unknown {
-  return text === "" ? undefined : JSON.parse(text);
-}

@@ -78,7 +78,8 @@ describe.skipIf(!withRedis)("the Redis store", () => {
       expect(tag, k).toBeDefined();
       tags.add(tag!);
     }
-    expect(keys).toHaveLength(ids.length * 2);
+    // Fewer events than the spill threshold: each entity is its hash alone.
+    expect(keys).toHaveLength(ids.length);
     expect(tags.size).toBe(ids.length);
     expect(Math.max(...keys.map((k) => k.length))).toBeLessThan(300);
   });
@@ -161,28 +162,32 @@ describe.skipIf(!withRedis)("the Redis store", () => {
   it("refuses malformed script calls and a stream ahead of the version, writing nothing", async () => {
     const client = new Redis(redis.port, "127.0.0.1");
     try {
-      const call = syntheticCounterAppend({ service: "scripts", entityId: "bad" });
-      const [meta, events, check, write] = call.keys;
+      // spill 0: events go straight to the stream, so the first write is an XADD.
+      const call = syntheticCounterAppend({ service: "scripts", entityId: "bad", spill: 0 });
+      const [meta, events, legacy] = call.keys;
       const args = [...call.args];
       await expect(
-        client.eval(APPEND_SCRIPT, 4, meta!, events!, check!, write!, ...args.slice(0, -1)),
+        client.eval(APPEND_SCRIPT, 3, meta!, events!, legacy!, ...args.slice(0, -1)),
       ).rejects.toThrow(/knstate append: wrong number of arguments/);
       await expect(
-        client.eval(APPEND_SCRIPT, 4, meta!, events!, check!, write!, "x", ...args.slice(1)),
+        client.eval(APPEND_SCRIPT, 3, meta!, events!, legacy!, args[0]!, "x", ...args.slice(2)),
       ).rejects.toThrow(/knstate append: bad counts/);
+      await expect(
+        client.eval(APPEND_SCRIPT, 3, meta!, events!, legacy!, "2", ...args.slice(1)),
+      ).rejects.toThrow(/knstate append: unknown encoding/);
       await client.xadd(events!, "5-1", "t", "changed", "d", "{}");
-      await expect(client.eval(APPEND_SCRIPT, 4, meta!, events!, check!, write!, ...args)).rejects.toThrow(
+      await expect(client.eval(APPEND_SCRIPT, 3, meta!, events!, legacy!, ...args)).rejects.toThrow(
         /stream is ahead/,
       );
-      expect(await client.exists(meta!, write!)).toBe(0);
+      expect(await client.exists(meta!, legacy!)).toBe(0);
       expect(await client.xlen(events!)).toBe(1);
       // Anything else in the way of the first write is reported as it is, still writing nothing.
       await client.del(events!);
       await client.set(events!, "not a stream");
-      await expect(client.eval(APPEND_SCRIPT, 4, meta!, events!, check!, write!, ...args)).rejects.toThrow(
+      await expect(client.eval(APPEND_SCRIPT, 3, meta!, events!, legacy!, ...args)).rejects.toThrow(
         /knstate append: WRONGTYPE/,
       );
-      expect(await client.exists(meta!, write!)).toBe(0);
+      expect(await client.exists(meta!, legacy!)).toBe(0);
 
       const good = syntheticCounterAppend({ service: "scripts", entityId: "good" });
       const run = () => client.eval(APPEND_SCRIPT, good.keys.length, ...good.keys, ...good.args);

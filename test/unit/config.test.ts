@@ -31,7 +31,7 @@ describe("loadConfig", () => {
       cache: true,
       groupCommit: true,
       conflictRetries: 10,
-      dedupTtlMs: 24 * 3_600_000,
+      dedupTtlMs: 10 * 60_000,
       bodyLimitBytes: 1024 * 1024,
       shutdownTimeoutMs: 25_000,
       requestTimeoutMs: 30_000,

@@ -1,0 +1,195 @@
+import { createHash } from "node:crypto";
+import type { DomainEvent } from "../entity/model.js";
+import type { AppendRequest, DedupRecord } from "./state-store.js";
+
+/**
+ * The one encoding of an append: `encodeAppend` turns an `AppendRequest` into the argument list
+ * of the Redis append script (its ARGV), and `decodeAppend` reads that list back into the plan
+ * the memory store executes, so both stores commit exactly the same values.
+ *
+ * ```
+ * ARGV: "1" (format), expected version, log flag (1|0), dedup TTL ms, spill threshold,
+ *       then counted sections, each "<count>" followed by count × width items:
+ *         events    width 1   encoded event (see encodeEvent)
+ *         snapshot  width 2   version, state JSON (count 0 or 1)
+ *         check     width 1   dedup field names that must not hold a live record
+ *         write     width 2   dedup field name, encoded record (see encodeRecord)
+ * ```
+ *
+ * A new kind of effect (outbox messages, timers, replicated-type operations) becomes one more
+ * counted section at the end: add it to `SECTIONS`, to `encodeAppend`/`decodeAppend` here and to
+ * the append script's section list; older sections keep their place.
+ */
+
+export const APPEND_FORMAT = "1";
+
+/** Events an entity keeps in its hash before they move to its stream (at most this many at a time). */
+export const DEFAULT_SPILL = 32;
+
+/** The sections after the header, in order, with how many arguments each item takes. */
+export const SECTIONS = [
+  { name: "events", width: 1 },
+  { name: "snapshot", width: 2 },
+  { name: "check", width: 1 },
+  { name: "write", width: 2 },
+] as const;
+
+/** Number of header arguments before the first section. */
+export const HEADER_LENGTH = 5;
+
+/** What an append commits, in stored form: the same values in both stores. */
+export interface AppendPlan {
+  readonly expectedVersion: number;
+  readonly logEvents: boolean;
+  readonly dedupTtlMs: number;
+  readonly spill: number;
+  /** Encoded events (empty strings when not logged), one per new version. */
+  readonly events: readonly string[];
+  readonly snapshot: { readonly version: number; readonly state: string } | undefined;
+  /** Dedup fields that must not hold a live record. */
+  readonly check: readonly string[];
+  /** Dedup fields and encoded records to write. */
+  readonly write: ReadonlyArray<readonly [field: string, record: string]>;
+}
+
+/**
+ * The script's ARGV for `request`. Serializes every value first, so a value that cannot be
+ * stored throws before anything is sent.
+ */
+export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): string[] {
+  const { events, snapshot, checkDedup, writeDedup } = request;
+  const args = [
+    APPEND_FORMAT,
+    String(request.expectedVersion),
+    request.logEvents ? "1" : "0",
+    String(Math.max(1, Math.round(request.dedupTtlMs))),
+    String(spill),
+    String(events.length),
+  ];
+  for (const event of events) args.push(request.logEvents ? encodeEvent(event) : "");
+  if (snapshot) args.push("1", String(snapshot.version), stringify(snapshot.state));
+  else args.push("0");
+  args.push(String(checkDedup.length));
+  const checked = checkDedup.map(dedupField);
+  args.push(...checked);
+  args.push(String(writeDedup.length));
+  for (const [id, record] of writeDedup) {
+    // The host writes the ids it checked: reuse their fields rather than hash them again.
+    const i = checkDedup.indexOf(id);
+    args.push(i >= 0 ? checked[i]! : dedupField(id), encodeRecord(record));
+  }
+  return args;
+}
+
+/** The plan an argument list encodes; throws on a malformed list (the script refuses the same). */
+export function decodeAppend(args: readonly string[]): AppendPlan {
+  if (args[0] !== APPEND_FORMAT) throw new Error("knstate append: unknown encoding");
+  let pos = HEADER_LENGTH;
+  const sections = SECTIONS.map(({ width }) => {
+    const n = Number(args[pos]);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error("knstate append: bad counts");
+    const items = args.slice(pos + 1, pos + 1 + n * width);
+    pos += 1 + n * width;
+    return items;
+  });
+  if (pos !== args.length) throw new Error("knstate append: wrong number of arguments");
+  const [events, snapshot, check, write] = sections as [string[], string[], string[], string[]];
+  const pairs: Array<readonly [string, string]> = [];
+  for (let i = 0; i < write.length; i += 2) pairs.push([write[i]!, write[i + 1]!]);
+  return {
+    expectedVersion: Number(args[1]),
+    logEvents: args[2] === "1",
+    dedupTtlMs: Number(args[3]),
+    spill: Number(args[4]),
+    events,
+    snapshot: snapshot.length === 2 ? { version: Number(snapshot[0]), state: snapshot[1]! } : undefined,
+    check,
+    write: pairs,
+  };
+}
+
+/** An event as one string: the type's length, `|`, the type, then the data's JSON ("" for none). */
+export function encodeEvent(event: DomainEvent): string {
+  return `${event.type.length}|${event.type}${stringify(event.data)}`;
+}
+
+export function decodeEvent(text: string): DomainEvent {
+  const bar = text.indexOf("|");
+  const length = Number(text.slice(0, bar));
+  const start = bar + 1;
+  return { type: text.slice(start, start + length), data: parseJson(text.slice(start + length)) };
+}
+
+/**
+ * A dedup record as one short string: `<version>|`, the reply id, then the reply's JSON. A
+ * reply id that is a lowercase UUID (as the host makes them) is `u` and its 16 bytes in base64url
+ * (23 characters instead of 36); any other is `<length>|<id>`. Short enough that a small reply
+ * keeps the entity's hash in Redis's compact encoding. The Redis script prefixes it with the
+ * record's expiry time (ms, hex) and `|`.
+ */
+export function encodeRecord(record: DedupRecord): string {
+  const { replyId } = record;
+  const id = UUID.test(replyId)
+    ? `u${Buffer.from(replyId.replace(/-/g, ""), "hex").toString("base64url")}`
+    : `${replyId.length}|${replyId}`;
+  return `${record.version}|${id}${stringify(record.reply)}`;
+}
+
+/** A stored record: the compact form (with or without its expiry prefix) or an older JSON record. */
+export function decodeRecord(text: string, withExpiry: boolean): DedupRecord {
+  if (text.startsWith("{")) return JSON.parse(text) as DedupRecord;
+  let rest = withExpiry ? text.slice(text.indexOf("|") + 1) : text;
+  const bar = rest.indexOf("|");
+  const version = Number(rest.slice(0, bar));
+  rest = rest.slice(bar + 1);
+  let replyId: string;
+  if (rest.startsWith("u")) {
+    const hex = Buffer.from(rest.slice(1, 23), "base64url").toString("hex");
+    replyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    rest = rest.slice(23);
+  } else {
+    const end = rest.indexOf("|");
+    const length = Number(rest.slice(0, end));
+    replyId = rest.slice(end + 1, end + 1 + length);
+    rest = rest.slice(end + 1 + length);
+  }
+  return { version, replyId, reply: parseJson(rest) };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Longest dedup id kept readable as a field name (in bytes); longer ones are hashed. */
+export const MAX_RAW_DEDUP_FIELD = 32;
+
+/**
+ * The hash field of a dedup id: `r` and the id when it is short, valid Unicode text, or `#` and
+ * 128 bits of the SHA-256 of its encoding (base64url), so that fields stay small enough for
+ * Redis's compact hash encoding.
+ */
+export function dedupField(id: string): string {
+  if (id.length <= MAX_RAW_DEDUP_FIELD && id.isWellFormed() && Buffer.byteLength(id) <= MAX_RAW_DEDUP_FIELD) {
+    return `r${id}`;
+  }
+  const bytes = id.isWellFormed() ? id : escapeSurrogates(id);
+  return `#${createHash("sha256").update(bytes).digest().subarray(0, 16).toString("base64url")}`;
+}
+
+/** Lone surrogates as `%uXXXX` (they would all become U+FFFD in UTF-8), `%` escaped first. */
+function escapeSurrogates(id: string): string {
+  return id
+    .replace(/%/g, "%25")
+    .replace(
+      /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+      (c) => `%u${c.charCodeAt(0).toString(16)}`,
+    );
+}
+
+/** JSON text of a value; "" for `undefined` (which JSON cannot hold). */
+export function stringify(value: unknown): string {
+  const text = JSON.stringify(value) as string | undefined;
+  return text ?? "";
+}
+
+export function parseJson(text: string): unknown {
+  return text === "" ? undefined : JSON.parse(text);
+}
