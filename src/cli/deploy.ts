@@ -44,7 +44,7 @@ export async function deployCommand(
       return 2;
     }
     if (command === "status" || command === "delete") {
-      const kc = loadKubeConfig(env);
+      const kc = await loadKubeConfig(env);
       const client = new KnativeClient(kc);
       const namespace = values.namespace ?? currentNamespace(kc);
       if (command === "delete") {
@@ -72,7 +72,7 @@ export async function deployCommand(
       out(stringify(await serviceForFunction(target, options)).trimEnd());
       return 0;
     }
-    const kc = loadKubeConfig(env);
+    const kc = await loadKubeConfig(env);
     const namespace = values.namespace ?? currentNamespace(kc);
     const service = await serviceForFunction(target, { ...options, namespace });
     const client = new KnativeClient(kc);
