@@ -8,7 +8,7 @@ import { DEFAULT_IMAGE } from "../deploy/service.js";
 type Env = Readonly<Record<string, string | undefined>>;
 type Out = (line: string) => void;
 
-const SERVICE_OPTIONS = {
+export const SERVICE_OPTIONS = {
   image: { type: "string" },
   name: { type: "string" },
   namespace: { type: "string", short: "n" },
