@@ -83,7 +83,7 @@ export async function init(options: InitOptions): Promise<string[]> {
     "README.md": fill(readTemplate("project/README.md.tmpl"), facts.vars),
     [`functions/${name}/index.ts`]: fill(readTemplate(`${options.template}/index.ts.tmpl`), facts.vars),
     [`functions/${name}/index.test.ts`]: fill(
-      readTemplate(`${options.template}/index.test.ts.tmpl`),
+      readTemplate(`${options.template}/test.ts.tmpl`),
       facts.vars,
     ),
     [`knative/${name}.yaml`]: await serviceManifest(name, facts.image, template.stateful),
