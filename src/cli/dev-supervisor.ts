@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import type { DevChildMessage } from "./dev-child.js";
 
@@ -32,6 +33,8 @@ export class Supervisor {
   #server: Server | undefined;
   #generation = 0;
   #tsc: ChildProcess | undefined;
+  #closed = false;
+  readonly #loading = new Set<ChildProcess>();
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -70,23 +73,43 @@ export class Supervisor {
 
   /** Starts a new version; switches to it when it is ready, keeps the old one if it fails. */
   async reload(): Promise<void> {
+    if (this.#closed) return;
     const generation = ++this.#generation;
+    this.#tsc?.kill();
     if (this.#current !== undefined) this.#options.out("knstate dev: change seen, reloading");
-    this.#typecheck();
+    try {
+      await this.#load(generation);
+    } finally {
+      // After the load, so tsc does not compete with it for the CPU.
+      if (generation === this.#generation) this.#typecheck();
+    }
+  }
+
+  async #load(generation: number): Promise<void> {
     const port = await freePort();
-    const child = fork(new URL(`./dev-child${extension()}`, import.meta.url), [
-      "--paths",
-      ...this.#options.paths,
-      "--",
-      ...this.#options.serveArgs,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-    ]);
+    const child = fork(
+      new URL(`./dev-child${extension()}`, import.meta.url),
+      [
+        "--paths",
+        ...this.#options.paths,
+        "--",
+        ...this.#options.serveArgs,
+        "--port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+      ],
+      { detached: true },
+    ); // its own process group: Ctrl-C reaches the supervisor, which stops it
+    this.#loading.add(child);
     const commands: DevChildMessage["commands"][number][] = [];
     child.on("message", (message: DevChildMessage) => commands.push(...message.commands));
     const ready = await waitReady(child, port);
+    this.#loading.delete(child);
+    if (this.#closed) {
+      child.kill("SIGTERM");
+      return;
+    }
     if (!ready) {
       this.#options.err(
         `knstate dev: this version does not load (above)${this.#current ? "; the previous one keeps serving" : ""}`,
@@ -105,7 +128,9 @@ export class Supervisor {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#tsc?.kill();
+    for (const child of this.#loading) child.kill("SIGTERM");
     const current = this.#current;
     this.#current = undefined;
     if (current && current.child.exitCode === null) {
@@ -143,6 +168,7 @@ export class Supervisor {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#tsc = run;
+    if (run.pid !== undefined) setPriority(run.pid, 19); // the served version comes first
     let output = "";
     run.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     run.on("exit", (code) => {

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, watch, type FSWatcher } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync, statSync, watch, type FSWatcher } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { Supervisor } from "./dev-supervisor.js";
 import { EXIT, type CommandHost } from "./index.js";
@@ -42,6 +42,17 @@ export function devCommand(host: CommandHost): Command {
     );
 }
 
+/** The folder and its subfolders, without node_modules and dot-folders; a file's own folder. */
+function folders(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [dirname(path)];
+  return [
+    path,
+    ...readdirSync(path, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== "node_modules" && !e.name.startsWith("."))
+      .flatMap((e) => folders(join(path, e.name))),
+  ];
+}
+
 function defaultFunctions(): string[] {
   if (!existsSync("functions")) return [];
   return readdirSync("functions", { withFileTypes: true })
@@ -73,11 +84,11 @@ async function dev(options: DevOptions): Promise<number> {
   const port = await supervisor.start();
   options.host.out(`knstate dev: serving ${options.paths.join(", ")} on http://localhost:${port}/`);
   let timer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = options.paths.map((path) =>
-    watch(path, { recursive: true }, (_event, file) => {
-      if (file !== null && /(^|[/\\])(node_modules|\.git)([/\\]|$)/.test(file)) return;
+  // One watch per folder, not per file: an editor that saves by renaming replaces the file.
+  const watchers: FSWatcher[] = options.paths.flatMap(folders).map((folder) =>
+    watch(folder, () => {
       clearTimeout(timer);
-      timer = setTimeout(() => supervisor.reload(), 50);
+      timer = setTimeout(() => void supervisor.reload(), 50);
     }),
   );
   return new Promise<number>((done) => {

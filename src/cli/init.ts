@@ -82,10 +82,7 @@ export async function init(options: InitOptions): Promise<string[]> {
     Dockerfile: fill(readTemplate("project/Dockerfile.tmpl"), facts.vars),
     "README.md": fill(readTemplate("project/README.md.tmpl"), facts.vars),
     [`functions/${name}/index.ts`]: fill(readTemplate(`${options.template}/index.ts.tmpl`), facts.vars),
-    [`functions/${name}/index.test.ts`]: fill(
-      readTemplate(`${options.template}/test.ts.tmpl`),
-      facts.vars,
-    ),
+    [`functions/${name}/index.test.ts`]: fill(readTemplate(`${options.template}/test.ts.tmpl`), facts.vars),
     [`knative/${name}.yaml`]: await serviceManifest(name, facts.image, template.stateful),
   };
   for (const [file, text] of Object.entries(files)) {
