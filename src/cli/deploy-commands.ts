@@ -26,7 +26,7 @@ export function deployCommands(host: CommandHost): Command[] {
       .allowExcessArguments()
       .helpOption("-h, --help", "show this help")
       .addHelpText("after", `\n${DEPLOY_HELP}\n\n${DEPLOY_OPTIONS_HELP}`)
-      .action((_options: unknown, command: Command) =>
+      .action((_target: string, _options: unknown, command: Command) =>
         host.run(async () => {
           const { deployCommand, SERVICE_OPTIONS } = await import("./deploy.js");
           const unknown = unknownOptions(command.args, SERVICE_OPTIONS);
