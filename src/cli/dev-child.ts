@@ -28,6 +28,6 @@ const commands = components.flatMap((c) => {
   }));
 });
 process.send?.({ commands } satisfies DevChildMessage);
-process.exitCode = await main(["serve", ...paths, ...serveArgs], process.env);
+process.exit(await main(["serve", ...paths, ...serveArgs], process.env));
 // The supervisor is gone (killed without a chance to stop this version): stop too.
 process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));

@@ -76,7 +76,8 @@ export function start(
   cwd: string,
   env: NodeJS.ProcessEnv,
 ): Started {
-  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group: `npm start` does not pass SIGTERM on to the server it runs.
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let text = "";
   child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -93,7 +94,7 @@ export function start(
       }
     },
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
       return exited;
     },
   };
