@@ -14,9 +14,7 @@ async function kubernetesClient(): Promise<ClientModule> {
     return clientModule;
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error(
-        "knstate deploy needs @kubernetes/client-node: npm install -D @kubernetes/client-node",
-      );
+      throw new Error("knstate deploy needs @kubernetes/client-node: npm install -D @kubernetes/client-node");
     }
     throw error;
   }
@@ -31,9 +29,7 @@ function loaded(): ClientModule {
 export const FIELD_MANAGER = "knstate";
 
 /** The kubeconfig of `KUBECONFIG` (its first file) or `~/.kube/config` or the in-cluster account. */
-export async function loadKubeConfig(
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<KubeConfig> {
+export async function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): Promise<KubeConfig> {
   const kc = new (await kubernetesClient()).KubeConfig();
   const file = env.KUBECONFIG?.split(process.platform === "win32" ? ";" : ":").find(Boolean);
   if (file) kc.loadFromFile(file);
