@@ -19,7 +19,7 @@ import { DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy-help.js";
  * A parser such as commander calls those functions directly instead.
  */
 
-const OPTIONS = {
+export const DEPLOY_OPTIONS = {
   image: { type: "string" },
   name: { type: "string" },
   namespace: { type: "string", short: "n" },
@@ -56,7 +56,7 @@ export async function deployCommand(
   try {
     const { values: v, positionals } = parseArgs({
       args: [...args],
-      options: OPTIONS,
+      options: DEPLOY_OPTIONS,
       allowPositionals: true,
     });
     const target = positionals[0];

@@ -85,7 +85,7 @@ export async function manifestCommand(options: ManifestCommandOptions): Promise<
 /** Server-side applies the Service and the Trigger, then waits for both to be Ready, printing progress. */
 export async function deployFunction(options: DeployCommandOptions): Promise<void> {
   const { out, dir, processEnv, waitTimeoutSeconds, noWait, pollMs, ...rest } = options;
-  const kc = loadKubeConfig(processEnv);
+  const kc = await loadKubeConfig(processEnv);
   const namespace = options.namespace ?? currentNamespace(kc);
   const { service, trigger, routing } = await manifestsForFunction(dir, { ...rest, namespace });
   const client = new KnativeClient(kc);
@@ -113,13 +113,13 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
 }
 
 export async function statusCommand(o: ServiceCommandOptions): Promise<void> {
-  const kc = loadKubeConfig(o.processEnv);
+  const kc = await loadKubeConfig(o.processEnv);
   printStatus(await new KnativeClient(kc).status(o.name, o.namespace ?? currentNamespace(kc)), o.out);
 }
 
 /** Deletes the Service and the Trigger `knstate deploy` made for it. */
 export async function deleteCommand(o: ServiceCommandOptions): Promise<void> {
-  const kc = loadKubeConfig(o.processEnv);
+  const kc = await loadKubeConfig(o.processEnv);
   const namespace = o.namespace ?? currentNamespace(kc);
   const client = new KnativeClient(kc);
   await client.delete(o.name, namespace);

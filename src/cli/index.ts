@@ -1,101 +1,127 @@
-import { parseArgs } from "node:util";
+import { Command, CommanderError } from "commander";
 import { settings } from "../config/settings.js";
-import { DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy-help.js";
+import { readFileSync } from "node:fs";
+import { deployCommands } from "./deploy-commands.js";
+import { devCommand } from "./dev.js";
+import { initCommand } from "./init.js";
+import { sendCommand } from "./send.js";
 
-const HELP = `knstate: stateful serverless functions for Knative
+export type Env = Readonly<Record<string, string | undefined>>;
 
-Usage:
-  knstate serve <function>... [options]   serve entities and actions over HTTP and CloudEvents
-  knstate send <url> --type T [--subject S] [--data JSON] [--mode binary|structured] [--source URI] [--id ID]
-                                          send one CloudEvent and print the reply
-${DEPLOY_HELP}
-  knstate help                            this text
+/** What a command's action gets: it resolves with the process exit code. */
+export interface CommandHost {
+  readonly env: Env;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Runs an action and records its exit code. */
+  run(action: () => Promise<number>): Promise<void>;
+}
 
-${DEPLOY_OPTIONS_HELP}
+/** Exit codes: 0 success, 1 the operation failed, 2 usage error. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-serve options (each also an environment variable; flags win):
-${settings
-  .filter((s) => s.flag !== undefined)
-  .map((s) => `  --${s.flag!.padEnd(22)} ${s.env.padEnd(24)} ${s.doc} (default: ${s.default ?? "unset"})`)
-  .join("\n")}
+function serveCommand(host: CommandHost): Command {
+  const command = new Command("serve")
+    .summary("serve entities and actions over HTTP and CloudEvents")
+    .description(
+      "Serve the entities and actions that function folders export, over HTTP and CloudEvents.\n" +
+        "Each option is also an environment variable; an option wins over its variable.",
+    )
+    .argument(
+      "[function...]",
+      "function folders or module files (default: $KNSTATE_FUNCTIONS, comma-separated)",
+    );
+  const flagged = settings.filter((s) => s.flag !== undefined);
+  for (const s of flagged) {
+    command.option(`--${s.flag} <value>`, `${s.doc} [${s.env}] (default: ${s.default ?? "unset"})`);
+  }
+  command.addHelpText(
+    "after",
+    "\nAll settings and their environment variables: the README's Configuration section.",
+  );
+  return command.action((paths: string[], options: Record<string, string | undefined>) =>
+    host.run(async () => {
+      const flags: Record<string, string | undefined> = {};
+      for (const s of flagged) flags[s.flag!] = options[camel(s.flag!)];
+      const { serve } = await import("./serve.js");
+      return serve({ paths, flags, env: host.env });
+    }),
+  );
+}
 
-All settings, with their environment variables: see the README's Configuration section.
-`;
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The command tree; exit behaviour and output are configured on every command. */
+export function program(host: CommandHost): Command {
+  const root = new Command("knstate")
+    .description("knstate: stateful serverless functions for Knative")
+    .version(VERSION, "-v, --version")
+    .addHelpCommand("help [command]", "help for a command");
+  for (const command of [
+    serveCommand(host),
+    sendCommand(host),
+    initCommand(host),
+    devCommand(host),
+    ...deployCommands(host),
+  ]) {
+    root.addCommand(command);
+  }
+  configure(root, host);
+  return root;
+}
+
+function configure(command: Command, host: CommandHost): void {
+  const valid = command.options.map((o) => o.long ?? o.short).join(", ");
+  command
+    .exitOverride()
+    .showHelpAfterError(
+      command.commands.length > 0
+        ? "(knstate --help lists the commands)"
+        : `${valid ? `valid options: ${valid} ` : ""}(knstate ${command.name()} --help explains them)`,
+    )
+    .configureOutput({
+      writeOut: (text) => host.out(text.replace(/\n$/, "")),
+      writeErr: (text) => host.err(text.replace(/\n$/, "")),
+    });
+  for (const sub of command.commands) configure(sub, host);
+}
+
+/** The version of this package (its package.json is two or three folders up: src/cli or dist/src/cli). */
+export const VERSION = readVersion();
+
+function readVersion(): string {
+  for (const up of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "knstate" && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return "0.0.0";
+}
 
 /** Runs the CLI; resolves with the process exit code. */
-export async function main(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<number> {
-  const [command, ...rest] = argv;
-  const out = (line: string) => process.stdout.write(line + "\n");
-  switch (command) {
-    case "serve": {
-      const options = Object.fromEntries(
-        settings.filter((s) => s.flag !== undefined).map((s) => [s.flag!, { type: "string" as const }]),
-      );
-      const { values, positionals } = parseArgs({
-        args: [...rest],
-        options,
-        allowPositionals: true,
-        strict: true,
-      });
-      const { serve } = await import("./serve.js");
-      return serve({ paths: positionals, flags: values, env });
-    }
-    case "send": {
-      const { values, positionals } = parseArgs({
-        args: [...rest],
-        allowPositionals: true,
-        options: {
-          type: { type: "string" },
-          subject: { type: "string" },
-          data: { type: "string" },
-          source: { type: "string" },
-          id: { type: "string" },
-          mode: { type: "string", default: "binary" },
-        },
-      });
-      const url = positionals[0];
-      if (
-        url === undefined ||
-        values.type === undefined ||
-        (values.mode !== "binary" && values.mode !== "structured")
-      ) {
-        process.stderr.write(
-          "usage: knstate send <url> --type T [--subject S] [--data JSON] [--mode binary|structured]\n",
-        );
-        return 2;
-      }
-      const { send } = await import("./send.js");
-      return send({
-        url,
-        type: values.type,
-        subject: values.subject,
-        data: values.data,
-        source: values.source,
-        id: values.id,
-        mode: values.mode,
-        out,
-      });
-    }
-    case "manifest":
-    case "deploy":
-    case "status":
-    case "delete":
-    case "secret": {
-      // Loaded on demand: the Kubernetes client would add ~60 MB and seconds to every cold start.
-      const { deployCommand } = await import("./deploy-argv.js");
-      return deployCommand(command, rest, env, out, (line) => process.stderr.write(line + "\n"));
-    }
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      out(HELP);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`knstate: unknown command "${command}"\n\n${HELP}`);
-      return 2;
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+  let code: number = EXIT.ok;
+  const host: CommandHost = {
+    env,
+    out: (line) => process.stdout.write(line + "\n"),
+    err: (line) => process.stderr.write(line + "\n"),
+    run: async (action) => {
+      code = await action();
+    },
+  };
+  try {
+    await program(host).parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw error;
   }
+  return code;
 }

@@ -1,12 +1,37 @@
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { KnativeService } from "./service.js";
 import type { KnativeTrigger } from "./trigger.js";
+
+type ClientModule = typeof import("@kubernetes/client-node");
+let clientModule: ClientModule | undefined;
+
+/**
+ * The Kubernetes client is an optional peer dependency, loaded on demand: a function image
+ * never needs it, only `knstate deploy`, `status` and `delete` do.
+ */
+async function kubernetesClient(): Promise<ClientModule> {
+  try {
+    clientModule ??= await import("@kubernetes/client-node");
+    return clientModule;
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
+      throw new Error("knstate deploy needs @kubernetes/client-node: npm install -D @kubernetes/client-node");
+    }
+    throw error;
+  }
+}
+
+function loaded(): ClientModule {
+  if (clientModule === undefined) throw new Error("call loadKubeConfig first");
+  return clientModule;
+}
 
 /** The field manager of knstate's server-side applies (`kubectl get ksvc -o yaml --show-managed-fields`). */
 export const FIELD_MANAGER = "knstate";
 
 /** The kubeconfig of `KUBECONFIG` (its first file) or `~/.kube/config` or the in-cluster account. */
-export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): KubeConfig {
+export async function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): Promise<KubeConfig> {
+  const { KubeConfig } = await kubernetesClient();
   const kc = new KubeConfig();
   const file = env.KUBECONFIG?.split(process.platform === "win32" ? ";" : ":").find(Boolean);
   if (file) kc.loadFromFile(file);
@@ -88,11 +113,12 @@ export class KnativeClient {
   readonly #api: CustomObjectsApi;
 
   constructor(kc: KubeConfig) {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#api = kc.makeApiClient(loaded().CustomObjectsApi);
   }
 
   /** Server-side apply (`application/apply-patch+yaml`), taking over fields other managers own. */
   async apply(object: KnativeService | KnativeTrigger, namespace: string): Promise<void> {
+    const { setHeaderOptions, PatchStrategy } = loaded();
     await this.#api.patchNamespacedCustomObject(
       {
         ...(object.kind === "Service" ? SERVING : EVENTING),

@@ -62,7 +62,7 @@ export async function startTracing(
   const tracing =
     reason === undefined
       ? await (await import("./tracing-lean.js")).createLeanTracing(env, options)
-      : (await import("./tracing-sdk.js")).createTracing({
+      : (await importSdk(reason)).createTracing({
           service: options.service,
           revision: options.revision,
           serviceNameSet: Boolean(env.OTEL_SERVICE_NAME?.trim()),
@@ -76,4 +76,16 @@ export async function startTracing(
     sampler: env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on",
   });
   return tracing;
+}
+
+/** The OpenTelemetry Node SDK is an optional peer dependency: only exotic `OTEL_*` settings need it. */
+async function importSdk(reason: string): Promise<typeof import("./tracing-sdk.js")> {
+  try {
+    return await import("./tracing-sdk.js");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error(
+      `${reason} needs the OpenTelemetry Node SDK: npm install @opentelemetry/sdk-node @opentelemetry/api @opentelemetry/resources`,
+    );
+  }
 }

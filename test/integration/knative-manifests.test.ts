@@ -280,10 +280,18 @@ describe("Dockerfile", () => {
   });
 
   it("ships the runtime dependencies the compiled code imports", () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Json };
-    for (const name of ["zod", "ioredis", "yaml", "@kubernetes/client-node"]) {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      dependencies: Json;
+      peerDependencies: Json;
+      peerDependenciesMeta: Json;
+    };
+    for (const name of ["zod", "ioredis", "yaml", "jose", "lru-cache", "commander"]) {
       expect(pkg.dependencies).toHaveProperty([name]);
     }
+    // Only deploy/status/delete use the Kubernetes client: an optional peer, never in an image.
+    expect(pkg.dependencies).not.toHaveProperty(["@kubernetes/client-node"]);
+    expect(pkg.peerDependencies).toHaveProperty(["@kubernetes/client-node"]);
+    expect(pkg.peerDependenciesMeta).toHaveProperty(["@kubernetes/client-node"], { optional: true });
   });
 
   it("keeps tests, sources of other tools and local state out of the build context", () => {
