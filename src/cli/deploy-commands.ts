@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { DEPLOY_HELP, DEPLOY_OPTIONS_HELP } from "./deploy-help.js";
-import { EXIT, type CommandHost } from "./index.js";
+import { EXIT, type CommandHost } from "./command-host.js";
 
 const COMMANDS = {
   manifest: ["<function-dir>", "print the function's Knative manifests as YAML"],

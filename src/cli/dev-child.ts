@@ -3,12 +3,8 @@
  * serves, then runs `knstate serve` with the arguments it was given. Started by dev.ts.
  */
 import { loadFunctions } from "../host/load-functions.js";
+import type { DevChildMessage } from "./dev-supervisor.js";
 import { main } from "./index.js";
-
-/** What the child tells the supervisor before it serves. */
-export interface DevChildMessage {
-  readonly commands: readonly { readonly type: string; readonly path: string; readonly entity: boolean }[];
-}
 
 const [separator, ...rest] = process.argv.slice(2);
 const at = rest.indexOf("--");

@@ -5,7 +5,11 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { setPriority } from "node:os";
 import { join } from "node:path";
-import type { DevChildMessage } from "./dev-child.js";
+
+/** What the child tells the supervisor before it serves. */
+export interface DevChildMessage {
+  readonly commands: readonly { readonly type: string; readonly path: string; readonly entity: boolean }[];
+}
 
 export interface SupervisorOptions {
   readonly paths: readonly string[];

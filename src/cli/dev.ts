@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync, watch, type FSWatcher } from "node:f
 import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { Supervisor } from "./dev-supervisor.js";
-import { EXIT, type CommandHost } from "./index.js";
+import { EXIT, type CommandHost } from "./command-host.js";
 
 /** `knstate dev [function-dir...]` */
 export function devCommand(host: CommandHost): Command {

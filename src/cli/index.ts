@@ -1,24 +1,12 @@
 import { Command, CommanderError } from "commander";
 import { settings } from "../config/settings.js";
-import { readFileSync } from "node:fs";
+import { EXIT, VERSION, type CommandHost, type Env } from "./command-host.js";
 import { deployCommands } from "./deploy-commands.js";
 import { devCommand } from "./dev.js";
 import { initCommand } from "./init.js";
 import { sendCommand } from "./send.js";
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** What a command's action gets: it resolves with the process exit code. */
-export interface CommandHost {
-  readonly env: Env;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  /** Runs an action and records its exit code. */
-  run(action: () => Promise<number>): Promise<void>;
-}
-
-/** Exit codes: 0 success, 1 the operation failed, 2 usage error. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT, VERSION, type CommandHost, type Env } from "./command-host.js";
 
 function serveCommand(host: CommandHost): Command {
   const command = new Command("serve")
@@ -86,24 +74,6 @@ function configure(command: Command, host: CommandHost): void {
       writeErr: (text) => host.err(text.replace(/\n$/, "")),
     });
   for (const sub of command.commands) configure(sub, host);
-}
-
-/** The version of this package (its package.json is two or three folders up: src/cli or dist/src/cli). */
-export const VERSION = readVersion();
-
-function readVersion(): string {
-  for (const up of ["../../../package.json", "../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "knstate" && pkg.version) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return "0.0.0";
 }
 
 /** Runs the CLI; resolves with the process exit code. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { EXIT, VERSION, type CommandHost } from "./index.js";
+import { EXIT, VERSION, type CommandHost } from "./command-host.js";
 import { TEMPLATES, templateFacts, type TemplateName } from "./init-templates.js";
 
 export interface InitOptions {

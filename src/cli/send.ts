@@ -3,7 +3,7 @@ import { request as httpRequest, STATUS_CODES, type IncomingHttpHeaders } from "
 import { request as httpsRequest } from "node:https";
 import { Command, Option } from "commander";
 import { toBinary, toStructured } from "../cloudevents/reply.js";
-import type { CommandHost } from "./index.js";
+import type { CommandHost } from "./command-host.js";
 
 /** `knstate send <url> --type T ...` */
 export function sendCommand(host: CommandHost): Command {

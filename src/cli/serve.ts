@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createHost } from "../host/host.js";
+import { createMetricsServer } from "../http/metrics-server.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
@@ -56,6 +57,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     logger,
     tracing,
     observers: [publisher],
+    serveMetrics: createMetricsServer,
   });
   const host = createHost({
     config,

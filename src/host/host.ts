@@ -11,9 +11,9 @@ import { createHttpServer } from "../http/server.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 import { MemoryStore } from "../store/memory-store.js";
 import type { StateStore } from "../store/state-store.js";
-import { Dispatcher } from "./dispatcher.js";
-import type { PipelineObserver } from "./observer.js";
-import { Registry } from "./registry.js";
+import type { PipelineObserver } from "../observability/pipeline-observer.js";
+import { Pipeline as Dispatcher } from "../pipeline/pipeline.js";
+import { Registry } from "../pipeline/registry.js";
 
 export interface HostOptions {
   readonly config: HostConfig;

@@ -2,8 +2,8 @@ import type { ServerResponse } from "node:http";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { Dispatcher } from "../host/dispatcher.js";
-import type { Registry } from "../host/registry.js";
+import type { Pipeline } from "../pipeline/pipeline.js";
+import type { Registry } from "../pipeline/registry.js";
 import type { StateStore } from "../store/state-store.js";
 import { readJsonBody } from "./body.js";
 import { validateData } from "./command-input.js";
@@ -12,7 +12,7 @@ import type { Router } from "./router.js";
 
 export interface ApiRoutesOptions {
   readonly registry: Registry;
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: Pipeline;
   /** Reads stored events (the store's `readEvents`). */
   readonly readEvents: StateStore["readEvents"];
   readonly bodyLimitBytes: number;

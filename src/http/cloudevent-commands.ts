@@ -3,9 +3,9 @@ import type { IncomingEvent } from "../cloudevents/event.js";
 import type { OutgoingEvent } from "../cloudevents/reply.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { Dispatcher } from "../host/dispatcher.js";
-import type { PipelineObserver, TraceHandle } from "../host/observer.js";
-import type { ActionRoute, CommandRoute, Registry } from "../host/registry.js";
+import type { Pipeline } from "../pipeline/pipeline.js";
+import type { PipelineObserver, TraceHandle } from "../observability/pipeline-observer.js";
+import type { ActionRoute, CommandRoute, Registry } from "../pipeline/registry.js";
 import { eventDedupId, validateData } from "./command-input.js";
 
 /** The extension attribute that carries the entity's version after a command. */
@@ -13,7 +13,7 @@ export const ENTITY_VERSION = "entityversion";
 
 export interface CloudEventCommandsOptions {
   readonly registry: Registry;
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: Pipeline;
   readonly service: string;
   readonly newId: () => string;
   readonly observer?: PipelineObserver | undefined;

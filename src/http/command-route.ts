@@ -2,15 +2,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { Dispatcher } from "../host/dispatcher.js";
-import { requestTrace } from "../host/observer.js";
-import type { Registry } from "../host/registry.js";
+import type { Pipeline } from "../pipeline/pipeline.js";
+import { requestTrace } from "../observability/pipeline-observer.js";
+import type { Registry } from "../pipeline/registry.js";
 import { readJsonBody } from "./body.js";
 import { httpDedupId, validateData } from "./command-input.js";
 
 export interface CommandRouteOptions {
   readonly registry: Registry;
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: Pipeline;
   readonly bodyLimitBytes: number;
 }
 

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem, type ProblemKind } from "../errors/problems.js";
-import { requestTrace, traceFields, type TraceHandle } from "../host/observer.js";
+import { requestTrace, traceFields, type TraceHandle } from "../observability/pipeline-observer.js";
 import type { LogFields, Logger } from "../observability/logger.js";
 
 /**

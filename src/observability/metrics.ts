@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { EntityModel } from "../entity/model.js";
-import { Outcome, type PipelineObserver } from "../host/observer.js";
+import { Outcome, type PipelineObserver } from "./pipeline-observer.js";
 import { FaasMetrics, type FaasIdentity } from "./faas-metrics.js";
 import { isProbe } from "./observers.js";
 import { LeanCounter, LeanHistogram, type CounterChild, type HistogramChild } from "./lean-metrics.js";

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { traceFields, type PipelineObserver } from "../host/observer.js";
+import { traceFields, type PipelineObserver } from "./pipeline-observer.js";
 import type { Logger } from "./logger.js";
 
 type Hooks = Required<PipelineObserver>;

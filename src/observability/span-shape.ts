@@ -1,7 +1,7 @@
 import type { IncomingEvent } from "../cloudevents/event.js";
 import type { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { PipelineObserver, TraceHandle } from "../host/observer.js";
+import type { PipelineObserver, TraceHandle } from "./pipeline-observer.js";
 
 // The shape of knstate's spans (names and attributes), described once here and rendered by
 // whichever backend records them (`tracer.ts`). CloudEvents and messaging semantic conventions

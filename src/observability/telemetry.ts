@@ -1,8 +1,7 @@
 import type { HostConfig } from "../config/host-config.js";
-import { afterStartup } from "../host/after-startup.js";
-import type { Host } from "../host/host.js";
-import type { PipelineObserver } from "../host/observer.js";
-import { createMetricsServer, type MetricsServer } from "../http/metrics-server.js";
+import type { EntityModel } from "../entity/model.js";
+import type { PipelineObserver } from "./pipeline-observer.js";
+import { afterStartup } from "./after-startup.js";
 import type { Logger } from "./logger.js";
 import type { HostMetrics } from "./metrics.js";
 import {
@@ -23,6 +22,26 @@ export interface TelemetryOptions {
   readonly tracing?: Tracing | undefined;
   /** Other pipeline observers to call as well (e.g. the event publisher). */
   readonly observers?: readonly (PipelineObserver | undefined)[];
+  /** Opens the metrics port (`createMetricsServer` of src/http), given the registry once loaded. */
+  readonly serveMetrics: MetricsServerFactory;
+}
+
+/** The metrics port, as telemetry needs it. */
+export interface MetricsServer {
+  /** Resolves with the bound port. */
+  listen(port: number, host: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens a metrics port that answers scrapes with `registry`'s exposition once it resolves. */
+export type MetricsServerFactory = (
+  registry: Promise<HostMetrics["registry"]>,
+  logger: Logger,
+) => MetricsServer;
+
+/** What telemetry reads of the host: the declared entities, for their metric series. */
+export interface TelemetryHost {
+  readonly registry: { readonly entities: readonly EntityModel[] };
 }
 
 /** Metrics, tracing and per-command debug logs of one host, wired into its options. */
@@ -36,7 +55,7 @@ export interface Telemetry {
    * prom-client, creates the series of the declared entities and records the cold start
    * (`process.uptime()` by default, as of this call); a scrape before then waits for them.
    */
-  started(host: Host, coldStartSeconds?: number): Promise<number | undefined>;
+  started(host: TelemetryHost, coldStartSeconds?: number): Promise<number | undefined>;
   /** Closes the metrics port and flushes the spans; call after the host closed. */
   close(): Promise<void>;
 }
@@ -137,7 +156,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         return metrics.registry;
       });
       registry.catch((error: unknown) => logger.error("metrics could not be loaded", { error }));
-      server = createMetricsServer(registry, logger);
+      server = options.serveMetrics(registry, logger);
       return server.listen(config.metricsPort, config.host);
     },
     async close() {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { toHostError } from "../errors/host-error.js";
-import { setRequestTrace, type PipelineObserver } from "../host/observer.js";
+import { setRequestTrace, type PipelineObserver } from "./pipeline-observer.js";
 import { isProbe } from "./observers.js";
 import {
   ENTITY_VERSION,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PipelineObserver, TraceHandle } from "../host/observer.js";
+import type { PipelineObserver, TraceHandle } from "./pipeline-observer.js";
 
 /**
  * Tracing as the rest of the host sees it: the one interface both backends implement (knstate's

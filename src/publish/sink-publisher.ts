@@ -4,8 +4,8 @@ import { VALUE_UPDATED } from "../entity/model.js";
 import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
 import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
 import type { Agent } from "node:http";
-import type { PipelineObserver, TraceHandle } from "../host/observer.js";
-import { post } from "../http/post.js";
+import type { PipelineObserver, TraceHandle } from "../observability/pipeline-observer.js";
+import { post } from "../net/post.js";
 import { formatTraceparent } from "../observability/trace-context.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { loadConfig } from "../../src/config/load-config.js";
+import { createMetricsServer } from "../../src/http/metrics-server.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
 import { postEvent, ROOT, startHost, type RunningHost } from "../support/host.js";
@@ -156,7 +157,7 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
       K_REVISION: "counter-svc-00001",
       POD_NAME: "counter-svc-00001-abc",
     });
-    telemetry = createTelemetry({ config, logger: silentLogger });
+    telemetry = createTelemetry({ config, logger: silentLogger, serveMetrics: createMetricsServer });
     host = await startHost({ observer: telemetry.observer, wrapRequest: telemetry.wrapRequest! });
     const metricsPort = await telemetry.started(host.host);
     prom = await startPrometheus({

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
+import { createMetricsServer } from "../../src/http/metrics-server.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
 import { startHost, type RunningHost } from "../support/host.js";
@@ -20,7 +21,7 @@ describe("telemetry", () => {
       PORT: "0",
       KNSTATE_HOST: "127.0.0.1",
     });
-    telemetry = createTelemetry({ config, logger: silentLogger });
+    telemetry = createTelemetry({ config, logger: silentLogger, serveMetrics: createMetricsServer });
     expect(telemetry.metrics).toBeUndefined();
     // What the pipeline reports for the first commands, before the host has finished starting.
     telemetry.observer.commandFinished?.("counter", "increment", "ok", 0.002);
@@ -41,6 +42,7 @@ describe("telemetry", () => {
     telemetry = createTelemetry({
       config: loadConfig({ METRICS_PORT: "0", PORT: "0" }),
       logger: silentLogger,
+      serveMetrics: createMetricsServer,
     });
     running = await startHost({ observer: telemetry.observer });
     expect(await telemetry.started(running.host)).toBeUndefined();

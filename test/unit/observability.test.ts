@@ -4,7 +4,7 @@ import { combineObservers, combineWrappers } from "../../src/observability/obser
 import { redactUrl } from "../../src/observability/redact.js";
 import { CommandRejected, HostError } from "../../src/errors/host-error.js";
 import { Problem } from "../../src/errors/problems.js";
-import type { PipelineObserver } from "../../src/host/observer.js";
+import type { PipelineObserver } from "../../src/observability/pipeline-observer.js";
 import { logFailure } from "../../src/http/problem.js";
 import { eventTrace, setEventTrace } from "../../src/observability/tracing.js";
 import { sdkNeededFor, startTracing, tracingConfigured } from "../../src/observability/start-tracing.js";

@@ -2,7 +2,7 @@ import type { Agent, IncomingHttpHeaders } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
-import { post } from "../../http/post.js";
+import { post } from "../../net/post.js";
 import type { Logger } from "../logger.js";
 import type { BatchConfig, OtlpExportConfig } from "./config.js";
 import { JsonBatch, ProtobufBatch, type SpanBatch } from "./encode.js";

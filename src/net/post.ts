@@ -1,0 +1,40 @@
+import type { Agent, IncomingHttpHeaders, request as httpRequest } from "node:http";
+
+export interface PostOptions {
+  /** `request` of node:http or node:https, whichever the URL's scheme needs. */
+  readonly request: typeof httpRequest;
+  readonly agent: Agent;
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly timeoutMs: number;
+}
+
+/**
+ * One outgoing POST of `body` (the response body is read and discarded). Rejects on a network
+ * error, and when no answer comes within `timeoutMs`; any status resolves.
+ */
+export function post(
+  url: string | URL,
+  body: Buffer | string,
+  options: PostOptions,
+): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  const { request, agent, headers, timeoutMs } = options;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { ...headers, "content-length": Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
