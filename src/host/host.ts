@@ -59,7 +59,7 @@ export function createHost(options: HostOptions): Host {
     cache: { enabled: config.cache, maxEntities: config.cacheMaxEntities, maxBytes: config.cacheMaxBytes },
     groupCommit: { enabled: config.groupCommit, maxBatch: Math.max(1, config.groupCommitMax) },
     conflictRetries: config.conflictRetries,
-    retryBackoffMs: { base: 2, max: 100 },
+    retryBackoffMs: { base: config.conflictBackoffBaseMs, max: config.conflictBackoffMaxMs },
     dedupTtlMs: config.dedupTtlMs,
     newId: randomUUID,
     ...(options.observer ? { observer: options.observer } : {}),
@@ -78,6 +78,7 @@ export function createHost(options: HostOptions): Host {
   addProbes(router, {
     serving: () => state === "listening",
     store,
+    pingTimeoutMs: config.readinessTimeoutMs,
     onStoreAvailability: (up) => options.observer?.storeAvailability?.(up),
   });
   addApiRoutes(router, {
@@ -91,6 +92,9 @@ export function createHost(options: HostOptions): Host {
     logger,
     bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    drainQuietMs: config.drainQuietMs,
     wrapRequest: options.wrapRequest,
   });
 

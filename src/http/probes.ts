@@ -12,7 +12,7 @@ export interface ProbeOptions {
 
 /**
  * The probes: `GET /healthz` and `/livez` (the process answers), `GET /readyz` (serving and
- * the store answers its ping within a second).
+ * the store answers its ping within `pingTimeoutMs`, a second by default).
  */
 export function addProbes(router: Router, options: ProbeOptions): void {
   const { serving, store, onStoreAvailability } = options;

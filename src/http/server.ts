@@ -15,6 +15,12 @@ export interface HttpServerOptions {
   readonly bodyLimitBytes: number;
   /** The longest a request's headers and body may take to arrive (408 after it). */
   readonly requestTimeoutMs: number;
+  /** The longest the headers may take (capped by `requestTimeoutMs`); 10 s when absent. */
+  readonly headersTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open; 65 s (above the queue-proxy's) when absent. */
+  readonly keepAliveTimeoutMs?: number;
+  /** While draining, how long without a request before the port closes; 300 ms when absent. */
+  readonly drainQuietMs?: number;
   readonly wrapRequest?: RequestWrapper | undefined;
 }
 
@@ -37,6 +43,7 @@ export interface HttpServer {
  */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { router, logger, bodyLimitBytes, requestTimeoutMs } = options;
+  const { headersTimeoutMs = 10_000, keepAliveTimeoutMs = 65_000, drainQuietMs = 300 } = options;
   const route = router.listener(options.wrapRequest, (req, res, error, headers) =>
     answerApiFailure(logger, req, res, error, headers),
   );
@@ -59,13 +66,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const server = createServer(
     {
       requestTimeout: requestTimeoutMs,
-      headersTimeout: Math.min(requestTimeoutMs, 10_000),
+      headersTimeout: Math.min(requestTimeoutMs, headersTimeoutMs),
       // Node enforces the timeouts when it sweeps connections; sweep often enough for short ones.
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeoutMs / 4))),
     },
     onRequest,
   );
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = keepAliveTimeoutMs;
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers["content-length"]) > bodyLimitBytes) {
       sendProblem(
@@ -100,7 +107,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     async drain(deadline) {
       draining = true;
       // Knative sends SIGTERM once its queue-proxy has drained, but a late request may still come.
-      const quietMs = Math.min(300, Math.max(0, deadline - performance.now()));
+      const quietMs = Math.min(drainQuietMs, Math.max(0, deadline - performance.now()));
       while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastActivity < quietMs)) {
         await sleep(10);
       }
