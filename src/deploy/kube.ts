@@ -133,13 +133,18 @@ export class KnativeClient {
     );
   }
 
+  /** One Knative object, as the API answers it. */
+  async #get<T>(
+    group: typeof SERVING | typeof EVENTING,
+    plural: string,
+    namespace: string,
+    name: string,
+  ): Promise<T> {
+    return (await this.#api.getNamespacedCustomObject({ ...group, plural, namespace, name })) as T;
+  }
+
   async status(name: string, namespace: string): Promise<ServiceStatus> {
-    const ksvc = (await this.#api.getNamespacedCustomObject({
-      ...SERVING,
-      plural: "services",
-      namespace,
-      name,
-    })) as KnativeObject;
+    const ksvc = await this.#get<KnativeObject>(SERVING, "services", namespace, name);
     const s = ksvc.status ?? {};
     const result: ServiceStatus = {
       name,
@@ -153,12 +158,12 @@ export class KnativeClient {
     };
     if (s.latestReadyRevisionName === undefined) return result;
     try {
-      const revision = (await this.#api.getNamespacedCustomObject({
-        ...SERVING,
-        plural: "revisions",
+      const revision = await this.#get<KnativeObject>(
+        SERVING,
+        "revisions",
         namespace,
-        name: s.latestReadyRevisionName,
-      })) as KnativeObject;
+        s.latestReadyRevisionName,
+      );
       return {
         ...result,
         replicas: { desired: revision.status?.desiredReplicas, actual: revision.status?.actualReplicas },
@@ -169,12 +174,12 @@ export class KnativeClient {
   }
 
   async triggerStatus(name: string, namespace: string): Promise<TriggerStatus> {
-    const trigger = (await this.#api.getNamespacedCustomObject({
-      ...EVENTING,
-      plural: "triggers",
+    const trigger = await this.#get<KnativeObject & { status?: { subscriberUri?: string } }>(
+      EVENTING,
+      "triggers",
       namespace,
       name,
-    })) as KnativeObject & { status?: { subscriberUri?: string } };
+    );
     const s = trigger.status ?? {};
     return {
       name,

@@ -1,6 +1,6 @@
 import type { CommandContext } from "./define.js";
 import type { InputSchema } from "./input.js";
-import { validateCommandName, validateName, validateTypePrefix } from "./names.js";
+import { componentNames } from "./names.js";
 
 /** What an action handler knows about the event it handles. */
 export interface ActionContext {
@@ -42,13 +42,9 @@ export interface Action<H = unknown> {
 export function defineAction<const H extends Record<string, AnyActionHandler>>(
   options: ActionOptions<H>,
 ): Action<H> {
-  validateName(options.name, "action");
-  validateTypePrefix(options.typePrefix);
-  for (const handler of Object.keys(options.handlers)) validateCommandName(handler);
   return Object.freeze({
     kind: "action",
-    name: options.name,
-    typePrefix: options.typePrefix,
+    ...componentNames("action", options, options.handlers),
     handlers: options.handlers,
   });
 }

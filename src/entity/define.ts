@@ -3,7 +3,7 @@ import type { Action } from "./action.js";
 import type { Emit, Rejection, Reply, Update } from "./effects.js";
 import type { Upcasters, UpcastSource } from "./evolution.js";
 import type { InputSchema } from "./input.js";
-import { validateCommandName, validateName, validateTypePrefix } from "./names.js";
+import { componentNames } from "./names.js";
 
 export { defineAction } from "./action.js";
 export type { Action, ActionContext, ActionHandler, ActionOptions } from "./action.js";
@@ -117,9 +117,7 @@ export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = 
 export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
   options: EventSourcedEntityOptions<S, EH, I>,
 ): EventSourcedEntity<S, EH, Commands<S, EventOf<EH>, I>> {
-  validateName(options.name, "entity");
-  validateTypePrefix(options.typePrefix);
-  for (const command of Object.keys(options.commands)) validateCommandName(command);
+  const names = componentNames("entity", options, options.commands);
   const snapshotEvery = options.snapshotEvery ?? 100;
   if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) {
     throw new TypeError(`snapshotEvery must be a positive integer, got ${String(options.snapshotEvery)}`);
@@ -127,8 +125,7 @@ export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
   const schemaVersion = checkSchemaVersion(options.schemaVersion);
   return Object.freeze({
     kind: "event-sourced",
-    name: options.name,
-    typePrefix: options.typePrefix,
+    ...names,
     initialState: options.initialState,
     commands: options.commands,
     events: options.events,
@@ -200,13 +197,9 @@ export interface ValueEntity<S = unknown, CH = unknown> {
 export function defineValueEntity<S, I>(
   options: ValueEntityOptions<S, I>,
 ): ValueEntity<S, ValueCommands<S, I>> {
-  validateName(options.name, "entity");
-  validateTypePrefix(options.typePrefix);
-  for (const command of Object.keys(options.commands)) validateCommandName(command);
   return Object.freeze({
     kind: "value",
-    name: options.name,
-    typePrefix: options.typePrefix,
+    ...componentNames("entity", options, options.commands),
     initialState: options.initialState,
     commands: options.commands,
     reply: options.reply,

@@ -1,9 +1,9 @@
-import { checkAccess, type AccessRequest, type Caller } from "./access.js";
+import { checkAccess, type AccessRequest, type AccessRule, type Caller } from "./access.js";
 import type { CommandContext, Component, EventSourcedEntity, ValueEntity } from "./define.js";
 import { isEmit, isRejection, isReply, isUpdate } from "./effects.js";
 import { compileUpcasters, definitionFingerprint, UnreadableEvent, type UpcastSource } from "./evolution.js";
 import { parseInput, type InputSchema } from "./input.js";
-import { judgeSnapshot, type SnapshotVerdict, type StoredSnapshot } from "./snapshots.js";
+import { judgeSnapshot, type SnapshotRules, type SnapshotVerdict, type StoredSnapshot } from "./snapshots.js";
 
 /** One event as the host stores it. */
 export interface DomainEvent {
@@ -161,19 +161,11 @@ function eventSourcedModel(
           events.map((e) => ({ type: e.type, data: e.data, schemaVersion: current }));
   return {
     kind: "event-sourced",
-    name: entity.name,
-    typePrefix: entity.typePrefix,
-    commandNames: Object.keys(entity.commands),
+    ...sharedMembers(entity, rules),
     logEvents: true,
     snapshotEvery: entity.snapshotEvery,
-    schemaVersion: current,
-    fingerprint: rules.fingerprint,
-    initialState: (id) => entity.initialState(id),
     apply,
     upcastEvent,
-    acceptSnapshot: (snapshot) => judgeSnapshot(rules, snapshot),
-    authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
-    validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
@@ -206,6 +198,31 @@ function eventSourcedModel(
   };
 }
 
+/** What both kinds of entity model have alike: names, versions, initial state and the checks. */
+function sharedMembers(
+  entity: {
+    readonly name: string;
+    readonly typePrefix: string;
+    readonly commands: Record<string, LooseCommand>;
+    readonly initialState: (entityId: string) => unknown;
+    readonly authorize: AccessRule | undefined;
+  },
+  rules: SnapshotRules & { readonly fingerprint: string },
+) {
+  return {
+    name: entity.name,
+    typePrefix: entity.typePrefix,
+    commandNames: Object.keys(entity.commands),
+    schemaVersion: rules.schemaVersion,
+    fingerprint: rules.fingerprint,
+    initialState: (id: string) => entity.initialState(id),
+    acceptSnapshot: (snapshot: StoredSnapshot) => judgeSnapshot(rules, snapshot),
+    authorize: (caller: Caller | undefined, request: AccessRequest) =>
+      checkAccess(entity.authorize, caller, request),
+    validate: (command: string, data: unknown) => validateWith(entity.commands, command, data),
+  } satisfies Partial<EntityModel>;
+}
+
 function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>): EntityModel {
   const rules = {
     entity: entity.name,
@@ -217,19 +234,11 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
   };
   return {
     kind: "value",
-    name: entity.name,
-    typePrefix: entity.typePrefix,
-    commandNames: Object.keys(entity.commands),
+    ...sharedMembers(entity, rules),
     logEvents: false,
     snapshotEvery: 1,
-    schemaVersion: rules.schemaVersion,
-    fingerprint: rules.fingerprint,
-    initialState: (id) => entity.initialState(id),
     apply: (_state, event) => event.data,
     upcastEvent: (event) => [event],
-    acceptSnapshot: (snapshot) => judgeSnapshot(rules, snapshot),
-    authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
-    validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };

@@ -18,3 +18,17 @@ export function validateTypePrefix(prefix: string): void {
     throw new TypeError(`typePrefix "${prefix}" must be a dotted name such as "com.example"`);
   }
 }
+/**
+ * Checks the names of a component (its own, its type prefix, those of its commands or handlers)
+ * and returns the first two, to spread into the frozen definition.
+ */
+export function componentNames(
+  what: string,
+  options: { readonly name: string; readonly typePrefix: string },
+  commands: object,
+): { readonly name: string; readonly typePrefix: string } {
+  validateName(options.name, what);
+  validateTypePrefix(options.typePrefix);
+  for (const command of Object.keys(commands)) validateCommandName(command);
+  return { name: options.name, typePrefix: options.typePrefix };
+}

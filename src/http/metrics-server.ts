@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Logger } from "../observability/logger.js";
+import { listenOn } from "./listen.js";
 
 export interface MetricsServer {
   readonly server: Server;
@@ -48,13 +48,7 @@ export function createMetricsServer(registry: Registry | Promise<Registry>, logg
   return {
     server,
     listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      return listenOn(server, port, host);
     },
     close() {
       return new Promise((resolve) => {

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Logger } from "../observability/logger.js";
+import { listenOn } from "./listen.js";
 import { answerApiFailure, clientErrorProblem, sendProblem, sendProblemOnSocket } from "./problem.js";
 import type { RequestWrapper, Router } from "./router.js";
 import { withTimeout } from "./probes.js";
@@ -96,13 +96,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   return {
     server,
     listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      return listenOn(server, port, host);
     },
     async drain(deadline) {
       draining = true;

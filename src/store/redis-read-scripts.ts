@@ -6,6 +6,16 @@
  * hash falls back to the string key of the older layout (KEYS after the stream).
  */
 
+/** Shared Lua: the events of the hash with versions in [from, to]. */
+const HASH_EVENTS = `
+local function hashEvents(from, to)
+  if to < from then return {} end
+  local names = {}
+  for v = from, to do names[#names + 1] = string.format('e%d', v) end
+  return redis.call('HMGET', KEYS[1], unpack(names))
+end
+`;
+
 /** Shared Lua: the server's time in ms, live dedup records by field, events of the hash. */
 const HELPERS = `
 local time = redis.call('TIME')
@@ -23,13 +33,7 @@ local function live(values, offset, keyOffset, n)
   end
   return out
 end
-local function hashEvents(from, to)
-  if to < from then return {} end
-  local names = {}
-  for v = from, to do names[#names + 1] = string.format('e%d', v) end
-  return redis.call('HMGET', KEYS[1], unpack(names))
-end
-`;
+${HASH_EVENTS}`;
 
 /**
  * Load, atomic and in one round trip: the version, the latest snapshot, the events after it
@@ -70,13 +74,7 @@ return {tonumber(meta[1] or '0'), live(meta, 1, 2, #ARGV)}
  * KEYS: hash, stream. Reply: {stream entries, first version of the hash part, hash events}.
  */
 export const EVENTS_SCRIPT = `#!lua flags=no-writes
-local function hashEvents(from, to)
-  if to < from then return {} end
-  local names = {}
-  for v = from, to do names[#names + 1] = string.format('e%d', v) end
-  return redis.call('HMGET', KEYS[1], unpack(names))
-end
-local meta = redis.call('HMGET', KEYS[1], 'v', 'x')
+${HASH_EVENTS}local meta = redis.call('HMGET', KEYS[1], 'v', 'x')
 local version = tonumber(meta[1] or '0')
 local x = tonumber(meta[2] or '') or version
 local from = tonumber(ARGV[1])
