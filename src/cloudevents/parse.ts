@@ -1,4 +1,3 @@
-import { isUtf8 } from "node:buffer";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import {
@@ -11,9 +10,13 @@ import {
   isValidExtensionName,
   truncate,
 } from "./attributes.js";
-import { JSON_FORMAT_MEMBERS, type DataKind, type IncomingEvent } from "./event.js";
+import type { IncomingEvent } from "./event.js";
 import { decodeHeaderValue } from "./header-value.js";
-import { checkCharset, essence, isJsonMediaType, parseJson } from "./json.js";
+import { checkSpecVersion, decodeBody, MAX_ATTRIBUTES, utf8 } from "./data.js";
+import { parseStructured } from "./structured.js";
+
+export { parseStructured } from "./structured.js";
+import { checkCharset, essence, parseJson } from "./json.js";
 
 /** How an HTTP request carried its CloudEvents (CloudEvents HTTP binding, section 3). */
 export type Mode = "binary" | "structured" | "batch";
@@ -23,9 +26,7 @@ export interface ParsedMessage {
   readonly events: readonly IncomingEvent[];
 }
 
-const MAX_ATTRIBUTES = 64;
 const MAX_BATCH = 1000;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The mode, from the `Content-Type` (binding 3.1.1, 3.2.1, 3.3.1). */
 export function modeOf(contentType: string | undefined): Mode {
@@ -197,123 +198,7 @@ function checkExtensionStrings(extensions: Record<string, string>): Record<strin
   return extensions;
 }
 
-function decodeBody(body: Buffer, contentType: string | undefined): { kind: DataKind; value: unknown } {
-  if (body.length === 0) return { kind: "none", value: undefined };
-  // The usual content type is checked without the media-type and charset patterns.
-  if (contentType === undefined || contentType === "application/json" || isJsonMediaType(contentType)) {
-    if (contentType !== undefined && contentType !== "application/json") checkCharset(contentType);
-    return { kind: "json", value: parseJson(utf8(body), "the event data") };
-  }
-  if (essence(contentType).startsWith("text/")) return { kind: "text", value: utf8(body) };
-  return { kind: "binary", value: body };
-}
-
-/**
- * Validates one event in the JSON format (structured mode or one batch element). `null`
- * means "not set" for optional attributes (JSON format 2.2).
- */
-export function parseStructured(json: unknown, index?: number): IncomingEvent {
-  const at = index === undefined ? "" : ` (batch element ${index})`;
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw invalid(`a CloudEvent must be a JSON object${at}`);
-  }
-  const object = json as Record<string, unknown>;
-  const keys = Object.keys(object);
-  if (keys.length > MAX_ATTRIBUTES + 2)
-    throw invalid(`at most ${MAX_ATTRIBUTES} attributes are allowed${at}`);
-  try {
-    checkSpecVersion(object.specversion);
-    const extensions: Record<string, string | number | boolean> = {};
-    for (const key of keys) {
-      if (JSON_FORMAT_MEMBERS.has(key)) continue;
-      const value = object[key];
-      if (!isValidExtensionName(key)) throw invalid(`"${truncate(key)}" is not a valid attribute name`);
-      if (value === null) continue;
-      if (typeof value === "string") extensions[key] = checkString(key, value);
-      else if (typeof value === "boolean") extensions[key] = value;
-      else if (
-        typeof value === "number" &&
-        Number.isInteger(value) &&
-        value >= -2147483648 &&
-        value <= 2147483647
-      ) {
-        extensions[key] = value;
-      } else throw invalid(`extension "${key}" must be a string, a boolean or a 32-bit integer`);
-    }
-    const datacontenttype = optional(object, "datacontenttype", (v) => checkMediaType("datacontenttype", v));
-    if (object.data !== undefined && object.data_base64 !== undefined) {
-      throw invalid("an event cannot have both data and data_base64");
-    }
-    const data = structuredData(object, datacontenttype);
-    return {
-      specversion: "1.0",
-      id: checkString("id", requiredString(object, "id")),
-      source: checkUriReference("source", requiredString(object, "source")),
-      type: checkString("type", requiredString(object, "type")),
-      subject: optional(object, "subject", (v) => checkString("subject", v)),
-      time: optional(object, "time", checkTime),
-      datacontenttype,
-      dataschema: optional(object, "dataschema", (v) => checkAbsoluteUri("dataschema", v)),
-      extensions,
-      dataKind: data.kind,
-      data: data.value,
-    };
-  } catch (error) {
-    if (error instanceof HostError && at) throw new HostError(error.problem, error.detail + at);
-    throw error;
-  }
-}
-
-function structuredData(
-  object: Record<string, unknown>,
-  contentType: string | undefined,
-): { kind: DataKind; value: unknown } {
-  if (object.data_base64 !== undefined && object.data_base64 !== null) {
-    const encoded = object.data_base64;
-    if (typeof encoded !== "string" || encoded.length % 4 !== 0 || !BASE64.test(encoded)) {
-      throw invalid("data_base64 must be a base64 string");
-    }
-    return decodeBody(Buffer.from(encoded, "base64"), contentType);
-  }
-  if (!Object.hasOwn(object, "data")) return { kind: "none", value: undefined };
-  if (contentType === undefined || isJsonMediaType(contentType)) return { kind: "json", value: object.data };
-  if (typeof object.data === "string") return { kind: "text", value: object.data };
-  return { kind: "json", value: object.data };
-}
-
-function checkSpecVersion(value: unknown): void {
-  if (value === undefined || value === null) throw invalid('attribute "specversion" is required');
-  if (value !== "1.0") {
-    throw invalid(
-      `specversion ${typeof value === "string" ? `"${truncate(value)}"` : typeof value} is not supported; send "1.0"`,
-    );
-  }
-}
-
 function required(name: string, value: string | undefined): string {
   if (value === undefined) throw invalid(`attribute "${name}" is required`);
   return value;
-}
-
-function requiredString(object: Record<string, unknown>, name: string): string {
-  const value = object[name];
-  if (value === undefined || value === null) throw invalid(`attribute "${name}" is required`);
-  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`);
-  return value;
-}
-
-function optional(
-  object: Record<string, unknown>,
-  name: string,
-  check: (value: string) => string,
-): string | undefined {
-  const value = object[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`);
-  return check(value);
-}
-
-function utf8(body: Buffer): string {
-  if (!isUtf8(body)) throw new HostError(Problem.invalidJson, "the body is not valid UTF-8");
-  return body.toString("utf8");
 }
