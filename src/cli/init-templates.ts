@@ -1,15 +1,23 @@
-/** The functions `knstate init --template` starts from (their files are in templates/<name>/). */
+/**
+ * The functions `knstate init --template` starts from (their files are in templates/<name>/),
+ * with the commands and events their index.ts declares: the scaffold's Trigger routes them
+ * before the project is installed (the package test compares it with `npm run manifest`).
+ */
 export const TEMPLATES = {
   counter: {
     defaultName: "counter",
     stateful: true,
     zod: false,
+    commands: ["increment", "decrement", "reset", "get"],
+    events: ["changed", "reset"],
     example: { command: "increment", subject: "c1", data: '{"by": 2}' },
   },
   cart: {
     defaultName: "cart",
     stateful: true,
     zod: true,
+    commands: ["addItem", "removeItem", "getCart", "checkout"],
+    events: ["item-added", "item-removed", "checked-out"],
     example: {
       command: "addItem",
       subject: "alice",
@@ -20,6 +28,8 @@ export const TEMPLATES = {
     defaultName: "hello",
     stateful: false,
     zod: false,
+    commands: ["hello"],
+    events: [],
     example: { command: "hello", subject: undefined, data: '{"name": "Ada"}' },
   },
 } as const;

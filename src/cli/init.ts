@@ -83,7 +83,7 @@ export async function init(options: InitOptions): Promise<string[]> {
     "README.md": fill(readTemplate("project/README.md.tmpl"), facts.vars),
     [`functions/${name}/index.ts`]: fill(readTemplate(`${options.template}/index.ts.tmpl`), facts.vars),
     [`functions/${name}/index.test.ts`]: fill(readTemplate(`${options.template}/test.ts.tmpl`), facts.vars),
-    [`knative/${name}.yaml`]: await serviceManifest(name, facts.image, template.stateful),
+    [`knative/${name}.yaml`]: await functionManifests(name, facts.image, options.template),
   };
   for (const [file, text] of Object.entries(files)) {
     const path = join(dir, file);
@@ -94,17 +94,39 @@ export async function init(options: InitOptions): Promise<string[]> {
 }
 
 /**
- * The Knative Service, as `knstate manifest` prints it (`npm run manifest` rewrites it). Built
- * from what the template declares: the project has no node_modules yet, so its function cannot
- * be loaded here.
+ * The Knative Service and its Trigger, as `knstate manifest` prints them (`npm run manifest`
+ * rewrites the file the same). Built from what the template declares: the project has no
+ * node_modules yet, so its function cannot be loaded here.
  */
-async function serviceManifest(name: string, image: string, stateful: boolean): Promise<string> {
-  const [{ buildService, IMAGE_FUNCTIONS_DIR }, { stringify }] = await Promise.all([
+async function functionManifests(name: string, image: string, template: TemplateName): Promise<string> {
+  const [
+    { buildService, IMAGE_FUNCTIONS_DIR },
+    { buildTrigger },
+    { renderFunctionManifests },
+    { manifestCommandLine },
+  ] = await Promise.all([
     import("../deploy/service.js"),
-    import("yaml"),
+    import("../deploy/trigger.js"),
+    import("../deploy/render.js"),
+    import("./deploy.js"),
   ]);
-  const service = buildService({ name, image, stateful, functionPath: `${IMAGE_FUNCTIONS_DIR}/${name}` });
-  return stringify(service).trimEnd();
+  const { stateful, commands, events } = TEMPLATES[template];
+  const base = `com.example.${name}.`;
+  const commandTypes = commands.map((command) => base + command);
+  const routing = {
+    service: name,
+    commandTypes,
+    replyTypes: commandTypes.map((type) => `${type}.reply`),
+    publishedTypes: events.map((event) => base + event),
+    ownSourcePrefix: `/${name}/`,
+  };
+  const dir = `functions/${name}`;
+  const manifests = {
+    service: buildService({ name, image, stateful, functionPath: `${IMAGE_FUNCTIONS_DIR}/${name}` }),
+    trigger: buildTrigger(routing),
+    routing,
+  };
+  return renderFunctionManifests(manifests, manifestCommandLine({ dir, image })).trimEnd();
 }
 
 interface OwnPackage {
