@@ -3,9 +3,9 @@ import {
   decodeAppend,
   decodeEvent,
   decodeRecord,
+  decodeSnapshot,
   dedupField,
   encodeAppend,
-  parseJson,
 } from "./append-encoding.js";
 import type {
   AppendRequest,
@@ -50,7 +50,7 @@ export class MemoryStore implements StateStore {
     const snapshot: Snapshot | undefined =
       row.snapshot === undefined
         ? undefined
-        : { version: row.snapshotVersion, state: parseJson(row.snapshot) };
+        : decodeSnapshot(row.snapshot, row.snapshotVersion);
     const from = Math.max(row.snapshotVersion, row.firstLogged - 1);
     const stored = row.events.slice(from - (row.firstLogged - 1));
     const events: DomainEvent[] = stored.map(decodeEvent);

@@ -5,7 +5,7 @@ import { StoreUnavailable } from "../errors/host-error.js";
 import type { Logger } from "../observability/logger.js";
 import { createClient, type RedisClient } from "./redis-connection.js";
 import type { DomainEvent } from "../entity/model.js";
-import { dedupField, encodeAppend, parseJson } from "./append-encoding.js";
+import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
@@ -116,11 +116,11 @@ export class RedisStore implements StateStore {
     if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
     const read = toEvents(entries, first, values);
     const size = read.size;
-    const events: DomainEvent[] = read.events.map(({ type, data }) => ({ type, data }));
+    const events: DomainEvent[] = read.events.map(withoutVersion);
     const snapshotSize = snapshot === null ? 0 : snapshot.length;
     return {
       version,
-      snapshot: snapshot === null ? undefined : { version: snapshotVersion, state: parseJson(snapshot) },
+      snapshot: snapshot === null ? undefined : decodeSnapshot(snapshot, snapshotVersion),
       events,
       duplicates,
       ...(snapshotSize + size > 0 ? { stored: { snapshot: snapshotSize, events: size } } : {}),
@@ -251,6 +251,13 @@ export class RedisStore implements StateStore {
       return Promise.reject(unavailable(error));
     }
   }
+}
+
+/** An event as loaded: without the version the stream or hash gave it, with its schema version. */
+function withoutVersion(event: DomainEvent & { version: number }): DomainEvent {
+  return event.schemaVersion === undefined
+    ? { type: event.type, data: event.data }
+    : { type: event.type, data: event.data, schemaVersion: event.schemaVersion };
 }
 
 /** Each script with its SHA-1. */

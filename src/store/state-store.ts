@@ -9,6 +9,10 @@ export interface EntityKey {
 export interface Snapshot {
   readonly version: number;
   readonly state: unknown;
+  /** The entity's schema version that wrote it (absent: 1). */
+  readonly schemaVersion?: number | undefined;
+  /** The fingerprint of the definition that wrote it (`EntityModel.fingerprint`). */
+  readonly fingerprint?: string | undefined;
 }
 
 /**
