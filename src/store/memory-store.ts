@@ -12,6 +12,7 @@ import type {
   AppendResult,
   CheckResult,
   DedupRecord,
+  DeleteResult,
   EntityKey,
   LoadedEntity,
   Snapshot,
@@ -116,6 +117,28 @@ export class MemoryStore implements StateStore {
       if (version >= fromVersion && version <= toVersion) out.push({ ...decodeEvent(raw), version });
     });
     return Promise.resolve(out);
+  }
+
+  delete(key: EntityKey): Promise<DeleteResult> {
+    const id = rowKey(key);
+    const row = this.#rows.get(id);
+    const prefix = `${id}\u0000`;
+    let erased = row !== undefined;
+    for (const k of this.#dedup.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      this.#dedup.delete(k);
+      erased = true;
+    }
+    if (!erased) return Promise.resolve({ erased: false, version: 0 });
+    const version = (row?.version ?? 0) + 1;
+    this.#rows.set(id, {
+      version,
+      events: [],
+      firstLogged: version + 1,
+      snapshot: undefined,
+      snapshotVersion: 0,
+    });
+    return Promise.resolve({ erased: true, version });
   }
 
   ping(): Promise<void> {

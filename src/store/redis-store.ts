@@ -7,6 +7,7 @@ import { createClient, type RedisClient } from "./redis-connection.js";
 import type { DomainEvent } from "../entity/model.js";
 import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
+import { globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
@@ -15,6 +16,7 @@ import type {
   AppendRequest,
   AppendResult,
   CheckResult,
+  DeleteResult,
   EntityKey,
   LoadedEntity,
   StateStore,
@@ -179,6 +181,21 @@ export class RedisStore implements StateStore {
       this.#run("ksEvents", [k.meta, k.events], [String(from), to]),
     )) as [StreamEntry[], number, Array<string | null>];
     return toEvents(entries, first, values).events;
+  }
+
+  /**
+   * Erases the entity in one script (see DELETE_SCRIPT). Dedup records of the older layout are
+   * separate string keys: they are found first by a SCAN of the entity's keys (on every master
+   * of a cluster), then deleted by the same script.
+   */
+  async delete(key: EntityKey): Promise<DeleteResult> {
+    const k = this.#keys.entity(key);
+    const [version] = (await this.#call("delete", key, async () => {
+      const legacy = await scanKeys(this.#client, `${globEscape(k.meta.slice(0, -1))}d:*`);
+      return this.#run("ksDelete", [k.meta, k.events, ...legacy], []);
+    })) as [number];
+    if (version > 0) await this.#awaitReplicas(key, k.meta);
+    return { erased: version > 0, version };
   }
 
   async ping(): Promise<void> {

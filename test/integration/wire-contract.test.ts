@@ -594,6 +594,10 @@ class UnreliableStore implements StateStore {
     this.#gate();
     return this.#inner.readEvents(key, from, to);
   }
+  delete(key: EntityKey) {
+    this.#gate();
+    return this.#inner.delete(key);
+  }
   ping() {
     return this.mode === "down" ? Promise.reject(new Error("down")) : Promise.resolve();
   }
