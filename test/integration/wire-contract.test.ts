@@ -15,7 +15,7 @@ let running: RunningHost;
 let url: string;
 
 beforeAll(async () => {
-  running = await startHost({ components: allComponents });
+  running = await startHost({ components: allComponents, env: { KNSTATE_PUBLIC_EVENTS: "true" } });
   url = running.url;
 });
 
