@@ -8,6 +8,9 @@ import { replayCost } from "./snapshot-policy.js";
 /** The size counted for an entity with nothing stored yet (its initial state is not serialized to measure it). */
 export const NEW_ENTITY_JSON_LENGTH = 64;
 
+/** A replay cost that makes the next append write a snapshot. */
+export const REWRITE: StoredSize = Object.freeze({ snapshot: 0, events: Number.MAX_SAFE_INTEGER });
+
 export interface Loaded {
   readonly entity: CachedEntity;
   /** What the load read, to weigh writing a snapshot with the next append. */
@@ -33,9 +36,11 @@ export async function load(
   const stored = loaded.stored;
   const jsonLength = stored === undefined ? NEW_ENTITY_JSON_LENGTH : stored.snapshot + stored.events;
   return {
-    entity: { state, version: loaded.version, jsonLength },
+    entity: rewriteSnapshot
+      ? { state, version: loaded.version, jsonLength, staleSnapshot: true }
+      : { state, version: loaded.version, jsonLength },
     // A snapshot not used or migrated is written again with the next append.
-    replay: rewriteSnapshot ? { snapshot: 0, events: Number.MAX_SAFE_INTEGER } : replayCost(loaded),
+    replay: rewriteSnapshot ? REWRITE : replayCost(loaded),
     duplicates: loaded.duplicates,
   };
 }
