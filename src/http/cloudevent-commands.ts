@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { IncomingEvent } from "../cloudevents/event.js";
 import type { OutgoingEvent } from "../cloudevents/reply.js";
-import { HostError } from "../errors/host-error.js";
+import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "../host/dispatcher.js";
 import type { PipelineObserver, TraceHandle } from "../host/observer.js";
@@ -76,7 +76,7 @@ export class CloudEventCommands {
             });
         } else auth.permit(verified, { kind: "command", entity: route.name, command: route.handler });
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(toHostError(error));
       }
     }
     return route.kind === "command"
