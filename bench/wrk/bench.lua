@@ -9,6 +9,9 @@ local echoBody = '{"orderId":"o-12345","amount":42.5,"items":["a","b","c"],"note
 local seq = 0
 local runTag = ""
 local static = nil
+-- BENCH_AUTH: a bearer token sent with every HTTP API request (KNSTATE_API_AUTH benchmarks).
+local httpHeaders = { ["Content-Type"] = "application/json" }
+if (os.getenv("BENCH_AUTH") or "") ~= "" then httpHeaders["Authorization"] = "Bearer " .. os.getenv("BENCH_AUTH") end
 
 local function entity()
   if keys == 0 then return hot end
@@ -52,8 +55,7 @@ function request()
       ["ce-subject"] = entity(),
     }, '{"by":1}')
   elseif mode == "http-counter" then
-    return wrk.format("POST", "/counter/" .. entity() .. "/increment",
-      { ["Content-Type"] = "application/json" }, '{"by":1}')
+    return wrk.format("POST", "/counter/" .. entity() .. "/increment", httpHeaders, '{"by":1}')
   elseif mode == "restate" then
     return wrk.format("POST", "/counter/" .. entity() .. "/add",
       { ["Content-Type"] = "application/json" }, "1")

@@ -13,6 +13,7 @@ export { ANONYMOUS, principalFromClaims, type Principal, type PrincipalKind } fr
 export { warnIfUnprotected, type WarnLogger } from "./production-warning.js";
 export {
   AuthConfigError,
+  authSettingsFromConfig,
   parseAuthSettings,
   type ApiAuthSettings,
   type AuthSettings,

@@ -5,6 +5,8 @@
  * services with tokens from an identity provider on one side, Knative Eventing's brokers and
  * channels with Kubernetes service-account tokens on the other.
  */
+import type { HostConfig } from "../config/host-config.js";
+import { authSettings } from "../config/settings-auth.js";
 import { ASYMMETRIC_ALGORITHMS, Reader } from "./env-reader.js";
 
 export { ASYMMETRIC_ALGORITHMS };
@@ -155,4 +157,23 @@ function parseEvents(read: Reader): EventsAuthSettings {
     fetchTokenFile: read.text("KNSTATE_OIDC_TOKEN_FILE") ?? (inCluster ? IN_CLUSTER_TOKEN : undefined),
   });
   return { mode, jwt, allowedSubjects: read.list("KNSTATE_OIDC_ALLOWED_SUBJECTS") };
+}
+
+/**
+ * The settings from the host's configuration (the rows of `src/config/settings-auth.ts`);
+ * `env` gives `NODE_ENV` and `K_SERVICE`, which decide whether the host runs in production.
+ */
+export function authSettingsFromConfig(
+  config: HostConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): AuthSettings {
+  const values: Record<string, string | undefined> = {
+    NODE_ENV: env["NODE_ENV"],
+    K_SERVICE: env["K_SERVICE"],
+  };
+  for (const [key, spec] of Object.entries(authSettings)) {
+    if (spec.kind === "boolean") continue;
+    values[spec.env] = config[key as keyof typeof authSettings] as string | undefined;
+  }
+  return parseAuthSettings(values);
 }

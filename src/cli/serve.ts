@@ -1,3 +1,4 @@
+import { authSettingsFromConfig, createAuth, warnIfUnprotected } from "../auth/index.js";
 import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createHost } from "../host/host.js";
 import { createMetricsServer } from "../http/metrics-server.js";
@@ -38,6 +39,15 @@ export async function serve(options: ServeOptions): Promise<number> {
     );
     return 2;
   }
+  let auth;
+  try {
+    const authSettings = authSettingsFromConfig(config, options.env);
+    auth = await createAuth(authSettings);
+    warnIfUnprotected(authSettings, { api: true, events: true }, logger);
+  } catch (error) {
+    process.stderr.write(`knstate: ${(error as Error).message}\n`);
+    return 2;
+  }
   // Module loading and the store connection are independent: do them at once (cold start).
   const [components, store, tracing] = await Promise.all([
     loadFunctions(paths),
@@ -65,6 +75,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     store,
     logger,
     observer: telemetry.observer,
+    auth,
     ...(telemetry.wrapRequest ? { wrapRequest: telemetry.wrapRequest } : {}),
   });
   const port = await host.listen();

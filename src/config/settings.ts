@@ -1,3 +1,4 @@
+import { authSettings } from "./settings-auth.js";
 import { pipelineSettings } from "./settings-pipeline.js";
 import { publishSettings } from "./settings-publish.js";
 import { serverSettings } from "./settings-server.js";
@@ -16,6 +17,7 @@ export const settingsTable = {
   ...pipelineSettings,
   ...telemetrySettings,
   ...publishSettings,
+  ...authSettings,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof settingsTable;

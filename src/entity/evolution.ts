@@ -125,5 +125,6 @@ export function definitionFingerprint(
       for (const key of Object.keys(part ?? {}).sort())
         hash.update(`\n${key}=${String((part as Record<string, unknown>)[key])}`);
   }
-  return hash.digest("base64url").slice(0, 22);
+  // 66 bits: plenty to tell definitions apart, and short, as it is stored with every snapshot.
+  return hash.digest("base64url").slice(0, 11);
 }

@@ -12,6 +12,8 @@ export const Problem = {
   unknownType: { type: "/problems/unknown-type", status: 400, title: "Unknown event type" },
   invalidCommandData: { type: "/problems/invalid-command-data", status: 400, title: "Invalid command data" },
   invalidRequest: { type: "/problems/invalid-request", status: 400, title: "Invalid request" },
+  unauthorized: { type: "/problems/unauthorized", status: 401, title: "Unauthorized" },
+  forbidden: { type: "/problems/forbidden", status: 403, title: "Forbidden" },
   notFound: { type: "/problems/not-found", status: 404, title: "Not found" },
   methodNotAllowed: { type: "/problems/method-not-allowed", status: 405, title: "Method not allowed" },
   requestTimeout: { type: "/problems/request-timeout", status: 408, title: "Request timeout" },
@@ -30,6 +32,16 @@ export const Problem = {
     type: "/problems/conflict-retries-exhausted",
     status: 503,
     title: "Too many concurrent updates",
+  },
+  authUnavailable: {
+    type: "/problems/auth-unavailable",
+    status: 503,
+    title: "Token verification unavailable",
+  },
+  unreadableState: {
+    type: "/problems/unreadable-state",
+    status: 503,
+    title: "Stored state unreadable by this definition",
   },
 } as const;
 

@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
+import type { Auth } from "../auth/index.js";
 import { addApiRoutes } from "../http/api-routes.js";
 import { CloudEventCommands } from "../http/cloudevent-commands.js";
+import { createEdgeAuth } from "../http/edge-auth.js";
 import { createIngress } from "../http/ingress.js";
 import { addProbes } from "../http/probes.js";
 import { Router, type RequestWrapper } from "../http/router.js";
@@ -27,6 +29,11 @@ export interface HostOptions {
    * kind of request so probes can be left alone.
    */
   readonly wrapRequest?: RequestWrapper;
+  /**
+   * Authentication of the public surfaces and the authorization policy (`createAuth`); absent:
+   * every request is anonymous (entities' own `authorize` rules still apply).
+   */
+  readonly auth?: Auth;
 }
 
 export type HostState = "created" | "listening" | "draining" | "closed";
@@ -64,17 +71,19 @@ export function createHost(options: HostOptions): Host {
     newId: randomUUID,
     ...(options.observer ? { observer: options.observer } : {}),
   });
+  const auth = createEdgeAuth(options.auth, logger);
   const commands = new CloudEventCommands({
     registry,
     dispatcher,
     service: config.service,
     newId: randomUUID,
     observer: options.observer,
+    auth,
   });
   let state: HostState = "created";
   const { bodyLimitBytes } = config;
   const router = new Router();
-  router.add("POST", "/", "cloudevent", createIngress({ commands, bodyLimitBytes, logger }));
+  router.add("POST", "/", "cloudevent", createIngress({ commands, bodyLimitBytes, logger, auth }));
   addProbes(router, {
     serving: () => state === "listening",
     store,
@@ -86,6 +95,8 @@ export function createHost(options: HostOptions): Host {
     dispatcher,
     readEvents: (key, from, to) => store.readEvents(key, from, to),
     bodyLimitBytes,
+    auth,
+    publicEvents: config.publicEvents,
   });
   const http = createHttpServer({
     router,

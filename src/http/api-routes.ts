@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
@@ -8,6 +7,9 @@ import type { StateStore } from "../store/state-store.js";
 import { readJsonBody } from "./body.js";
 import { validateData } from "./command-input.js";
 import { createCommandRoute } from "./command-route.js";
+import type { EdgeAuth } from "./edge-auth.js";
+import { createEventsView } from "./events-view.js";
+import { sendJson } from "./send-json.js";
 import type { Router } from "./router.js";
 
 export interface ApiRoutesOptions {
@@ -16,17 +18,24 @@ export interface ApiRoutesOptions {
   /** Reads stored events (the store's `readEvents`). */
   readonly readEvents: StateStore["readEvents"];
   readonly bodyLimitBytes: number;
+  readonly auth: EdgeAuth;
+  /**
+   * Serve `GET /{entity}/{id}/events` here too (`KNSTATE_PUBLIC_EVENTS`); the event history is an
+   * operator view, served on the admin port.
+   */
+  readonly publicEvents: boolean;
 }
 
 /**
  * The plain HTTP/JSON API, on the router:
  * - `POST /{entity}/{id}/{command}`: run a command (`command-route.ts`).
  * - `GET /{entity}/{id}`: `{ "state": …, "version": N }` with the same ETag.
- * - `GET /{entity}/{id}/events?from=1&to=N`: the stored events (event-sourced entities).
+ * - `GET /{entity}/{id}/events?from=1&to=N`: the stored events (event-sourced entities), only with
+ *   `publicEvents` (see `createEventsView` for the admin port).
  * - `POST /{action}/{handler}`: run a stateless action; its JSON reply, or 204.
  */
 export function addApiRoutes(router: Router, options: ApiRoutesOptions): void {
-  const { registry, dispatcher, readEvents, bodyLimitBytes } = options;
+  const { registry, dispatcher, bodyLimitBytes, auth } = options;
   const entityOf = (name: string) => {
     const model = registry.entity(name);
     if (model === undefined) throw new HostError(Problem.notFound, `no entity named "${truncate(name)}"`);
@@ -35,23 +44,29 @@ export function addApiRoutes(router: Router, options: ApiRoutesOptions): void {
 
   router.add("POST", "/:entity/:id/:command", "api", createCommandRoute(options));
 
-  router.add("GET", "/:entity/:id", "api", async (_req, res, [entity, id]) => {
-    const { state, version } = await dispatcher.read(entityOf(entity!), id!);
+  router.add("GET", "/:entity/:id", "api", async (req, res, [entity, id]) => {
+    const verified = await auth.verify("api", req.headers);
+    auth.permit(verified, { kind: "read-state", entity: entity! });
+    const model = entityOf(entity!);
+    auth.entityRule(model, verified, { kind: "read", entityId: id! });
+    const { state, version } = await dispatcher.read(model, id!);
     sendJson(res, 200, { state, version }, { etag: `"${version}"` });
   });
 
-  router.add("GET", "/:entity/:id/events", "api", async (req, res, [entity, id]) => {
-    const model = entityOf(entity!);
-    const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
-    const from = queryInt(query.getAll("from"), 1);
-    const to = queryInt(query.getAll("to"), from + 999);
-    if (to - from > 9999)
-      throw new HostError(Problem.invalidRequest, "ask for at most 10,000 events at a time");
-    const events = await readEvents({ entityType: model.name, entityId: id! }, from, to);
-    sendJson(res, 200, { events });
-  });
+  if (options.publicEvents) {
+    const view = createEventsView({ registry, readEvents: options.readEvents });
+    router.add("GET", "/:entity/:id/events", "api", async (req, res, params) => {
+      const verified = await auth.verify("api", req.headers);
+      auth.permit(verified, { kind: "read-events", entity: params[0]! });
+      const model = registry.entity(params[0]!);
+      if (model !== undefined) auth.entityRule(model, verified, { kind: "read", entityId: params[1]! });
+      await view(req, res, params);
+    });
+  }
 
   router.add("POST", "/:action/:handler", "api", async (req, res, [action, handler]) => {
+    const verified = await auth.verify("api", req.headers);
+    auth.permit(verified, { kind: "command", entity: action!, command: handler! });
     const route = registry.action(action!, handler!);
     if (route === undefined) {
       throw new HostError(Problem.notFound, `no action ${truncate(action!)}/${truncate(handler!)}`);
@@ -67,26 +82,4 @@ export function addApiRoutes(router: Router, options: ApiRoutesOptions): void {
       res.end();
     } else sendJson(res, 200, reply);
   });
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  value: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    ...headers,
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
-function queryInt(values: readonly string[], fallback: number): number {
-  if (values.length === 0) return fallback;
-  if (values.length > 1 || !/^\d{1,15}$/.test(values[0]!))
-    throw new HostError(Problem.invalidRequest, "from and to must be whole numbers");
-  return Number(values[0]);
 }

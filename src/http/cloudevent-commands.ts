@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { IncomingEvent } from "../cloudevents/event.js";
 import type { OutgoingEvent } from "../cloudevents/reply.js";
-import { HostError } from "../errors/host-error.js";
+import { HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import type { PipelineObserver, TraceHandle } from "../observability/pipeline-observer.js";
 import type { ActionRoute, CommandRoute, Registry } from "../pipeline/registry.js";
+import type { Caller } from "../entity/access.js";
 import { eventDedupId, validateData } from "./command-input.js";
+import type { EdgeAuth, Verified } from "./edge-auth.js";
 
 /** The extension attribute that carries the entity's version after a command. */
 export const ENTITY_VERSION = "entityversion";
@@ -17,6 +19,8 @@ export interface CloudEventCommandsOptions {
   readonly service: string;
   readonly newId: () => string;
   readonly observer?: PipelineObserver | undefined;
+  /** The host's policy and the entities' rules, applied to each event (the sender is verified before). */
+  readonly auth?: EdgeAuth | undefined;
 }
 
 /**
@@ -35,14 +39,22 @@ export class CloudEventCommands {
    * Throws `HostError` for everything the caller should see as a problem. `transport`: the
    * HTTP headers the event came with (for tracing).
    */
-  handle(event: IncomingEvent, transport?: IncomingHttpHeaders): Promise<OutgoingEvent | undefined> {
+  handle(
+    event: IncomingEvent,
+    transport?: IncomingHttpHeaders,
+    verified?: Verified,
+  ): Promise<OutgoingEvent | undefined> {
     const observer = this.#options.observer;
     if (observer?.traceEvent)
-      return observer.traceEvent(event, transport, (trace) => this.#handle(event, trace));
-    return this.#handle(event, undefined);
+      return observer.traceEvent(event, transport, (trace) => this.#handle(event, trace, verified));
+    return this.#handle(event, undefined, verified);
   }
 
-  #handle(event: IncomingEvent, trace: TraceHandle | undefined): Promise<OutgoingEvent | undefined> {
+  #handle(
+    event: IncomingEvent,
+    trace: TraceHandle | undefined,
+    verified: Verified | undefined,
+  ): Promise<OutgoingEvent | undefined> {
     const route = this.#options.registry.route(event.type);
     if (route === undefined) {
       this.#options.observer?.invalidCommand?.(undefined, undefined);
@@ -51,13 +63,32 @@ export class CloudEventCommands {
         new HostError(Problem.unknownType, `this function serves no CloudEvent type "${type}"`),
       );
     }
-    return route.kind === "command" ? this.#command(route, event, trace) : this.#action(route, event);
+    const auth = this.#options.auth;
+    if (auth !== undefined && verified !== undefined) {
+      try {
+        if (route.kind === "command") {
+          auth.permit(verified, { kind: "command", entity: route.model.name, command: route.command });
+          if (event.subject !== undefined)
+            auth.entityRule(route.model, verified, {
+              kind: "command",
+              command: route.command,
+              entityId: event.subject,
+            });
+        } else auth.permit(verified, { kind: "command", entity: route.name, command: route.handler });
+      } catch (error) {
+        return Promise.reject(toHostError(error));
+      }
+    }
+    return route.kind === "command"
+      ? this.#command(route, event, trace, verified?.caller)
+      : this.#action(route, event);
   }
 
   async #command(
     route: CommandRoute,
     event: IncomingEvent,
     trace: TraceHandle | undefined,
+    caller: Caller | undefined,
   ): Promise<OutgoingEvent | undefined> {
     let data: unknown;
     try {
@@ -75,6 +106,7 @@ export class CloudEventCommands {
       dedupId: eventDedupId(event),
       event: eventContext(event),
       trace,
+      caller,
     });
     if (result.reply === undefined) return undefined;
     return {

@@ -7,11 +7,13 @@ import { requestTrace } from "../observability/pipeline-observer.js";
 import type { Registry } from "../pipeline/registry.js";
 import { readJsonBody } from "./body.js";
 import { httpDedupId, validateData } from "./command-input.js";
+import type { EdgeAuth } from "./edge-auth.js";
 
 export interface CommandRouteOptions {
   readonly registry: Registry;
   readonly dispatcher: Pipeline;
   readonly bodyLimitBytes: number;
+  readonly auth: EdgeAuth;
 }
 
 /**
@@ -22,14 +24,17 @@ export interface CommandRouteOptions {
 export function createCommandRoute(
   options: CommandRouteOptions,
 ): (req: IncomingMessage, res: ServerResponse, params: readonly string[]) => Promise<void> {
-  const { registry, dispatcher, bodyLimitBytes } = options;
+  const { registry, dispatcher, bodyLimitBytes, auth } = options;
 
   return async (req, res, [entity, id, command]) => {
+    const verified = await auth.verify("api", req.headers);
+    auth.permit(verified, { kind: "command", entity: entity!, command: command! });
     const model = registry.entity(entity!);
     if (model === undefined) throw new HostError(Problem.notFound, `no entity named "${truncate(entity!)}"`);
     if (!model.commandNames.includes(command!)) {
       throw new HostError(Problem.notFound, `entity ${model.name} has no command "${truncate(command!)}"`);
     }
+    auth.entityRule(model, verified, { kind: "command", command: command!, entityId: id! });
     const ifMatch = parseIfMatch(req.headers["if-match"]);
     const idempotencyKey = req.headers["idempotency-key"];
     if (Array.isArray(idempotencyKey) || (idempotencyKey !== undefined && idempotencyKey.length > 256)) {
@@ -52,6 +57,7 @@ export function createCommandRoute(
         idempotencyKey === undefined || idempotencyKey === "" ? undefined : httpDedupId(idempotencyKey),
       ifMatch,
       trace: requestTrace(req),
+      caller: verified.caller,
     });
     const headers: Record<string, string | number> = { etag: `"${result.version}"` };
     if (result.duplicate) headers["idempotent-replayed"] = "true";

@@ -7,12 +7,14 @@ import type { CloudEventCommands } from "./cloudevent-commands.js";
 import type { Logger } from "../observability/logger.js";
 import { eventTrace } from "../observability/tracing.js";
 import { readBody } from "./body.js";
+import type { EdgeAuth, Verified } from "./edge-auth.js";
 import { logFailure, sendProblem } from "./problem.js";
 
 export interface IngressOptions {
   readonly commands: CloudEventCommands;
   readonly bodyLimitBytes: number;
   readonly logger: Logger;
+  readonly auth: EdgeAuth;
 }
 
 /** Statuses Knative Eventing retries (the rest of the 4xx go to the dead-letter sink). */
@@ -28,7 +30,7 @@ export function isRetryable(status: number): boolean {
 export function createIngress(
   options: IngressOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { commands, bodyLimitBytes, logger } = options;
+  const { commands, bodyLimitBytes, logger, auth } = options;
 
   const fail = (res: ServerResponse, error: unknown, event?: IncomingEvent) => {
     const hostError = toHostError(error);
@@ -38,19 +40,22 @@ export function createIngress(
 
   return async (req, res) => {
     let message;
+    let verified: Verified;
     try {
+      // The sender is verified before the body is read.
+      verified = await auth.verify("events", req.headers);
       message = parseMessage(req.rawHeaders, await readBody(req, bodyLimitBytes));
     } catch (error) {
       fail(res, error);
       return;
     }
     if (message.mode === "batch") {
-      await answerBatch(res, message.events, req.headers, commands, logger);
+      await answerBatch(res, message.events, req.headers, commands, logger, verified);
       return;
     }
     const event = message.events[0]!;
     try {
-      const reply = await commands.handle(event, req.headers);
+      const reply = await commands.handle(event, req.headers, verified);
       if (reply === undefined) {
         res.writeHead(202, { "content-length": 0 });
         res.end();
@@ -79,8 +84,11 @@ async function answerBatch(
   transport: IncomingHttpHeaders,
   commands: CloudEventCommands,
   logger: Logger,
+  verified: Verified,
 ): Promise<void> {
-  const results = await Promise.allSettled(events.map((event) => commands.handle(event, transport)));
+  const results = await Promise.allSettled(
+    events.map((event) => commands.handle(event, transport, verified)),
+  );
   const replies: OutgoingEvent[] = [];
   const errors: Array<{ index: number; status: number; type: string; detail: string }> = [];
   let retryable: HostError | undefined;

@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem, type ProblemKind } from "../errors/problems.js";
+import { AuthRefused } from "./edge-auth.js";
 import { requestTrace, traceFields, type TraceHandle } from "../observability/pipeline-observer.js";
 import type { LogFields, Logger } from "../observability/logger.js";
 
@@ -18,6 +19,7 @@ export function renderProblem(
   const body = JSON.stringify(error.toProblem());
   const headers: OutgoingHttpHeaders = {
     ...extraHeaders,
+    ...(error instanceof AuthRefused ? error.headers : {}),
     "content-type": "application/problem+json",
     "content-length": Buffer.byteLength(body),
   };
@@ -56,6 +58,8 @@ export function clientErrorProblem(code: string | undefined): ProblemKind {
   return Problem.invalidRequest;
 }
 
+const unreadableLogged = new Set<string>();
+
 /**
  * Logs a failure the host answers with a 5xx (4xx are the caller's and not logged): a handler
  * that threw as an error, handled trouble (store unavailable, conflicts exhausted) as a
@@ -63,6 +67,12 @@ export function clientErrorProblem(code: string | undefined): ProblemKind {
  */
 export function logFailure(logger: Logger, error: HostError, fields: LogFields, trace?: TraceHandle): void {
   if (error.status < 500) return;
+  // A stored event or state this definition cannot read fails every command of the entity:
+  // log it the first time only (the answer names it each time).
+  if (error.problem === Problem.unreadableState) {
+    if (unreadableLogged.has(error.detail) || unreadableLogged.size >= 1000) return;
+    unreadableLogged.add(error.detail);
+  }
   const context = { ...fields, ...traceFields(trace) };
   if (error.problem === Problem.handlerFailed)
     logger.error("handler failed", { ...context, error: error.cause });

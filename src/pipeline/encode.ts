@@ -1,5 +1,5 @@
 import type { DomainEvent, EntityModel } from "../entity/model.js";
-import type { AppendRequest, DedupRecord, EntityKey, StoredSize } from "../store/state-store.js";
+import type { AppendRequest, DedupRecord, EntityKey, Snapshot, StoredSize } from "../store/state-store.js";
 import type { Decision } from "./decision.js";
 import { writesSnapshot } from "./snapshot-policy.js";
 
@@ -34,9 +34,17 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
     expectedVersion: from,
     events,
     logEvents: model.logEvents,
-    snapshot: snapshot ? { version: decision.version, state: decision.state } : undefined,
+    snapshot: snapshot ? snapshotOf(model, decision.version, decision.state) : undefined,
     checkDedup: context.dedupIds,
     writeDedup,
     dedupTtlMs: context.dedupTtlMs,
   };
+}
+
+/** A snapshot with what the entity model needs to trust it at the next load. */
+function snapshotOf(model: EntityModel, version: number, state: unknown): Snapshot {
+  // A value entity's state is its data whatever the handlers: its version is enough.
+  if (model.logEvents)
+    return { version, state, schemaVersion: model.schemaVersion, fingerprint: model.fingerprint };
+  return model.schemaVersion === 1 ? { version, state } : { version, state, schemaVersion: model.schemaVersion };
 }

@@ -10,6 +10,8 @@ export interface CachedEntity {
    * applied since. Never measured on a cache hit.
    */
   readonly jsonLength: number;
+  /** The stored snapshot was not used or was migrated: the next append writes a fresh one. */
+  readonly staleSnapshot?: true;
 }
 
 /**

@@ -7,7 +7,7 @@ import { commit } from "./commit.js";
 import { decide } from "./decide.js";
 import { EntityCache, type CachedEntity } from "./entity-cache.js";
 import { EntityQueues } from "./entity-queue.js";
-import { load } from "./load.js";
+import { load, REWRITE } from "./load.js";
 import { noopObserver, type PipelineObserver } from "./observer.js";
 import { read, type ReadContext } from "./read.js";
 import { Settler } from "./settle.js";
@@ -105,6 +105,7 @@ export class Pipeline {
           pending = settler.settleDuplicates(pending, loaded.duplicates);
         }
         reload = false;
+        if (fromCache && base.staleSnapshot) replay = REWRITE;
 
         const decision = decide(pending, base, { newId: this.#options.newId, observer: this.#observer });
         const observer = this.#observer;

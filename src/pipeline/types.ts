@@ -1,3 +1,4 @@
+import type { Caller } from "../entity/access.js";
 import type { CommandContext } from "../entity/define.js";
 import type { EntityModel } from "../entity/model.js";
 import type { StateStore } from "../store/state-store.js";
@@ -33,6 +34,8 @@ export interface CommandRequest {
   readonly event?: CommandContext["event"];
   /** The trace the command is part of (tracing on). */
   readonly trace?: TraceHandle | undefined;
+  /** Who sent it, as the edge verified it (absent when authentication is off): `ctx.caller`. */
+  readonly caller?: Caller | undefined;
 }
 
 export interface CommandReply {
@@ -58,9 +61,11 @@ export interface Job {
 }
 
 export function contextOf(request: CommandRequest): CommandContext {
-  return request.event === undefined
-    ? { entityId: request.entityId, command: request.command }
-    : { entityId: request.entityId, command: request.command, event: request.event };
+  const ctx: CommandContext =
+    request.event === undefined
+      ? { entityId: request.entityId, command: request.command }
+      : { entityId: request.entityId, command: request.command, event: request.event };
+  return request.caller === undefined ? ctx : { ...ctx, caller: request.caller };
 }
 
 /** The key of an entity in the queues and the cache. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DomainEvent } from "../entity/model.js";
-import type { AppendRequest, DedupRecord } from "./state-store.js";
+import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
 
 /**
  * The one encoding of an append: `encodeAppend` turns an `AppendRequest` into the argument list
@@ -11,7 +11,7 @@ import type { AppendRequest, DedupRecord } from "./state-store.js";
  * ARGV: "1" (format), expected version, log flag (1|0), dedup TTL ms, spill threshold,
  *       then counted sections, each "<count>" followed by count × width items:
  *         events    width 1   encoded event (see encodeEvent)
- *         snapshot  width 2   version, state JSON (count 0 or 1)
+ *         snapshot  width 2   version, encoded snapshot (see encodeSnapshot; count 0 or 1)
  *         check     width 1   dedup field names that must not hold a live record
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
  * ```
@@ -67,7 +67,7 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): str
     String(events.length),
   ];
   for (const event of events) args.push(request.logEvents ? encodeEvent(event) : "");
-  if (snapshot) args.push("1", String(snapshot.version), stringify(snapshot.state));
+  if (snapshot) args.push("1", String(snapshot.version), encodeSnapshot(snapshot));
   else args.push("0");
   args.push(String(checkDedup.length));
   const checked = checkDedup.map(dedupField);
@@ -108,16 +108,51 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
   };
 }
 
-/** An event as one string: the type's length, `|`, the type, then the data's JSON ("" for none). */
+/**
+ * An event as one string: the type's length, `|`, the type, then the data's JSON ("" for none).
+ * An event written by a schema version above 1 starts with that version and `@`
+ * (`2@7|renamed{…}`); version 1 adds nothing, so existing entries keep their size.
+ */
 export function encodeEvent(event: DomainEvent): string {
-  return `${event.type.length}|${event.type}${stringify(event.data)}`;
+  const head = event.schemaVersion === undefined || event.schemaVersion === 1 ? "" : `${event.schemaVersion}@`;
+  return `${head}${event.type.length}|${event.type}${stringify(event.data)}`;
 }
 
 export function decodeEvent(text: string): DomainEvent {
   const bar = text.indexOf("|");
-  const length = Number(text.slice(0, bar));
+  const at = text.lastIndexOf("@", bar);
+  const length = Number(text.slice(at + 1, bar));
   const start = bar + 1;
-  return { type: text.slice(start, start + length), data: parseJson(text.slice(start + length)) };
+  const type = text.slice(start, start + length);
+  const data = parseJson(text.slice(start + length));
+  return at === -1 ? { type, data } : { type, data, schemaVersion: Number(text.slice(0, at)) };
+}
+
+/**
+ * A snapshot's stored text: the state's JSON, preceded by `~<schema version>|<fingerprint>|`
+ * when the snapshot records them (the version is empty for 1). JSON never starts with `~`, so
+ * snapshots written before versioning read back as they are.
+ */
+export function encodeSnapshot(snapshot: Snapshot): string {
+  const { schemaVersion, fingerprint } = snapshot;
+  const json = stringify(snapshot.state);
+  if (fingerprint === undefined && (schemaVersion === undefined || schemaVersion === 1)) return json;
+  return `~${schemaVersion === undefined || schemaVersion === 1 ? "" : schemaVersion}|${fingerprint ?? ""}|${json}`;
+}
+
+/** The snapshot of stored text `text` at `version`. */
+export function decodeSnapshot(text: string, version: number): Snapshot {
+  if (!text.startsWith("~")) return { version, state: parseJson(text) };
+  const bar = text.indexOf("|");
+  const end = text.indexOf("|", bar + 1);
+  const schemaVersion = bar === 1 ? 1 : Number(text.slice(1, bar));
+  const fingerprint = text.slice(bar + 1, end);
+  return {
+    version,
+    state: parseJson(text.slice(end + 1)),
+    schemaVersion,
+    ...(fingerprint === "" ? {} : { fingerprint }),
+  };
 }
 
 /**

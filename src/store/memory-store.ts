@@ -3,15 +3,16 @@ import {
   decodeAppend,
   decodeEvent,
   decodeRecord,
+  decodeSnapshot,
   dedupField,
   encodeAppend,
-  parseJson,
 } from "./append-encoding.js";
 import type {
   AppendRequest,
   AppendResult,
   CheckResult,
   DedupRecord,
+  DeleteResult,
   EntityKey,
   LoadedEntity,
   Snapshot,
@@ -50,7 +51,7 @@ export class MemoryStore implements StateStore {
     const snapshot: Snapshot | undefined =
       row.snapshot === undefined
         ? undefined
-        : { version: row.snapshotVersion, state: parseJson(row.snapshot) };
+        : decodeSnapshot(row.snapshot, row.snapshotVersion);
     const from = Math.max(row.snapshotVersion, row.firstLogged - 1);
     const stored = row.events.slice(from - (row.firstLogged - 1));
     const events: DomainEvent[] = stored.map(decodeEvent);
@@ -116,6 +117,28 @@ export class MemoryStore implements StateStore {
       if (version >= fromVersion && version <= toVersion) out.push({ ...decodeEvent(raw), version });
     });
     return Promise.resolve(out);
+  }
+
+  delete(key: EntityKey): Promise<DeleteResult> {
+    const id = rowKey(key);
+    const row = this.#rows.get(id);
+    const prefix = `${id}\u0000`;
+    let erased = row !== undefined;
+    for (const k of this.#dedup.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      this.#dedup.delete(k);
+      erased = true;
+    }
+    if (!erased) return Promise.resolve({ erased: false, version: 0 });
+    const version = (row?.version ?? 0) + 1;
+    this.#rows.set(id, {
+      version,
+      events: [],
+      firstLogged: version + 1,
+      snapshot: undefined,
+      snapshotVersion: 0,
+    });
+    return Promise.resolve({ erased: true, version });
   }
 
   ping(): Promise<void> {

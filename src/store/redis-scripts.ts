@@ -183,6 +183,23 @@ redis.call('HSET', unpack(set))
 return {'ok', nextVersion}
 `;
 
+/**
+ * Erasure of one entity, atomic: deletes its hash, its stream and the older-layout dedup keys
+ * passed, then leaves a tombstone hash holding only `v` = the former version + 1, so that the
+ * entity loads as its initial state and a writer that decided on the erased state conflicts.
+ *
+ * KEYS: entity hash, event stream, older-layout dedup keys (all under the entity's hash tag).
+ * Reply: {tombstone version, or 0 when nothing was stored}.
+ */
+export const DELETE_SCRIPT = `#!lua
+local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if redis.call('EXISTS', unpack(KEYS)) == 0 then return {0} end
+redis.call('DEL', unpack(KEYS))
+local tombstone = string.format('%d', version + 1)
+redis.call('HSET', KEYS[1], 'v', tombstone)
+return {version + 1}
+`;
+
 export { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT };
 
 /** The store's scripts by name, each called by its SHA-1 (EVALSHA, EVAL when the server lost it). */
@@ -191,6 +208,7 @@ export const SCRIPTS = {
   ksLoad: LOAD_SCRIPT,
   ksCheck: CHECK_SCRIPT,
   ksEvents: EVENTS_SCRIPT,
+  ksDelete: DELETE_SCRIPT,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

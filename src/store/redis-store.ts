@@ -5,8 +5,9 @@ import { StoreUnavailable } from "../errors/host-error.js";
 import type { Logger } from "../observability/logger.js";
 import { createClient, type RedisClient } from "./redis-connection.js";
 import type { DomainEvent } from "../entity/model.js";
-import { dedupField, encodeAppend, parseJson } from "./append-encoding.js";
+import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
+import { globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
@@ -15,6 +16,7 @@ import type {
   AppendRequest,
   AppendResult,
   CheckResult,
+  DeleteResult,
   EntityKey,
   LoadedEntity,
   StateStore,
@@ -116,11 +118,11 @@ export class RedisStore implements StateStore {
     if (duplicates.size > 0) await this.#awaitReplicas(key, k.meta);
     const read = toEvents(entries, first, values);
     const size = read.size;
-    const events: DomainEvent[] = read.events.map(({ type, data }) => ({ type, data }));
+    const events: DomainEvent[] = read.events.map(withoutVersion);
     const snapshotSize = snapshot === null ? 0 : snapshot.length;
     return {
       version,
-      snapshot: snapshot === null ? undefined : { version: snapshotVersion, state: parseJson(snapshot) },
+      snapshot: snapshot === null ? undefined : decodeSnapshot(snapshot, snapshotVersion),
       events,
       duplicates,
       ...(snapshotSize + size > 0 ? { stored: { snapshot: snapshotSize, events: size } } : {}),
@@ -179,6 +181,21 @@ export class RedisStore implements StateStore {
       this.#run("ksEvents", [k.meta, k.events], [String(from), to]),
     )) as [StreamEntry[], number, Array<string | null>];
     return toEvents(entries, first, values).events;
+  }
+
+  /**
+   * Erases the entity in one script (see DELETE_SCRIPT). Dedup records of the older layout are
+   * separate string keys: they are found first by a SCAN of the entity's keys (on every master
+   * of a cluster), then deleted by the same script.
+   */
+  async delete(key: EntityKey): Promise<DeleteResult> {
+    const k = this.#keys.entity(key);
+    const [version] = (await this.#call("delete", key, async () => {
+      const legacy = await scanKeys(this.#client, `${globEscape(k.meta.slice(0, -1))}d:*`);
+      return this.#run("ksDelete", [k.meta, k.events, ...legacy], []);
+    })) as [number];
+    if (version > 0) await this.#awaitReplicas(key, k.meta);
+    return { erased: version > 0, version };
   }
 
   async ping(): Promise<void> {
@@ -251,6 +268,13 @@ export class RedisStore implements StateStore {
       return Promise.reject(unavailable(error));
     }
   }
+}
+
+/** An event as loaded: without the version the stream or hash gave it, with its schema version. */
+function withoutVersion(event: DomainEvent & { version: number }): DomainEvent {
+  return event.schemaVersion === undefined
+    ? { type: event.type, data: event.data }
+    : { type: event.type, data: event.data, schemaVersion: event.schemaVersion };
 }
 
 /** Each script with its SHA-1. */

@@ -9,6 +9,10 @@ export interface EntityKey {
 export interface Snapshot {
   readonly version: number;
   readonly state: unknown;
+  /** The entity's schema version that wrote it (absent: 1). */
+  readonly schemaVersion?: number | undefined;
+  /** The fingerprint of the definition that wrote it (`EntityModel.fingerprint`). */
+  readonly fingerprint?: string | undefined;
 }
 
 /**
@@ -62,6 +66,12 @@ export type AppendResult =
   | { readonly kind: "conflict"; readonly version: number }
   | { readonly kind: "duplicate"; readonly duplicates: ReadonlyMap<string, DedupRecord> };
 
+/** `erased`: something was stored; `version`: the entity's version now (the tombstone's, or 0). */
+export interface DeleteResult {
+  readonly erased: boolean;
+  readonly version: number;
+}
+
 export interface CheckResult {
   readonly version: number;
   readonly duplicates: ReadonlyMap<string, DedupRecord>;
@@ -86,6 +96,12 @@ export interface StateStore {
     fromVersion: number,
     toVersion?: number,
   ): Promise<Array<DomainEvent & { version: number }>>;
+  /**
+   * Erases every stored record of the entity (events, snapshot, dedup records), atomically. What
+   * remains is a tombstone holding the next version: the entity reads as its initial state at
+   * that version, and a writer that decided on the erased state conflicts.
+   */
+  delete(key: EntityKey): Promise<DeleteResult>;
   /** Resolves when the store can serve requests; rejects with the reason otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ let seq = 0;
 const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++seq}`;
 
 beforeAll(async () => {
-  running = await startHost({ components: allComponents });
+  running = await startHost({ components: allComponents, env: { KNSTATE_PUBLIC_EVENTS: "true" } });
 });
 afterAll(async () => {
   await running?.close();

@@ -101,7 +101,10 @@ function scenarios(name: string, setup: () => Promise<Target>) {
       target = await setup();
       hosts = await Promise.all(
         [1, 2, 3].map(() =>
-          spawnHost({ functions: ["counter"], env: { KNSTATE_STORE: "redis", ...target!.env } }),
+          spawnHost({
+            functions: ["counter"],
+            env: { KNSTATE_STORE: "redis", KNSTATE_PUBLIC_EVENTS: "true", ...target!.env },
+          }),
         ),
       );
     }, 90_000);

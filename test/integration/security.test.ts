@@ -41,7 +41,9 @@ describe.runIf(run)("Redis security settings", () => {
       expect(await redis.cli("ACL", "SETUSER", name!, ...rules, ">acl-test-password")).toBe("OK");
 
       const url = `redis://knstate:acl-test-password@127.0.0.1:${redis.port}`;
-      const host = await spawnHost({ env: { KNSTATE_STORE: "redis", REDIS_URL: url } });
+      const host = await spawnHost({
+        env: { KNSTATE_STORE: "redis", KNSTATE_PUBLIC_EVENTS: "true", REDIS_URL: url },
+      });
       hosts.push(host);
       for (let i = 0; i < 3; i++) {
         const res = await postEvent(host.url, counterEvent(`acl-${i}`));

@@ -15,7 +15,7 @@ let running: RunningHost;
 let url: string;
 
 beforeAll(async () => {
-  running = await startHost({ components: allComponents });
+  running = await startHost({ components: allComponents, env: { KNSTATE_PUBLIC_EVENTS: "true" } });
   url = running.url;
 });
 
@@ -593,6 +593,10 @@ class UnreliableStore implements StateStore {
   readEvents(key: EntityKey, from: number, to?: number) {
     this.#gate();
     return this.#inner.readEvents(key, from, to);
+  }
+  delete(key: EntityKey) {
+    this.#gate();
+    return this.#inner.delete(key);
   }
   ping() {
     return this.mode === "down" ? Promise.reject(new Error("down")) : Promise.resolve();

@@ -3,10 +3,12 @@ import {
   decodeAppend,
   decodeEvent,
   decodeRecord,
+  decodeSnapshot,
   dedupField,
   encodeAppend,
   encodeEvent,
   encodeRecord,
+  encodeSnapshot,
 } from "../../src/store/append-encoding.js";
 import type { AppendRequest } from "../../src/store/state-store.js";
 
@@ -82,5 +84,37 @@ describe("the append encoding", () => {
     const fields = ids.map(dedupField);
     expect(new Set(fields).size).toBe(ids.length);
     for (const f of fields) expect(Buffer.byteLength(f)).toBeLessThanOrEqual(33);
+  });
+
+  it("stores an event's schema version only above 1, and a snapshot's version and fingerprint", () => {
+    expect(encodeEvent({ type: "t", data: 1, schemaVersion: 1 })).toBe("1|t1");
+    const v2 = { type: "a@b|c", data: { x: "@|" }, schemaVersion: 2 };
+    expect(encodeEvent(v2)).toBe('2@5|a@b|c{"x":"@|"}');
+    expect(decodeEvent(encodeEvent(v2))).toEqual(v2);
+    expect(decodeEvent("3|abc")).toEqual({ type: "abc", data: undefined });
+
+    expect(encodeSnapshot({ version: 4, state: { value: 4 } })).toBe('{"value":4}');
+    const fp = { version: 4, state: { value: 4 }, schemaVersion: 1, fingerprint: "abcdefghijk" };
+    expect(encodeSnapshot(fp)).toBe('~|abcdefghijk|{"value":4}');
+    expect(decodeSnapshot(encodeSnapshot(fp), 4)).toEqual(fp);
+    const v3 = { version: 9, state: "~|x", schemaVersion: 3 };
+    expect(decodeSnapshot(encodeSnapshot(v3), 9)).toEqual(v3);
+    expect(decodeSnapshot('{"value":4}', 4)).toEqual({ version: 4, state: { value: 4 } });
+    const args = encodeAppend({
+      key: { entityType: "c", entityId: "1" },
+      expectedVersion: 0,
+      events: [v2],
+      logEvents: true,
+      snapshot: { version: 1, state: 1, schemaVersion: 2, fingerprint: "f" },
+      checkDedup: [],
+      writeDedup: [],
+      dedupTtlMs: 1000,
+    });
+    const plan = decodeAppend(args);
+    expect(decodeEvent(plan.events[0]!)).toEqual(v2);
+    expect(decodeSnapshot(plan.snapshot!.state, plan.snapshot!.version)).toMatchObject({
+      schemaVersion: 2,
+      fingerprint: "f",
+    });
   });
 });

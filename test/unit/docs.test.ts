@@ -28,10 +28,6 @@ const readElsewhere: Record<string, RegExp> = {
   KNSTATE_ROOT: /docs\/benchmarks\.md$/,
 };
 
-/** Variables of the authentication settings, which src/auth reads (parseAuthSettings). */
-const readByAuth =
-  /^KNSTATE_(API_AUTH|API_KEYS|API_KEYS_FILE|EVENTS_AUTH|AUTH_POLICY|AUTH_POLICY_FILE|JWT_[A-Z_]+|OIDC_[A-Z_]+)$/;
-
 describe("documentation", () => {
   it("names only environment variables that knstate reads", () => {
     const known = new Set(settings.map((s) => s.env));
@@ -40,7 +36,6 @@ describe("documentation", () => {
       const name = relative(ROOT, file);
       for (const [variable] of readFileSync(file, "utf8").matchAll(/\bKNSTATE_[A-Z0-9_]*[A-Z0-9]\b/g)) {
         if (known.has(variable) || readElsewhere[variable]?.test(name)) continue;
-        if (readByAuth.test(variable) && name === "docs/security.md") continue;
         unknown.push(`${name}: ${variable}`);
       }
     }
