@@ -14,6 +14,7 @@ import type { StateStore } from "../store/state-store.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { PipelineObserver } from "./observer.js";
 import { Registry } from "./registry.js";
+import { createTimerRunner, type TimerObserver, type TimerRunner } from "../timers/index.js";
 
 export interface HostOptions {
   readonly config: HostConfig;
@@ -27,6 +28,8 @@ export interface HostOptions {
    * kind of request so probes can be left alone.
    */
   readonly wrapRequest?: RequestWrapper;
+  /** Metrics of durable timers. */
+  readonly timerObserver?: TimerObserver;
 }
 
 export type HostState = "created" | "listening" | "draining" | "closed";
@@ -43,6 +46,8 @@ export interface Host {
   listen(port?: number, host?: string): Promise<number>;
   /** Readiness turns 503, the server stops accepting, in-flight commands finish, the store closes. */
   close(): Promise<void>;
+  /** Fires due timers (polling while listening, and on the PingSource wake-up); absent without timers. */
+  readonly timers: TimerRunner | undefined;
 }
 
 /**
@@ -64,12 +69,21 @@ export function createHost(options: HostOptions): Host {
     newId: randomUUID,
     ...(options.observer ? { observer: options.observer } : {}),
   });
+  const timers = createTimerRunner({
+    store,
+    entity: (name) => registry.entity(name),
+    dispatch: (request) => dispatcher.dispatch(request),
+    config,
+    logger,
+    observer: options.timerObserver,
+  });
   const commands = new CloudEventCommands({
     registry,
     dispatcher,
     service: config.service,
     newId: randomUUID,
     observer: options.observer,
+    onPing: timers && (() => timers.fireDue()),
   });
   let state: HostState = "created";
   const { bodyLimitBytes } = config;
@@ -100,12 +114,14 @@ export function createHost(options: HostOptions): Host {
     store,
     server: http.server,
     router,
+    timers,
     get state() {
       return state;
     },
     async listen(port = config.port, host = config.host) {
       const bound = await http.listen(port, host);
       state = "listening";
+      timers?.start();
       return bound;
     },
     async close() {
@@ -113,6 +129,7 @@ export function createHost(options: HostOptions): Host {
       state = "draining";
       const deadline = performance.now() + config.shutdownTimeoutMs;
       await http.drain(deadline);
+      await timers?.stop();
       const remaining = Math.max(0, deadline - performance.now());
       if (!(await dispatcher.drain(remaining))) {
         logger.warn("shutdown deadline passed with commands in flight", { inFlight: dispatcher.active });

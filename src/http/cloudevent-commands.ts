@@ -17,7 +17,12 @@ export interface CloudEventCommandsOptions {
   readonly service: string;
   readonly newId: () => string;
   readonly observer?: PipelineObserver | undefined;
+  /** The Knative PingSource wake-up (`dev.knative.sources.ping`): fires due timers; 202 when done. */
+  readonly onPing?: (() => Promise<unknown>) | undefined;
 }
+
+/** The CloudEvent type of a Knative PingSource. */
+export const PING_TYPE = "dev.knative.sources.ping";
 
 /**
  * The CloudEvent → command adapter: turns one validated CloudEvent into a command (or an
@@ -43,6 +48,8 @@ export class CloudEventCommands {
   }
 
   #handle(event: IncomingEvent, trace: TraceHandle | undefined): Promise<OutgoingEvent | undefined> {
+    const { onPing } = this.#options;
+    if (event.type === PING_TYPE && onPing !== undefined) return onPing().then(() => undefined);
     const route = this.#options.registry.route(event.type);
     if (route === undefined) {
       this.#options.observer?.invalidCommand?.(undefined, undefined);

@@ -33,6 +33,8 @@ export interface CommandRequest {
   readonly event?: CommandContext["event"];
   /** The trace the command is part of (tracing on). */
   readonly trace?: TraceHandle | undefined;
+  /** The timer that runs the command (its name and due time), when a timer does. */
+  readonly timer?: CommandContext["timer"];
 }
 
 export interface CommandReply {
@@ -58,6 +60,9 @@ export interface Job {
 }
 
 export function contextOf(request: CommandRequest): CommandContext {
+  if (request.timer !== undefined) {
+    return { entityId: request.entityId, command: request.command, timer: request.timer };
+  }
   return request.event === undefined
     ? { entityId: request.entityId, command: request.command }
     : { entityId: request.entityId, command: request.command, event: request.event };
