@@ -10,7 +10,9 @@ export function checkCron(expression: string): void {
 
 /** The first cron fire strictly after `after` (ms since epoch, UTC). */
 export function nextCron(expression: string, after: number): number {
-  return CronExpressionParser.parse(expression, { currentDate: new Date(after), tz: "UTC" }).next().getTime();
+  return CronExpressionParser.parse(expression, { currentDate: new Date(after), tz: "UTC" })
+    .next()
+    .getTime();
 }
 
 /**

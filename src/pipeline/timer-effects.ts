@@ -18,11 +18,14 @@ export function toTimerChanges(
     const where = `${model.name}.${command}`;
     // Thrown inside decide: answered as a failed handler (500), logged with this message.
     const bad = (why: string) => new TypeError(`command ${where} scheduled an invalid timer: ${why}`);
-    if (typeof effect?.name !== "string" || effect.name.length === 0) throw bad("the name must be a non-empty string");
+    if (typeof effect?.name !== "string" || effect.name.length === 0)
+      throw bad("the name must be a non-empty string");
     if (effect.kind === "cancel") return { kind: "cancel", name: effect.name };
     if ((effect.kind as string) !== "schedule") throw bad(`unknown timer effect`);
     if (!model.commandNames.includes(effect.command)) {
-      throw bad(`timer ${JSON.stringify(effect.name)} runs unknown command ${JSON.stringify(effect.command)}`);
+      throw bad(
+        `timer ${JSON.stringify(effect.name)} runs unknown command ${JSON.stringify(effect.command)}`,
+      );
     }
     const base = { name: effect.name, command: effect.command, data: effect.data };
     let timer: StoredTimer;

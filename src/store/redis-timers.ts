@@ -80,7 +80,17 @@ export class RedisTimers implements TimerStore {
       json = JSON.stringify({ ...(JSON.parse(raw) as StoredTimer), due: nextDue });
     }
     const member = timerMember(key.entityType, key.entityId, name);
-    await this.#client.eval(SETTLE_SCRIPT, 2, k.timers, this.#keys.dueIndex, name, firedDue, next, member, json);
+    await this.#client.eval(
+      SETTLE_SCRIPT,
+      2,
+      k.timers,
+      this.#keys.dueIndex,
+      name,
+      firedDue,
+      next,
+      member,
+      json,
+    );
   }
 
   countPending(): Promise<number> {

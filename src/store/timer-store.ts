@@ -15,8 +15,7 @@ export interface StoredTimer {
 
 /** One change to an entity's timers in an append: set (replace) `timer`, or cancel `name`. */
 export type TimerChange =
-  | { readonly kind: "set"; readonly timer: StoredTimer }
-  | { readonly kind: "cancel"; readonly name: string };
+  { readonly kind: "set"; readonly timer: StoredTimer } | { readonly kind: "cancel"; readonly name: string };
 
 /** A due timer this process claimed: its entity and the timer as stored when claimed. */
 export interface ClaimedTimer {

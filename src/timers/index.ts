@@ -12,7 +12,11 @@ export interface HostTimerOptions {
   readonly store: StateStore;
   readonly entity: (name: string) => EntityModel | undefined;
   readonly dispatch: (request: CommandRequest) => Promise<CommandReply>;
-  readonly config: { readonly timerPollMs: number; readonly timerLeaseMs: number; readonly timerBatch: number };
+  readonly config: {
+    readonly timerPollMs: number;
+    readonly timerLeaseMs: number;
+    readonly timerBatch: number;
+  };
   readonly logger: Logger;
   readonly observer?: TimerObserver | undefined;
 }
