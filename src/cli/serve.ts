@@ -63,6 +63,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     store,
     logger,
     observer: telemetry.observer,
+    timerObserver: telemetry.timerObserver,
     ...(telemetry.wrapRequest ? { wrapRequest: telemetry.wrapRequest } : {}),
   });
   const port = await host.listen();

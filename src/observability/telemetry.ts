@@ -5,6 +5,7 @@ import type { PipelineObserver } from "../host/observer.js";
 import { createMetricsServer, type MetricsServer } from "../http/metrics-server.js";
 import type { Logger } from "./logger.js";
 import type { HostMetrics } from "./metrics.js";
+import { TimerMetrics } from "./timer-metrics.js";
 import {
   combineObservers,
   combineWrappers,
@@ -31,6 +32,8 @@ export interface Telemetry {
   readonly metrics: HostMetrics | undefined;
   readonly observer: PipelineObserver;
   readonly wrapRequest: WrapRequest | undefined;
+  /** Timer metrics (pass to the host as `timerObserver`). */
+  readonly timerObserver: TimerMetrics;
   /**
    * Once the host listens: opens the metrics port and resolves with it. Shortly after, loads
    * prom-client, creates the series of the declared entities and records the cold start
@@ -102,10 +105,12 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const deferred = config.metricsPort === 0 ? undefined : new DeferredMetrics(config.metricsStartupQueueMax);
   let metrics: HostMetrics | undefined;
   let server: MetricsServer | undefined;
+  const timerObserver = new TimerMetrics();
   return {
     get metrics() {
       return metrics;
     },
+    timerObserver,
     observer: combineObservers(
       deferred?.observer,
       tracing?.observer,
@@ -117,7 +122,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       if (deferred === undefined) return undefined;
       // The port opens at once (a scrape waits for the registry); prom-client loads shortly
       // after, once the first commands of a cold start have been served.
-      const registry = afterStartup(() => import("./metrics.js")).then(({ HostMetrics }) => {
+      const registry = afterStartup(() => import("./metrics.js")).then(async ({ HostMetrics }) => {
         metrics = new HostMetrics({
           faas: {
             name: config.faasName ?? config.service,
@@ -134,6 +139,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         metrics.storeAvailable(true);
         metrics.faas.coldStart(coldStartSeconds);
         deferred.attach(metrics);
+        const timers = host.timers;
+        if (timers !== undefined) await timerObserver.register(metrics.registry, () => timers.pending());
         return metrics.registry;
       });
       registry.catch((error: unknown) => logger.error("metrics could not be loaded", { error }));

@@ -168,3 +168,73 @@ describe.skipIf(!withRedis)("durable timers with Redis", () => {
     expect(after.fired.map((f) => f.message)).toEqual(["second"]);
   });
 });
+
+describe.skipIf(!withRedis)("a backlog of due timers with Redis", () => {
+  let redis: RedisServer;
+  let store: RedisStore;
+  let host: HostProcess | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    store = await RedisStore.connect(
+      loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: redis.url }),
+      silentLogger,
+    );
+  });
+  afterAll(async () => {
+    await host?.stop("SIGKILL");
+    await store?.close();
+    await redis?.stop();
+  });
+
+  it("10,000 timers due at the same moment all fire, once each", async () => {
+    const N = 10_000;
+    const due = Date.now() + 2000;
+    for (let i = 0; i < N; i += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, N - i) }, (_, j) =>
+          store.append({
+            key: { entityType: "reminder", entityId: `bulk-${i + j}` },
+            expectedVersion: 0,
+            events: [{ type: "scheduled", data: { name: "t", afterMs: 0 } }],
+            logEvents: true,
+            checkDedup: [],
+            writeDedup: [],
+            dedupTtlMs: 600_000,
+            timers: [
+              {
+                kind: "set",
+                timer: { name: "t", due, command: "fire", data: { name: "t", message: "bulk" } },
+              },
+            ],
+          }),
+        ),
+      );
+    }
+    expect(await store.timers.countPending()).toBe(N);
+    host = await spawnHost({
+      functions: FN,
+      env: { KNSTATE_STORE: "redis", REDIS_URL: redis.url },
+    });
+    const deadline = Date.now() + 300_000;
+    while ((await store.timers.countPending()) > 0 && Date.now() < deadline) await sleep(100);
+    const drainedMs = Date.now() - due;
+    expect(await store.timers.countPending()).toBe(0);
+    let fired = 0;
+    for (let i = 0; i < N; i += 1000) {
+      const checks = await Promise.all(
+        Array.from({ length: 1000 }, (_, j) =>
+          store.check({ entityType: "reminder", entityId: `bulk-${i + j}` }, []),
+        ),
+      );
+      for (const { version } of checks) {
+        expect(version).toBe(2);
+        fired++;
+      }
+    }
+    expect(fired).toBe(N);
+    console.log(
+      `10,000 timers due at once: all fired ${drainedMs} ms after their due time (${Math.round(N / (drainedMs / 1000))}/s)`,
+    );
+  }, 600_000);
+});
