@@ -45,17 +45,19 @@ export function buildPingSource(
 }
 
 /**
- * Whether a function schedules timers: some command handler of an entity calls `schedule(`.
- * Read from the handlers' source, so a bundler that renames `schedule` hides it: then pass
- * `--ping-schedule` to generate the PingSource anyway.
+ * Whether a function uses timers: some command handler of an entity calls `schedule(` or reads
+ * its context's `timer`. Read from the handlers' source, so a bundler that renames them hides
+ * it: then pass `--ping-schedule` to generate the PingSource anyway.
  */
+const TIMER_USE = /\bschedule\s*\)?\s*\(|\.timer\b/;
+
 export function usesTimers(components: readonly Component[]): boolean {
   for (const component of components) {
     if (component.kind === "action") continue;
     const commands = (component as unknown as { commands?: Record<string, unknown> }).commands ?? {};
     for (const command of Object.values(commands)) {
       const handler = typeof command === "function" ? command : (command as { handle?: unknown }).handle;
-      if (typeof handler === "function" && /\bschedule\s*\)?\s*\(/.test(String(handler))) return true;
+      if (typeof handler === "function" && TIMER_USE.test(String(handler))) return true;
     }
   }
   return false;
