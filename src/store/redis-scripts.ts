@@ -36,7 +36,9 @@ local function count(value)
   return n
 end
 local pos = 6
+local short = false
 local function section(width)
+  if ARGV[pos] == nil then short = true; return 0, pos end
   local n = count(ARGV[pos])
   if n == nil then return nil, 0 end
   local start = pos + 1
@@ -53,7 +55,7 @@ local nTimers, tm = section(4)
 if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 or nTimers == nil then
   return fail('bad counts')
 end
-if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
+if short or pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
 -- Timers: two more keys at the end, the entity's timer hash and the service's due index.
 local timerKeys = 0
 if nTimers > 0 then timerKeys = 2 end
