@@ -44,7 +44,7 @@ export type ScheduleOptions<C extends string> = TimerWhen & {
  * })
  */
 export function schedule<const C extends string>(options: ScheduleOptions<C>): ScheduleTimer<C> {
-  return { ...options, kind: "schedule" } as ScheduleTimer<C>;
+  return { ...options, kind: "schedule" };
 }
 
 /** Cancels the timer `name` of this entity, committed with the command's events. */

@@ -97,11 +97,11 @@ describe.skipIf(!withRedis)("durable timers with Redis", () => {
     const [a, b, c] = await Promise.all([spawn(), spawn(), spawn()]);
     const ids = Array.from({ length: 20 }, (_, i) => `three-${i}`);
     const scheduledAt = Date.now();
-    await Promise.all(ids.map((id) => send(a!, id, "schedule", { name: "t", afterMs: 1500, message: id })));
-    const states = await Promise.all(ids.map((id, i) => firedOn([a!, b!, c!][i % 3]!, id)));
+    await Promise.all(ids.map((id) => send(a, id, "schedule", { name: "t", afterMs: 1500, message: id })));
+    const states = await Promise.all(ids.map((id, i) => firedOn([a, b, c][i % 3]!, id)));
     await sleep(1000);
     for (const id of ids) {
-      const { state, version } = await read(b!, id);
+      const { state, version } = await read(b, id);
       expect(state.fired).toHaveLength(1);
       expect(version).toBe(2);
     }
@@ -153,6 +153,36 @@ describe.skipIf(!withRedis)("durable timers with Redis", () => {
     expect(await res.text()).toBe("");
     const { state } = await read(woken, "ping");
     expect(state.fired.map((f) => f.name)).toEqual(["t"]);
+  });
+
+  it("a recurring timer that missed periods while no host ran fires once for them, then on schedule", async () => {
+    const every = 1000;
+    const due = Date.now() - 5.5 * every; // five periods missed and half of one
+    await store.append({
+      key: { entityType: "reminder", entityId: "tick" },
+      expectedVersion: 0,
+      events: [{ type: "scheduled", data: { name: "tick", afterMs: 0 } }],
+      logEvents: true,
+      checkDedup: [],
+      writeDedup: [],
+      dedupTtlMs: 600_000,
+      timers: [
+        {
+          kind: "set",
+          timer: { name: "tick", due, every, command: "fire", data: { name: "tick", message: "m" } },
+        },
+      ],
+    });
+    const host = await spawn();
+    const first = Date.parse((await firedOn(host, "tick")).fired[0]!.firedAt);
+    const { fired } = await firedOn(host, "tick", 2);
+    // Not one firing per missed period (six at once), but one, then one per period.
+    const periods = Math.ceil((Date.now() - first) / every);
+    expect(fired.length).toBeLessThanOrEqual(1 + periods + 1);
+    expect(fired.length).toBeLessThan(6);
+    const [next] = await store.timers.listTimers({ entityType: "reminder", entityId: "tick" });
+    expect((next!.due - due) % every).toBe(0);
+    expect(next!.due).toBeGreaterThan(Date.now() - 2 * every);
   });
 
   it("cancels and reschedules through later commands", async () => {
