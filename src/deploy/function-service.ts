@@ -82,7 +82,8 @@ export async function manifestsForFunction(
   const routing = routingOf(name, components);
   const trigger = options.noTrigger ? undefined : buildTrigger(routing, options);
   const ping = options.pingSchedule;
-  if (ping === "none" || (ping === undefined && !usesTimers(components))) return { service, trigger, routing };
+  if (ping === "none" || (ping === undefined && !usesTimers(components)))
+    return { service, trigger, routing };
   const pingSource = buildPingSource(name, { schedule: ping, namespace: options.namespace });
   return { service, trigger, routing, pingSource };
 }
