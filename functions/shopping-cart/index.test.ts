@@ -54,3 +54,26 @@ describe("shopping cart", () => {
     expect(testEntity(cart).run("checkout").rejected).toMatch(/empty cart/);
   });
 });
+
+describe("cart expiry", () => {
+  it("clears a cart left untouched, and every change pushes the expiry back", async () => {
+    const { EXPIRE_AFTER_MS } = await import("./index.js");
+    const c = testEntity(cart, "expiring");
+    c.run("addItem", { sku: "apple", name: "Apple", quantity: 1 });
+    c.advanceTime(EXPIRE_AFTER_MS - 1);
+    c.run("addItem", { sku: "pear", name: "Pear", quantity: 2 });
+    expect(c.advanceTime(EXPIRE_AFTER_MS - 1)).toEqual([]);
+    expect(Object.keys(c.state.items)).toEqual(["apple", "pear"]);
+    const fired = c.advanceTime(1);
+    expect(fired.map((f) => f.events)).toEqual([[{ type: "cart-expired", data: {} }]]);
+    expect(c.state.items).toEqual({});
+  });
+
+  it("a checked-out cart does not expire, and only its timer can expire a cart", () => {
+    const c = testEntity(cart);
+    c.run("addItem", { sku: "apple", name: "Apple", quantity: 1 });
+    c.run("checkout");
+    expect(c.timers).toEqual([]);
+    expect(c.run("expire").rejected).toMatch(/own timer/);
+  });
+});

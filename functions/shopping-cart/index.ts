@@ -1,4 +1,4 @@
-import { defineEntity, emit, reject, reply } from "knstate";
+import { cancel, defineEntity, emit, reject, reply, schedule } from "knstate";
 import { z } from "zod";
 
 const Sku = z
@@ -19,11 +19,21 @@ export interface Cart {
   readonly checkedOut: boolean;
 }
 
+/**
+ * How long a cart may stay untouched before its timer clears it (ms): `CART_EXPIRE_AFTER_MS`
+ * when the function is loaded, 30 minutes by default.
+ */
+export const EXPIRE_AFTER_MS = Number(process.env.CART_EXPIRE_AFTER_MS ?? 30 * 60_000);
+
+/** Every change pushes the cart's expiry back: the timer `expire` is replaced. */
+const expiry = { timers: [schedule({ name: "expire", after: EXPIRE_AFTER_MS, command: "expire" })] };
+
 const view = (cart: Cart) => ({ items: Object.values(cart.items), checkedOut: cart.checkedOut });
 
 /**
  * The classic Cloudstate shopping cart: add and remove line items, read the cart, check out.
- * A checked-out cart cannot change.
+ * A checked-out cart cannot change. A cart left untouched for `EXPIRE_AFTER_MS` is cleared by
+ * its timer (`expire`, run by the host, never by a caller).
  */
 export default defineEntity({
   name: "cart",
@@ -35,7 +45,7 @@ export default defineEntity({
       handle: (cart, item) => {
         if (cart.checkedOut) return reject("the cart is checked out");
         if (item.quantity <= 0) return reject(`quantity must be positive, got ${item.quantity}`);
-        return [{ type: "item-added", data: item }];
+        return emit([{ type: "item-added", data: item }], undefined, expiry);
       },
     },
     removeItem: {
@@ -43,14 +53,19 @@ export default defineEntity({
       handle: (cart, { sku }) => {
         if (cart.checkedOut) return reject("the cart is checked out");
         if (!Object.hasOwn(cart.items, sku)) return reject(`item ${sku} is not in the cart`);
-        return [{ type: "item-removed", data: { sku } }];
+        return emit([{ type: "item-removed", data: { sku } }], undefined, expiry);
       },
     },
     getCart: (cart) => reply(view(cart)),
     checkout: (cart) => {
       if (cart.checkedOut) return reject("the cart is already checked out");
       if (Object.keys(cart.items).length === 0) return reject("cannot check out an empty cart");
-      return emit([{ type: "checked-out", data: {} }], view);
+      return emit([{ type: "checked-out", data: {} }], view, { timers: [cancel("expire")] });
+    },
+    expire: (cart, _data: unknown, ctx) => {
+      if (ctx.timer === undefined) return reject("a cart expires by its own timer only");
+      if (cart.checkedOut || Object.keys(cart.items).length === 0) return [];
+      return [{ type: "cart-expired", data: {} }];
     },
   },
   events: {
@@ -64,6 +79,7 @@ export default defineEntity({
       return { ...cart, items };
     },
     "checked-out": (cart): Cart => ({ ...cart, checkedOut: true }),
+    "cart-expired": (cart): Cart => ({ ...cart, items: {} }),
   },
   reply: view,
 });

@@ -14,4 +14,6 @@ export const DEPLOY_OPTIONS_HELP = `service options:
   --public (reachable from outside the cluster; cluster-local otherwise)
 trigger options (one Trigger per function: its command types, never its own replies or published events):
   --broker NAME (default)  --retry N (5)  --backoff-policy exponential|linear  --backoff-delay PT0.5S
-  --dead-letter-sink SERVICE|URI  --no-trigger`;
+  --dead-letter-sink SERVICE|URI  --no-trigger
+timers: --ping-schedule CRON (a PingSource wakes the Service for its timers; default "* * * * *"
+  for functions that schedule timers; none: leave it out)`;

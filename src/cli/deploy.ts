@@ -67,6 +67,7 @@ export function manifestCommandLine(o: Omit<ManifestCommandOptions, "out">): str
   flag("function-path", o.functionPath);
   if (o.public) args.push("--public");
   if (o.noTrigger) args.push("--no-trigger");
+  flag("ping-schedule", o.pingSchedule);
   flag("broker", o.broker);
   flag("retry", o.retry);
   flag("backoff-policy", o.backoffPolicy);

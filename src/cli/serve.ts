@@ -76,6 +76,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     logger,
     observer: telemetry.observer,
     auth,
+    timerObserver: telemetry.timerObserver,
     ...(telemetry.wrapRequest ? { wrapRequest: telemetry.wrapRequest } : {}),
   });
   const port = await host.listen();

@@ -1,7 +1,10 @@
 import type { SettingSpec } from "./setting.js";
 
 /** A text row of the authentication settings (src/auth checks the values: `parseAuthSettings`). */
-function text(env: string, doc: string): SettingSpec & { readonly kind: "string"; readonly default: undefined } {
+function text(
+  env: string,
+  doc: string,
+): SettingSpec & { readonly kind: "string"; readonly default: undefined } {
   return { env, kind: "string", default: undefined, doc };
 }
 
@@ -18,7 +21,10 @@ export const authSettings = {
     default: "off",
     doc: "Authentication of the HTTP API: `off` (development only), `jwt` (bearer JWTs checked against a JWKS) or `api-key`.",
   },
-  jwtJwksUrl: text("KNSTATE_JWT_JWKS_URL", "`jwt`: the identity provider's JWKS (keys cached and refreshed)."),
+  jwtJwksUrl: text(
+    "KNSTATE_JWT_JWKS_URL",
+    "`jwt`: the identity provider's JWKS (keys cached and refreshed).",
+  ),
   jwtJwksFile: text("KNSTATE_JWT_JWKS_FILE", "`jwt`: a local JWKS file instead of the URL, read at start."),
   jwtIssuer: text("KNSTATE_JWT_ISSUER", "`jwt`: the required `iss`."),
   jwtAudience: text("KNSTATE_JWT_AUDIENCE", "`jwt`: accepted `aud` values, comma-separated."),
@@ -26,7 +32,10 @@ export const authSettings = {
     "KNSTATE_JWT_ALGORITHMS",
     "`jwt`: accepted `alg` values (default: RS, PS, ES 256-512 and EdDSA; `none` and HS* are refused).",
   ),
-  jwtClockSkew: text("KNSTATE_JWT_CLOCK_SKEW", "`jwt`: seconds of tolerance on `exp` and `nbf` (default 30)."),
+  jwtClockSkew: text(
+    "KNSTATE_JWT_CLOCK_SKEW",
+    "`jwt`: seconds of tolerance on `exp` and `nbf` (default 30).",
+  ),
   jwtJwksCooldown: text(
     "KNSTATE_JWT_JWKS_COOLDOWN",
     "`jwt`: least seconds between two JWKS fetches caused by an unknown `kid` (default 30).",
@@ -52,7 +61,10 @@ export const authSettings = {
     "KNSTATE_OIDC_ISSUER",
     "`oidc`: the cluster's service-account issuer (default https://kubernetes.default.svc.cluster.local).",
   ),
-  oidcJwksUrl: text("KNSTATE_OIDC_JWKS_URL", "`oidc`: the issuer's JWKS (default: from its discovery document)."),
+  oidcJwksUrl: text(
+    "KNSTATE_OIDC_JWKS_URL",
+    "`oidc`: the issuer's JWKS (default: from its discovery document).",
+  ),
   oidcAudience: text(
     "KNSTATE_OIDC_AUDIENCE",
     "`oidc`: the accepted audience, the Trigger's `subscriber.audience` (required with `oidc`).",

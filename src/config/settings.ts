@@ -4,6 +4,7 @@ import { publishSettings } from "./settings-publish.js";
 import { serverSettings } from "./settings-server.js";
 import { storeSettings } from "./settings-store.js";
 import { telemetrySettings } from "./settings-telemetry.js";
+import { timerSettings } from "./settings-timers.js";
 import type { SettingSpec, SettingValues } from "./setting.js";
 
 /**
@@ -18,6 +19,7 @@ export const settingsTable = {
   ...telemetrySettings,
   ...publishSettings,
   ...authSettings,
+  ...timerSettings,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof settingsTable;

@@ -4,6 +4,7 @@ import { loadFunctions } from "../host/load-functions.js";
 import { routingOf, type FunctionRouting } from "./routing.js";
 import { buildService, IMAGE_FUNCTIONS_DIR, type KnativeService, type ServiceOptions } from "./service.js";
 import { buildTrigger, type KnativeTrigger, type TriggerOptions } from "./trigger.js";
+import { buildPingSource, usesTimers, type KnativePingSource } from "./ping-source.js";
 
 export type FunctionServiceOptions = Omit<ServiceOptions, "name" | "functionPath" | "stateful"> & {
   /** Service name; the function's entity or action name when absent. */
@@ -16,6 +17,11 @@ export type FunctionManifestOptions = FunctionServiceOptions &
   Omit<TriggerOptions, "namespace"> & {
     /** Leave the Trigger out (the function is called over HTTP only, or routed by hand). */
     readonly noTrigger?: boolean | undefined;
+    /**
+     * The PingSource's cron schedule that wakes the Service for its timers; `none` leaves it out.
+     * By default a function that schedules timers gets one, every minute.
+     */
+    readonly pingSchedule?: string | undefined;
   };
 
 /** What `knstate manifest` prints for one function folder, and the routing its Trigger encodes. */
@@ -23,6 +29,8 @@ export interface FunctionManifests {
   readonly service: KnativeService;
   readonly trigger: KnativeTrigger | undefined;
   readonly routing: FunctionRouting;
+  /** Wakes the Service for its timers (functions that schedule timers). */
+  readonly pingSource?: KnativePingSource | undefined;
 }
 
 async function load(
@@ -73,5 +81,9 @@ export async function manifestsForFunction(
   const service = serviceOf(dir, components, name, options);
   const routing = routingOf(name, components);
   const trigger = options.noTrigger ? undefined : buildTrigger(routing, options);
-  return { service, trigger, routing };
+  const ping = options.pingSchedule;
+  if (ping === "none" || (ping === undefined && !usesTimers(components)))
+    return { service, trigger, routing };
+  const pingSource = buildPingSource(name, { schedule: ping, namespace: options.namespace });
+  return { service, trigger, routing, pingSource };
 }

@@ -39,5 +39,14 @@ export function renderFunctionManifests(manifests: FunctionManifests, command: s
       object: trigger,
     });
   }
+  if (manifests.pingSource) {
+    documents.push({
+      comment: [
+        `Wakes ${routing.service} on "${manifests.pingSource.spec.schedule}" (UTC) so its timers fire while it is scaled`,
+        "to zero: a timer is then late by up to one period plus a cold start.",
+      ].join("\n"),
+      object: manifests.pingSource,
+    });
+  }
   return renderYaml(documents);
 }

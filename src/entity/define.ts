@@ -23,6 +23,8 @@ export interface CommandContext {
   };
   /** Who sent the command, as the host verified it; absent when authentication is off. */
   readonly caller?: Caller;
+  /** Set when a timer of this entity ran the command: its name and when it was due (ms since epoch). */
+  readonly timer?: { readonly name: string; readonly due: number };
 }
 
 type AnyEventHandlers<S> = Record<string, (state: S, data: never) => S>;

@@ -1,3 +1,5 @@
+import type { TimerEffect } from "./timers.js";
+
 const REJECTION = Symbol.for("knstate.rejection");
 const EMIT = Symbol.for("knstate.emit");
 const UPDATE = Symbol.for("knstate.update");
@@ -16,6 +18,8 @@ export interface Emit<E, S = unknown> {
   readonly events: readonly E[];
   readonly reply: unknown;
   readonly replyFrom?: (state: S) => unknown;
+  /** Timers scheduled or cancelled with the events (see timers.ts). */
+  readonly timers?: readonly TimerEffect[];
 }
 
 /** A value entity's new state, with an explicit reply. */
@@ -48,11 +52,16 @@ export function reject(reason: string, details?: unknown): Rejection {
  * @example
  * checkout: (cart) => emit([{ type: "checked-out", data: {} }], (after) => ({ items: after.items }))
  */
-export function emit<const E, S = unknown>(events: readonly E[], reply?: unknown): Emit<E, S> {
+export function emit<const E, S = unknown>(
+  events: readonly E[],
+  reply?: unknown,
+  options?: { readonly timers?: readonly TimerEffect[] },
+): Emit<E, S> {
+  const timers = options?.timers !== undefined && options.timers.length > 0 ? { timers: options.timers } : {};
   if (typeof reply === "function") {
-    return { [EMIT]: true, events, reply: undefined, replyFrom: reply as (state: S) => unknown };
+    return { [EMIT]: true, events, reply: undefined, replyFrom: reply as (state: S) => unknown, ...timers };
   }
-  return { [EMIT]: true, events, reply };
+  return { [EMIT]: true, events, reply, ...timers };
 }
 
 /**

@@ -4,6 +4,7 @@ import { isEmit, isRejection, isReply, isUpdate } from "./effects.js";
 import { compileUpcasters, definitionFingerprint, UnreadableEvent, type UpcastSource } from "./evolution.js";
 import { parseInput, type InputSchema } from "./input.js";
 import { judgeSnapshot, type SnapshotRules, type SnapshotVerdict, type StoredSnapshot } from "./snapshots.js";
+import type { TimerEffect } from "./timers.js";
 
 /** One event as the host stores it. */
 export interface DomainEvent {
@@ -23,6 +24,8 @@ export type Decision =
       readonly events: readonly DomainEvent[];
       readonly state: unknown;
       readonly reply: unknown;
+      /** Timers scheduled or cancelled by the command (event-sourced entities). */
+      readonly timers?: readonly TimerEffect[];
     }
   | { readonly kind: "rejected"; readonly reason: string; readonly details: unknown };
 
@@ -172,9 +175,11 @@ function eventSourcedModel(
       let decided: readonly DomainEvent[] = [];
       let explicit: { value: unknown } | undefined;
       let replyFrom: ((state: unknown) => unknown) | undefined;
+      let timers: readonly TimerEffect[] | undefined;
       if (Array.isArray(result)) decided = result as DomainEvent[];
       else if (isEmit(result)) {
         decided = result.events as DomainEvent[];
+        timers = result.timers;
         if (result.replyFrom) replyFrom = result.replyFrom;
         else if (result.reply !== undefined) explicit = { value: result.reply };
       } else if (isReply(result)) explicit = { value: result.value };
@@ -193,6 +198,7 @@ function eventSourcedModel(
           : entity.reply
             ? entity.reply(next, ctx)
             : undefined;
+      if (timers !== undefined) return { kind: "accepted", events, state: next, reply: replyValue, timers };
       return { kind: "accepted", events, state: next, reply: replyValue };
     },
   };

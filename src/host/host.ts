@@ -16,6 +16,7 @@ import type { StateStore } from "../store/state-store.js";
 import type { PipelineObserver } from "../observability/pipeline-observer.js";
 import { Pipeline as Dispatcher } from "../pipeline/pipeline.js";
 import { Registry } from "../pipeline/registry.js";
+import { createTimerRunner, type TimerObserver, type TimerRunner } from "../timers/index.js";
 
 export interface HostOptions {
   readonly config: HostConfig;
@@ -34,6 +35,8 @@ export interface HostOptions {
    * every request is anonymous (entities' own `authorize` rules still apply).
    */
   readonly auth?: Auth;
+  /** Metrics of durable timers. */
+  readonly timerObserver?: TimerObserver;
 }
 
 export type HostState = "created" | "listening" | "draining" | "closed";
@@ -50,6 +53,8 @@ export interface Host {
   listen(port?: number, host?: string): Promise<number>;
   /** Readiness turns 503, the server stops accepting, in-flight commands finish, the store closes. */
   close(): Promise<void>;
+  /** Fires due timers (polling while listening, and on the PingSource wake-up); absent without timers. */
+  readonly timers: TimerRunner | undefined;
 }
 
 /**
@@ -72,6 +77,14 @@ export function createHost(options: HostOptions): Host {
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const auth = createEdgeAuth(options.auth, logger);
+  const timers = createTimerRunner({
+    store,
+    entity: (name) => registry.entity(name),
+    dispatch: (request) => dispatcher.dispatch(request),
+    config,
+    logger,
+    observer: options.timerObserver,
+  });
   const commands = new CloudEventCommands({
     registry,
     dispatcher,
@@ -79,6 +92,7 @@ export function createHost(options: HostOptions): Host {
     newId: randomUUID,
     observer: options.observer,
     auth,
+    onPing: timers && (() => timers.fireDue()),
   });
   let state: HostState = "created";
   const { bodyLimitBytes } = config;
@@ -115,12 +129,14 @@ export function createHost(options: HostOptions): Host {
     store,
     server: http.server,
     router,
+    timers,
     get state() {
       return state;
     },
     async listen(port = config.port, host = config.host) {
       const bound = await http.listen(port, host);
       state = "listening";
+      timers?.start();
       return bound;
     },
     async close() {
@@ -128,6 +144,7 @@ export function createHost(options: HostOptions): Host {
       state = "draining";
       const deadline = performance.now() + config.shutdownTimeoutMs;
       await http.drain(deadline);
+      await timers?.stop();
       const remaining = Math.max(0, deadline - performance.now());
       if (!(await dispatcher.drain(remaining))) {
         logger.warn("shutdown deadline passed with commands in flight", { inFlight: dispatcher.active });

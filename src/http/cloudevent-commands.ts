@@ -21,7 +21,12 @@ export interface CloudEventCommandsOptions {
   readonly observer?: PipelineObserver | undefined;
   /** The host's policy and the entities' rules, applied to each event (the sender is verified before). */
   readonly auth?: EdgeAuth | undefined;
+  /** The Knative PingSource wake-up (`dev.knative.sources.ping`): fires due timers; 202 when done. */
+  readonly onPing?: (() => Promise<unknown>) | undefined;
 }
+
+/** The CloudEvent type of a Knative PingSource. */
+export const PING_TYPE = "dev.knative.sources.ping";
 
 /**
  * The CloudEvent → command adapter: turns one validated CloudEvent into a command (or an
@@ -55,6 +60,8 @@ export class CloudEventCommands {
     trace: TraceHandle | undefined,
     verified: Verified | undefined,
   ): Promise<OutgoingEvent | undefined> {
+    const { onPing } = this.#options;
+    if (event.type === PING_TYPE && onPing !== undefined) return onPing().then(() => undefined);
     const route = this.#options.registry.route(event.type);
     if (route === undefined) {
       this.#options.observer?.invalidCommand?.(undefined, undefined);

@@ -53,7 +53,8 @@ export interface EdgeAuth {
 export function createEdgeAuth(auth: Auth | undefined, logger: Logger): EdgeAuth {
   const refuse = (failure: AuthFailure): never => {
     // The reason names what was wrong (expired, audience…), never the token or a key.
-    if (failure.status !== 503) logger.debug("request refused", { status: failure.status, reason: failure.reason });
+    if (failure.status !== 503)
+      logger.debug("request refused", { status: failure.status, reason: failure.reason });
     throw new AuthRefused(failure);
   };
   const verifier = (surface: Auth["api"] | undefined) => {

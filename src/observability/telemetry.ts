@@ -4,6 +4,7 @@ import type { PipelineObserver } from "./pipeline-observer.js";
 import { afterStartup } from "./after-startup.js";
 import type { Logger } from "./logger.js";
 import type { HostMetrics } from "./metrics.js";
+import { TimerMetrics } from "./timer-metrics.js";
 import {
   combineObservers,
   combineWrappers,
@@ -42,6 +43,8 @@ export type MetricsServerFactory = (
 /** What telemetry reads of the host: the declared entities, for their metric series. */
 export interface TelemetryHost {
   readonly registry: { readonly entities: readonly EntityModel[] };
+  /** Durable timers, when the host runs them: the pending count is a gauge. */
+  readonly timers?: { pending(): Promise<number> } | undefined;
 }
 
 /** Metrics, tracing and per-command debug logs of one host, wired into its options. */
@@ -50,6 +53,8 @@ export interface Telemetry {
   readonly metrics: HostMetrics | undefined;
   readonly observer: PipelineObserver;
   readonly wrapRequest: WrapRequest | undefined;
+  /** Timer metrics (pass to the host as `timerObserver`). */
+  readonly timerObserver: TimerMetrics;
   /**
    * Once the host listens: opens the metrics port and resolves with it. Shortly after, loads
    * prom-client, creates the series of the declared entities and records the cold start
@@ -121,10 +126,12 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const deferred = config.metricsPort === 0 ? undefined : new DeferredMetrics(config.metricsStartupQueueMax);
   let metrics: HostMetrics | undefined;
   let server: MetricsServer | undefined;
+  const timerObserver = new TimerMetrics();
   return {
     get metrics() {
       return metrics;
     },
+    timerObserver,
     observer: combineObservers(
       deferred?.observer,
       tracing?.observer,
@@ -136,7 +143,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       if (deferred === undefined) return undefined;
       // The port opens at once (a scrape waits for the registry); prom-client loads shortly
       // after, once the first commands of a cold start have been served.
-      const registry = afterStartup(() => import("./metrics.js")).then(({ HostMetrics }) => {
+      const registry = afterStartup(() => import("./metrics.js")).then(async ({ HostMetrics }) => {
         metrics = new HostMetrics({
           faas: {
             name: config.faasName ?? config.service,
@@ -153,6 +160,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         metrics.storeAvailable(true);
         metrics.faas.coldStart(coldStartSeconds);
         deferred.attach(metrics);
+        const timers = host.timers;
+        if (timers !== undefined) await timerObserver.register(metrics.registry, () => timers.pending());
         return metrics.registry;
       });
       registry.catch((error: unknown) => logger.error("metrics could not be loaded", { error }));

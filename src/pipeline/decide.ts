@@ -3,11 +3,14 @@ import { Problem } from "../errors/problems.js";
 import type { DedupRecord } from "../store/state-store.js";
 import { hasEffects, type Decision, type EntityVersion, type Verdict } from "./decision.js";
 import type { PipelineObserver } from "./observer.js";
+import { toTimerChanges } from "./timer-effects.js";
 import type { Job } from "./types.js";
 
 export interface DecideContext {
   readonly newId: () => string;
   readonly observer: PipelineObserver;
+  /** The clock timers are scheduled by (ms since epoch); `Date.now` when absent. */
+  readonly now?: () => number;
 }
 
 /**
@@ -52,7 +55,14 @@ export function decide(jobs: readonly Job[], base: EntityVersion, context: Decid
         verdicts.push({ job, error: new CommandRejected(result.reason, result.details) });
         continue;
       }
-      const effects = { events: result.events, reply: result.reply };
+      const timers =
+        result.timers === undefined
+          ? undefined
+          : toTimerChanges(request.model, request.command, result.timers, (context.now ?? Date.now)());
+      const effects =
+        timers === undefined
+          ? { events: result.events, reply: result.reply }
+          : { events: result.events, reply: result.reply, timers };
       state = result.state;
       version += result.events.length;
       const replyId = context.newId();

@@ -1,6 +1,6 @@
 import type { DomainEvent } from "../entity/model.js";
 import type { HostError } from "../errors/host-error.js";
-import type { DedupRecord } from "../store/state-store.js";
+import type { DedupRecord, TimerChange } from "../store/state-store.js";
 import type { CommandReply, Job } from "./types.js";
 
 /**
@@ -17,11 +17,13 @@ export interface Effects {
   /** The answer to the caller (the reply CloudEvent's data, the HTTP body). */
   readonly reply: unknown;
   // ── Effects of the next capabilities go below, each `readonly name?: …`, and in `hasEffects`. ──
+  /** Timers set or cancelled, validated (see timer-effects.ts). */
+  readonly timers?: readonly TimerChange[];
 }
 
 /** True when `effects` changes anything in the store (a command that only replies does not). */
 export function hasEffects(effects: Effects): boolean {
-  return effects.events.length > 0;
+  return effects.events.length > 0 || (effects.timers?.length ?? 0) > 0;
 }
 
 /** A command its handler accepted: its effects and the answer it gets once they are committed. */

@@ -1,5 +1,12 @@
 import type { DomainEvent, EntityModel } from "../entity/model.js";
-import type { AppendRequest, DedupRecord, EntityKey, Snapshot, StoredSize } from "../store/state-store.js";
+import type {
+  AppendRequest,
+  DedupRecord,
+  EntityKey,
+  Snapshot,
+  StoredSize,
+  TimerChange,
+} from "../store/state-store.js";
 import type { Decision } from "./decision.js";
 import { writesSnapshot } from "./snapshot-policy.js";
 
@@ -21,11 +28,13 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
   const { model } = context;
   const events: DomainEvent[] = [];
   const writeDedup: Array<readonly [string, DedupRecord]> = [];
+  const timers: TimerChange[] = [];
   for (const verdict of decision.verdicts) {
     if (!("effects" in verdict)) continue;
     for (const event of verdict.effects.events) events.push(event);
     if (verdict.dedup !== undefined) writeDedup.push(verdict.dedup);
     // ── Effects of the next capabilities: gather each one here. ──
+    if (verdict.effects.timers !== undefined) timers.push(...verdict.effects.timers);
   }
   const from = decision.base.version;
   const snapshot = writesSnapshot(model, from, decision.version, context.replay);
@@ -38,6 +47,7 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
     checkDedup: context.dedupIds,
     writeDedup,
     dedupTtlMs: context.dedupTtlMs,
+    ...(timers.length > 0 ? { timers } : {}),
   };
 }
 
@@ -46,5 +56,7 @@ function snapshotOf(model: EntityModel, version: number, state: unknown): Snapsh
   // A value entity's state is its data whatever the handlers: its version is enough.
   if (model.logEvents)
     return { version, state, schemaVersion: model.schemaVersion, fingerprint: model.fingerprint };
-  return model.schemaVersion === 1 ? { version, state } : { version, state, schemaVersion: model.schemaVersion };
+  return model.schemaVersion === 1
+    ? { version, state }
+    : { version, state, schemaVersion: model.schemaVersion };
 }

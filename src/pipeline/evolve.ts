@@ -38,7 +38,8 @@ export async function foldLoaded(
       } else {
         rewriteSnapshot = true;
         state = model.initialState(key.entityId);
-        for (const event of await store.readEvents(key, 1, snapshot.version)) state = model.apply(state, event);
+        for (const event of await store.readEvents(key, 1, snapshot.version))
+          state = model.apply(state, event);
       }
     }
     for (const event of loaded.events) state = model.apply(state, event);

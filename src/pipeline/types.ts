@@ -36,6 +36,8 @@ export interface CommandRequest {
   readonly trace?: TraceHandle | undefined;
   /** Who sent it, as the edge verified it (absent when authentication is off): `ctx.caller`. */
   readonly caller?: Caller | undefined;
+  /** The timer that runs the command (its name and due time), when a timer does. */
+  readonly timer?: CommandContext["timer"];
 }
 
 export interface CommandReply {
@@ -61,11 +63,13 @@ export interface Job {
 }
 
 export function contextOf(request: CommandRequest): CommandContext {
-  const ctx: CommandContext =
-    request.event === undefined
-      ? { entityId: request.entityId, command: request.command }
-      : { entityId: request.entityId, command: request.command, event: request.event };
-  return request.caller === undefined ? ctx : { ...ctx, caller: request.caller };
+  const base: CommandContext =
+    request.timer !== undefined
+      ? { entityId: request.entityId, command: request.command, timer: request.timer }
+      : request.event === undefined
+        ? { entityId: request.entityId, command: request.command }
+        : { entityId: request.entityId, command: request.command, event: request.event };
+  return request.caller === undefined ? base : { ...base, caller: request.caller };
 }
 
 /** The key of an entity in the queues and the cache. */

@@ -14,6 +14,8 @@ import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
  *         snapshot  width 2   version, encoded snapshot (see encodeSnapshot; count 0 or 1)
  *         check     width 1   dedup field names that must not hold a live record
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
+ *         timers    width 4   timer name, due ms ("" cancels), timer JSON ("" cancels),
+ *                             due-index member (see timerMember)
  * ```
  *
  * A new kind of effect (outbox messages, timers, replicated-type operations) becomes one more
@@ -32,6 +34,7 @@ export const SECTIONS = [
   { name: "snapshot", width: 2 },
   { name: "check", width: 1 },
   { name: "write", width: 2 },
+  { name: "timers", width: 4 },
 ] as const;
 
 /** Number of header arguments before the first section. */
@@ -50,6 +53,8 @@ export interface AppendPlan {
   readonly check: readonly string[];
   /** Dedup fields and encoded records to write. */
   readonly write: ReadonlyArray<readonly [field: string, record: string]>;
+  /** Timers to set (`due` and `timer` non-empty) or cancel, with their due-index member. */
+  readonly timers: ReadonlyArray<{ name: string; due: string; timer: string; member: string }>;
 }
 
 /**
@@ -78,6 +83,14 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): str
     const i = checkDedup.indexOf(id);
     args.push(i >= 0 ? checked[i]! : dedupField(id), encodeRecord(record));
   }
+  const timers = request.timers ?? [];
+  args.push(String(timers.length));
+  for (const change of timers) {
+    const name = change.kind === "set" ? change.timer.name : change.name;
+    const member = timerMember(request.key.entityType, request.key.entityId, name);
+    if (change.kind === "cancel") args.push(name, "", "", member);
+    else args.push(name, String(change.timer.due), stringify(change.timer), member);
+  }
   return args;
 }
 
@@ -86,6 +99,7 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
   if (args[0] !== APPEND_FORMAT) throw new Error("knstate append: unknown encoding");
   let pos = HEADER_LENGTH;
   const sections = SECTIONS.map(({ width }) => {
+    if (pos >= args.length) throw new Error("knstate append: wrong number of arguments");
     const n = Number(args[pos]);
     if (!Number.isSafeInteger(n) || n < 0) throw new Error("knstate append: bad counts");
     const items = args.slice(pos + 1, pos + 1 + n * width);
@@ -93,9 +107,20 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     return items;
   });
   if (pos !== args.length) throw new Error("knstate append: wrong number of arguments");
-  const [events, snapshot, check, write] = sections as [string[], string[], string[], string[]];
+  const [events, snapshot, check, write, timerItems] = sections as [
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
   const pairs: Array<readonly [string, string]> = [];
   for (let i = 0; i < write.length; i += 2) pairs.push([write[i]!, write[i + 1]!]);
+  const timers: Array<{ name: string; due: string; timer: string; member: string }> = [];
+  for (let i = 0; i < timerItems.length; i += 4) {
+    const [name, due, timer, member] = timerItems.slice(i, i + 4) as [string, string, string, string];
+    timers.push({ name, due, timer, member });
+  }
   return {
     expectedVersion: Number(args[1]),
     logEvents: args[2] === "1",
@@ -105,7 +130,13 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     snapshot: snapshot.length === 2 ? { version: Number(snapshot[0]), state: snapshot[1]! } : undefined,
     check,
     write: pairs,
+    timers,
   };
+}
+
+/** A timer's member in the service's due index: its entity and name, as JSON `[type, id, name]`. */
+export function timerMember(entityType: string, entityId: string, name: string): string {
+  return JSON.stringify([entityType, entityId, name]);
 }
 
 /**
@@ -114,7 +145,8 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
  * (`2@7|renamed{…}`); version 1 adds nothing, so existing entries keep their size.
  */
 export function encodeEvent(event: DomainEvent): string {
-  const head = event.schemaVersion === undefined || event.schemaVersion === 1 ? "" : `${event.schemaVersion}@`;
+  const head =
+    event.schemaVersion === undefined || event.schemaVersion === 1 ? "" : `${event.schemaVersion}@`;
   return `${head}${event.type.length}|${event.type}${stringify(event.data)}`;
 }
 

@@ -18,6 +18,7 @@ import type {
   Snapshot,
   StateStore,
 } from "./state-store.js";
+import { MemoryTimers } from "./memory-timers.js";
 
 interface Row {
   version: number;
@@ -39,6 +40,8 @@ export class MemoryStore implements StateStore {
   readonly #dedup = new Map<string, { record: string; expiresAt: number }>();
   readonly #now: () => number;
   #nextSweep = 0;
+  /** Durable timers, in process (see memory-timers.ts). */
+  readonly timers = new MemoryTimers();
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -49,9 +52,7 @@ export class MemoryStore implements StateStore {
     const duplicates = this.#findDuplicates(key, dedupIds);
     if (!row) return Promise.resolve({ version: 0, snapshot: undefined, events: [], duplicates });
     const snapshot: Snapshot | undefined =
-      row.snapshot === undefined
-        ? undefined
-        : decodeSnapshot(row.snapshot, row.snapshotVersion);
+      row.snapshot === undefined ? undefined : decodeSnapshot(row.snapshot, row.snapshotVersion);
     const from = Math.max(row.snapshotVersion, row.firstLogged - 1);
     const stored = row.events.slice(from - (row.firstLogged - 1));
     const events: DomainEvent[] = stored.map(decodeEvent);
@@ -85,7 +86,9 @@ export class MemoryStore implements StateStore {
     const row = this.#rows.get(id);
     const current = row?.version ?? 0;
     if (current !== plan.expectedVersion) return Promise.resolve({ kind: "conflict", version: current });
-    if (plan.events.length === 0) return Promise.resolve({ kind: "ok", version: current });
+    if (plan.events.length === 0 && plan.timers.length === 0) {
+      return Promise.resolve({ kind: "ok", version: current });
+    }
     const next: Row = row ?? {
       version: 0,
       events: [],
@@ -104,6 +107,7 @@ export class MemoryStore implements StateStore {
     const now = this.#now();
     const expiresAt = now + plan.dedupTtlMs;
     for (const [field, record] of plan.write) this.#dedup.set(dedupKey(key, field), { record, expiresAt });
+    this.timers.apply(key, plan.timers);
     if (now >= this.#nextSweep) this.#sweep(now);
     return Promise.resolve({ kind: "ok", version: next.version });
   }

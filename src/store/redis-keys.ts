@@ -10,6 +10,8 @@ import type { EntityKey } from "./state-store.js";
  * <prefix>:<service>:<entityType>:{<id>}:e          stream: events past the hash's, id `<version>-1`
  * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: a dedup record of the former layout
  *                                                    (read only, until its TTL ends)
+ * <prefix>:<service>:<entityType>:{<id>}:t          hash: the entity's pending timers
+ * <prefix>:<service>:timers:due                      sorted set: due timers of the service
  * ```
  *
  * Segments are encoded so that no input can reach another entity's or service's keys: `:`,
@@ -27,6 +29,8 @@ export interface EntityKeys {
   readonly events: string;
   /** The key of one dedup record in the former layout (records now live in the hash). */
   readonly dedup: (id: string) => string;
+  /** Hash: the entity's pending timers, name → timer JSON. */
+  readonly timers: string;
 }
 
 /** Builds the keys of entities of one service. `prefix` and `service` are fixed per process. */
@@ -51,7 +55,13 @@ export class KeyLayout {
       meta: `${root}m`,
       events: `${root}e`,
       dedup: (id: string) => `${root}d:${encodeDedupId(id)}`,
+      timers: `${root}t`,
     };
+  }
+
+  /** Sorted set: the service's pending timers by due time (see docs/timers.md). */
+  get dueIndex(): string {
+    return `${this.#base}timers:due`;
   }
 }
 

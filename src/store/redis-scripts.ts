@@ -36,7 +36,9 @@ local function count(value)
   return n
 end
 local pos = 6
+local short = false
 local function section(width)
+  if ARGV[pos] == nil then short = true; return 0, pos end
   local n = count(ARGV[pos])
   if n == nil then return nil, 0 end
   local start = pos + 1
@@ -49,11 +51,19 @@ local n, ev = section(1)
 local nSnap, sn = section(2)
 local nCheck, ck = section(1)
 local nWrite, wr = section(2)
-if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 then
+local nTimers, tm = section(4)
+if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 or nTimers == nil then
   return fail('bad counts')
 end
-if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
-if #KEYS ~= 2 + nCheck then return fail('wrong number of keys') end
+if short or pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
+-- Timers: two more keys at the end, the entity's timer hash and the service's due index.
+local timerKeys = 0
+if nTimers > 0 then timerKeys = 2 end
+if #KEYS ~= 2 + nCheck + timerKeys then return fail('wrong number of keys') end
+for i = 0, nTimers - 1 do
+  local due = ARGV[tm + 4 * i + 1]
+  if due ~= '' and count(due) == nil then return fail('bad timer due time') end
+end
 local log = ARGV[3] == '1'
 if not log and ARGV[3] ~= '0' then return fail('bad logEvents flag') end
 local snapshotVersion = nil
@@ -85,7 +95,7 @@ if #hits > 0 then return {'duplicate', hits} end
 
 local version = tonumber(meta[1] or '0')
 if version ~= expected then return {'conflict', version} end
-if n == 0 then return {'ok', version} end
+if n == 0 and nTimers == 0 then return {'ok', version} end
 local nextVersion = version + n
 local set = {KEYS[1], 'v', string.format('%d', nextVersion)}
 
@@ -180,6 +190,16 @@ for i = 0, nWrite - 1 do
   set[#set + 1] = prefix .. ARGV[wr + 2 * i + 1]
 end
 redis.call('HSET', unpack(set))
+for i = 0, nTimers - 1 do
+  local at = tm + 4 * i
+  if ARGV[at + 1] == '' then
+    redis.call('HDEL', KEYS[#KEYS - 1], ARGV[at])
+    redis.call('ZREM', KEYS[#KEYS], ARGV[at + 3])
+  else
+    redis.call('HSET', KEYS[#KEYS - 1], ARGV[at], ARGV[at + 2])
+    redis.call('ZADD', KEYS[#KEYS], ARGV[at + 1], ARGV[at + 3])
+  end
+end
 return {'ok', nextVersion}
 `;
 

@@ -9,6 +9,7 @@ import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
 import { globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
+import { RedisTimers } from "./redis-timers.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
 import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
@@ -52,6 +53,8 @@ export class RedisStore implements StateStore {
   readonly #sender: ScriptSender | undefined;
   readonly #keys: KeyLayout;
   readonly #options: RedisStoreOptions;
+  /** Durable timers: claim, settle, list (see redis-timers.ts). */
+  readonly timers: RedisTimers;
 
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -60,6 +63,7 @@ export class RedisStore implements StateStore {
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
+    this.timers = new RedisTimers(client, this.#keys);
   }
 
   /**
@@ -146,6 +150,7 @@ export class RedisStore implements StateStore {
     const args = encodeAppend(request);
     const keys = [k.meta, k.events];
     for (const id of request.checkDedup) keys.push(k.dedup(id));
+    if (request.timers !== undefined && request.timers.length > 0) keys.push(k.timers, this.#keys.dueIndex);
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a

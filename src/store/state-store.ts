@@ -1,4 +1,7 @@
 import type { DomainEvent } from "../entity/model.js";
+import type { TimerChange, TimerStore } from "./timer-store.js";
+
+export type { ClaimedTimer, StoredTimer, TimerChange, TimerStore } from "./timer-store.js";
 
 /** Which entity: its type (the entity's name) and id. The store adds its own namespace (the service). */
 export interface EntityKey {
@@ -59,6 +62,8 @@ export interface AppendRequest {
   readonly writeDedup: ReadonlyArray<readonly [id: string, record: DedupRecord]>;
   /** How long dedup records live. */
   readonly dedupTtlMs: number;
+  /** Timers set or cancelled with the append, in order (the last change of a name wins). */
+  readonly timers?: readonly TimerChange[] | undefined;
 }
 
 export type AppendResult =
@@ -104,5 +109,7 @@ export interface StateStore {
   delete(key: EntityKey): Promise<DeleteResult>;
   /** Resolves when the store can serve requests; rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /** Durable timers (claim, settle, list); absent in a store that keeps none. */
+  readonly timers?: TimerStore;
   close(): Promise<void>;
 }

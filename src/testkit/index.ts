@@ -8,6 +8,8 @@ import type {
 } from "../entity/define.js";
 import { InvalidInput, type InputSchema } from "../entity/input.js";
 import { toModel, type DomainEvent, type EntityModel } from "../entity/model.js";
+import type { StoredTimer } from "../store/state-store.js";
+import { TestTimers } from "./clock.js";
 
 /** The data type a command accepts: its schema's output, or its handler's second parameter. */
 export type CommandInput<C> = C extends { readonly input: InputSchema<infer I> }
@@ -40,6 +42,12 @@ export interface EntityTestKit<S, CH> {
   given(...events: readonly DomainEvent[]): this;
   /** Runs a command the way the host does: validate, decide, store (in memory), reply. */
   run<K extends keyof CH & string>(command: K, data?: CommandInput<CH[K]>): CommandRun<S>;
+  /** The test clock (ms since epoch); starts at the real time when the kit is made. */
+  readonly now: number;
+  /** Timers scheduled and not fired or cancelled, by due time. */
+  readonly timers: readonly StoredTimer[];
+  /** Moves the clock forward and fires the timers due on the way, in order: what each did. */
+  advanceTime(ms: number): Array<CommandRun<S> & { readonly timer: string }>;
 }
 
 /**
@@ -61,6 +69,7 @@ export function testEntity<S, EH, CH>(
   let state = deepFreeze(model.initialState(entityId)) as S;
   let version = 0;
   const events: DomainEvent[] = [];
+  const clock = new TestTimers(Date.now());
   const kit: EntityTestKit<S, CH> = {
     entityId,
     get state() {
@@ -80,41 +89,58 @@ export function testEntity<S, EH, CH>(
       }
       return kit;
     },
+    get now() {
+      return clock.now;
+    },
+    get timers() {
+      return clock.pending;
+    },
+    advanceTime(ms) {
+      const fired: Array<CommandRun<S> & { readonly timer: string }> = [];
+      clock.advance(ms, (timer) => {
+        const ctx = { entityId, command: timer.command, timer: { name: timer.name, due: timer.due } };
+        fired.push({ ...execute(timer.command, timer.data, ctx), timer: timer.name });
+      });
+      return fired;
+    },
     run(command, input) {
-      const ctx: CommandContext = { entityId, command };
-      let data: unknown;
-      try {
-        data = model.validate(command, input);
-      } catch (error) {
-        if (!(error instanceof InvalidInput)) throw error;
-        return { events: [], reply: undefined, rejected: undefined, invalid: error.message, state, version };
-      }
-      const decision = model.execute(command, state, data, ctx);
-      if (decision.kind === "rejected") {
-        return {
-          events: [],
-          reply: undefined,
-          rejected: decision.reason,
-          invalid: undefined,
-          state,
-          version,
-        };
-      }
-      const stored = decision.events.map(roundTrip);
-      events.push(...stored);
-      version += stored.length;
-      state = deepFreeze(decision.state) as S;
-      checkReplay(model, entityId, events, state);
+      return execute(command, input, { entityId, command });
+    },
+  };
+  function execute(command: string, input: unknown, ctx: CommandContext): CommandRun<S> {
+    let data: unknown;
+    try {
+      data = model.validate(command, input);
+    } catch (error) {
+      if (!(error instanceof InvalidInput)) throw error;
+      return { events: [], reply: undefined, rejected: undefined, invalid: error.message, state, version };
+    }
+    const decision = model.execute(command, state, data, ctx);
+    if (decision.kind === "rejected") {
       return {
-        events: stored,
-        reply: decision.reply,
-        rejected: undefined,
+        events: [],
+        reply: undefined,
+        rejected: decision.reason,
         invalid: undefined,
         state,
         version,
       };
-    },
-  };
+    }
+    clock.apply(model, command, decision.timers);
+    const stored = decision.events.map(roundTrip);
+    events.push(...stored);
+    version += stored.length;
+    state = deepFreeze(decision.state) as S;
+    checkReplay(model, entityId, events, state);
+    return {
+      events: stored,
+      reply: decision.reply,
+      rejected: undefined,
+      invalid: undefined,
+      state,
+      version,
+    };
+  }
   return kit;
 }
 

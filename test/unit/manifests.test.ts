@@ -91,8 +91,11 @@ describe("knstate manifest", () => {
         const { code, docs, err } = await run([dir, ...flags]);
         expect(err).toBe("");
         expect(code).toBe(0);
-        expect(docs.map((d) => d.kind)).toEqual(["Service", "Trigger"]);
+        // A function that uses timers also gets the PingSource that wakes it (see timers-manifest.test.ts).
+        const timers = dir.endsWith("shopping-cart") ? ["PingSource"] : [];
+        expect(docs.map((d) => d.kind)).toEqual(["Service", "Trigger", ...timers]);
         for (const doc of docs) {
+          if (doc.kind === "PingSource") continue; // no PingSource CRD among the fixtures
           const validate = byKind.get(`${String(doc.apiVersion)} ${String(doc.kind)}`)!;
           expect(validate(doc), `${dir} ${String(doc.kind)}: ${JSON.stringify(validate.errors)}`).toBe(true);
         }
