@@ -3,6 +3,7 @@ import type { Action } from "./action.js";
 import type { Emit, Rejection, Reply, Update } from "./effects.js";
 import type { Upcasters, UpcastSource } from "./evolution.js";
 import type { InputSchema } from "./input.js";
+import type { ReplicatedEntity } from "./replicated/define.js";
 import { validateCommandName, validateName, validateTypePrefix } from "./names.js";
 
 export { defineAction } from "./action.js";
@@ -217,7 +218,11 @@ export function defineValueEntity<S, I>(
 }
 
 /** Anything a function folder may export. */
-export type Component = EventSourcedEntity<never, never, never> | ValueEntity<never, never> | Action<never>;
+export type Component =
+  | EventSourcedEntity<never, never, never>
+  | ValueEntity<never, never>
+  | Action<never>
+  | ReplicatedEntity<never, never, never>;
 
 function checkSchemaVersion(version: number | undefined): number {
   if (version === undefined) return 1;

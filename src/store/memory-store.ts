@@ -17,6 +17,7 @@ import type {
   Snapshot,
   StateStore,
 } from "./state-store.js";
+import { memoryReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
 
 interface Row {
   version: number;
@@ -39,8 +40,12 @@ export class MemoryStore implements StateStore {
   readonly #now: () => number;
   #nextSweep = 0;
 
+  /** Replicated entities, with the same rules as the Redis script. */
+  readonly replicated: ReplicatedStore;
+
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+    this.replicated = memoryReplicated(this.#now);
   }
 
   load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {

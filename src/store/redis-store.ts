@@ -10,6 +10,8 @@ import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replie
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
+import { redisReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
+import { REPLICATED_APPLY_SCRIPT } from "./replicated/scripts.js";
 import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
@@ -50,6 +52,8 @@ export class RedisStore implements StateStore {
   readonly #sender: ScriptSender | undefined;
   readonly #keys: KeyLayout;
   readonly #options: RedisStoreOptions;
+  /** Replicated entities: their load and apply scripts, run like the others (one slot per entity). */
+  readonly replicated: ReplicatedStore;
 
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -58,6 +62,16 @@ export class RedisStore implements StateStore {
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
+    this.replicated = redisReplicated(
+      (lua, keys, args, key) =>
+        this.#call("replicated", key, () =>
+          lua === REPLICATED_APPLY_SCRIPT
+            ? this.#runAndWait("ksReplicatedApply", keys, args)
+            : this.#run("ksReplicatedLoad", keys, args),
+        ),
+      options.keyPrefix,
+      options.service,
+    );
   }
 
   /**
@@ -222,6 +236,20 @@ export class RedisStore implements StateStore {
         `only ${acks} of ${this.#options.waitReplicas} replicas acknowledged within ${this.#options.waitTimeoutMs} ms (KNSTATE_REDIS_WAIT_REPLICAS)`,
       );
     }
+  }
+
+  /** `#run`, then WAIT for the replicas when `waitReplicas` asks for it. */
+  async #runAndWait(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    const reply = await this.#run(name, keys, args);
+    if (this.#options.waitReplicas > 0) {
+      const waited = await this.#client
+        .pipeline()
+        .exists(keys[0]!)
+        .wait(this.#options.waitReplicas, this.#options.waitTimeoutMs)
+        .exec();
+      this.#checkAcks(waited?.[1]);
+    }
+    return reply;
   }
 
   #run(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {

@@ -1,4 +1,5 @@
 import type { DomainEvent } from "../entity/model.js";
+import type { ReplicatedStore } from "./replicated/replicated-store.js";
 
 /** Which entity: its type (the entity's name) and id. The store adds its own namespace (the service). */
 export interface EntityKey {
@@ -88,5 +89,7 @@ export interface StateStore {
   ): Promise<Array<DomainEvent & { version: number }>>;
   /** Resolves when the store can serve requests; rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /** Replicated entities (src/store/replicated/); a store without it cannot serve them. */
+  readonly replicated?: ReplicatedStore;
   close(): Promise<void>;
 }
