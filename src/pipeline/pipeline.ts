@@ -68,7 +68,13 @@ export class Pipeline {
     if (isReplicatedRequest(request)) return this.#replicated.dispatch(request);
     return new Promise((resolve, reject) => {
       this.#settler.begin();
-      const job: Job = { request: request as CommandRequest, ctx: contextOf(request as CommandRequest), startedAt: performance.now(), resolve, reject };
+      const job: Job = {
+        request: request as CommandRequest,
+        ctx: contextOf(request as CommandRequest),
+        startedAt: performance.now(),
+        resolve,
+        reject,
+      };
       this.#queues.push(entityId(request.model.name, request.entityId), job);
     });
   }

@@ -59,7 +59,13 @@ export class ReplicatedRunner {
     } catch (error) {
       const failure = toHostError(error);
       const seconds = (performance.now() - started) / 1000;
-      observer.commandFinished?.(request.model.name, request.command, outcomeOf(failure), seconds, request.trace);
+      observer.commandFinished?.(
+        request.model.name,
+        request.command,
+        outcomeOf(failure),
+        seconds,
+        request.trace,
+      );
       throw failure;
     } finally {
       settler.end();
