@@ -42,6 +42,12 @@ export function addApiRoutes(router: Router, options: ApiRoutesOptions): void {
 
   router.add("GET", "/:entity/:id/events", "api", async (req, res, [entity, id]) => {
     const model = entityOf(entity!);
+    if (model.kind === "replicated") {
+      throw new HostError(
+        Problem.notFound,
+        `${model.name} is a replicated entity: it keeps values, not events`,
+      );
+    }
     const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
     const from = queryInt(query.getAll("from"), 1);
     const to = queryInt(query.getAll("to"), from + 999);

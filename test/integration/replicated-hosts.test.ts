@@ -226,6 +226,8 @@ describe.skipIf(!withRedis)("replicated entities on three hosts", () => {
       state: { count: 1, tags: [] },
       version: 1,
     });
+    const events = await client.send("GET", `${host(2).url}/likes/b-1/events`);
+    expect(events).toMatchObject({ status: 404, body: { type: "/problems/not-found" } });
     expect((await client.send("GET", `${host(2).url}/likes/b-1`)).body).toEqual({
       state: { count: 0 },
       version: 0,
