@@ -17,6 +17,9 @@ export function knstatePaths(root = ROOT) {
   if (!existsSync(bin) || !functions.every(existsSync)) {
     throw new Error(`knstate is not built under ${root}/dist: run \`npm run build\` first`);
   }
+  // The replicated counter of bench/hot-key.mjs, when the checkout has it.
+  const likes = join(root, "dist/functions/likes");
+  if (existsSync(likes)) functions.push(likes);
   return { bin, functions };
 }
 

@@ -54,6 +54,15 @@ function request()
       ["ce-specversion"] = "1.0",
       ["ce-subject"] = entity(),
     }, '{"by":1}')
+  elseif mode == "ce-likes" then
+    return wrk.format("POST", "/", {
+      ["Content-Type"] = "application/json",
+      ["ce-id"] = runTag .. seq,
+      ["ce-source"] = "/bench/wrk",
+      ["ce-type"] = "com.example.likes.like",
+      ["ce-specversion"] = "1.0",
+      ["ce-subject"] = entity(),
+    }, '{"by":1}')
   elseif mode == "http-counter" then
     return wrk.format("POST", "/counter/" .. entity() .. "/increment", httpHeaders, '{"by":1}')
   elseif mode == "restate" then

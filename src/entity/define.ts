@@ -4,6 +4,7 @@ import type { Emit, Rejection, Reply, Update } from "./effects.js";
 import type { Upcasters, UpcastSource } from "./evolution.js";
 import type { InputSchema } from "./input.js";
 import { componentNames } from "./names.js";
+import type { ReplicatedEntity } from "./replicated/define.js";
 
 export { defineAction } from "./action.js";
 export type { Action, ActionContext, ActionHandler, ActionOptions } from "./action.js";
@@ -212,7 +213,11 @@ export function defineValueEntity<S, I>(
 }
 
 /** Anything a function folder may export. */
-export type Component = EventSourcedEntity<never, never, never> | ValueEntity<never, never> | Action<never>;
+export type Component =
+  | EventSourcedEntity<never, never, never>
+  | ValueEntity<never, never>
+  | Action<never>
+  | ReplicatedEntity<never, never, never>;
 
 function checkSchemaVersion(version: number | undefined): number {
   if (version === undefined) return 1;

@@ -18,6 +18,8 @@ export const Problem = {
   methodNotAllowed: { type: "/problems/method-not-allowed", status: 405, title: "Method not allowed" },
   requestTimeout: { type: "/problems/request-timeout", status: 408, title: "Request timeout" },
   preconditionFailed: { type: "/problems/precondition-failed", status: 412, title: "Precondition failed" },
+  /** A replicated entity's operations were refused: a stale fencing token, a counter overflow. */
+  operationRefused: { type: "/problems/operation-refused", status: 412, title: "Operation refused" },
   payloadTooLarge: { type: "/problems/payload-too-large", status: 413, title: "Payload too large" },
   unsupportedMediaType: {
     type: "/problems/unsupported-media-type",

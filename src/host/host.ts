@@ -79,7 +79,10 @@ export function createHost(options: HostOptions): Host {
   const auth = createEdgeAuth(options.auth, logger);
   const timers = createTimerRunner({
     store,
-    entity: (name) => registry.entity(name),
+    entity: (name) => {
+      const model = registry.entity(name);
+      return model?.kind === "replicated" ? undefined : model;
+    },
     dispatch: (request) => dispatcher.dispatch(request),
     config,
     logger,

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Component } from "../entity/define.js";
 
-const KINDS = new Set(["event-sourced", "value", "action"]);
+const KINDS = new Set(["event-sourced", "value", "action", "replicated"]);
 const ENTRIES = ["index.js", "index.mjs", "index.ts", "index.mts"];
 
 export function isComponent(value: unknown): value is Component {

@@ -10,6 +10,7 @@ import {
 } from "../auth/index.js";
 import type { AccessRequest, Caller } from "../entity/access.js";
 import type { EntityModel } from "../entity/model.js";
+import type { ReplicatedModel } from "../entity/replicated/model.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Logger } from "../observability/logger.js";
@@ -46,7 +47,7 @@ const UNVERIFIED: Verified = Object.freeze({ principal: ANONYMOUS, caller: undef
 export interface EdgeAuth {
   verify(surface: "api" | "events", headers: IncomingHttpHeaders): Verified | Promise<Verified>;
   permit(verified: Verified, action: Action): void;
-  entityRule(model: EntityModel, verified: Verified, request: AccessRequest): void;
+  entityRule(model: EntityModel | ReplicatedModel, verified: Verified, request: AccessRequest): void;
 }
 
 /** The edge's auth; without `auth` every request is anonymous and allowed (entity rules still apply). */
@@ -76,7 +77,8 @@ export function createEdgeAuth(auth: Auth | undefined, logger: Logger): EdgeAuth
       if (denied !== undefined) refuse(denied);
     },
     entityRule(model, verified, request) {
-      if (model.authorize(verified.caller, request)) return;
+      // Replicated entities declare no rules of their own: the host policy alone decides.
+      if (model.kind === "replicated" || model.authorize(verified.caller, request)) return;
       const what = request.kind === "command" ? `run ${model.name}.${request.command}` : `read ${model.name}`;
       throw new HostError(Problem.forbidden, `the entity's rule does not let this caller ${what}`);
     },

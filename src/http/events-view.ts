@@ -24,6 +24,12 @@ export function createEventsView(
   return async (req, res, [entity, id]) => {
     const model = registry.entity(entity!);
     if (model === undefined) throw new HostError(Problem.notFound, `no entity named "${truncate(entity!)}"`);
+    if (model.kind === "replicated") {
+      throw new HostError(
+        Problem.notFound,
+        `${model.name} is a replicated entity: it keeps values, not events`,
+      );
+    }
     const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
     const from = queryInt(query.getAll("from"), 1);
     const to = queryInt(query.getAll("to"), from + 999);

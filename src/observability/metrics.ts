@@ -179,7 +179,7 @@ export class HostMetrics {
    * Creates every series of the declared entities and commands at zero (so rates start from
    * the first command), and from then on records anything else under `_unknown`.
    */
-  declare(entities: readonly EntityModel[]): void {
+  declare(entities: ReadonlyArray<Pick<EntityModel, "name" | "commandNames">>): void {
     for (const model of entities) {
       const series = this.#entity(model.name);
       for (const command of model.commandNames) this.#command(series, model.name, command);

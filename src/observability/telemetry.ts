@@ -42,7 +42,7 @@ export type MetricsServerFactory = (
 
 /** What telemetry reads of the host: the declared entities, for their metric series. */
 export interface TelemetryHost {
-  readonly registry: { readonly entities: readonly EntityModel[] };
+  readonly registry: { readonly entities: ReadonlyArray<Pick<EntityModel, "name" | "commandNames">> };
   /** Durable timers, when the host runs them: the pending count is a gauge. */
   readonly timers?: { pending(): Promise<number> } | undefined;
 }

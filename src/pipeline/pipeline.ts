@@ -10,6 +10,8 @@ import { EntityQueues } from "./entity-queue.js";
 import { load, REWRITE } from "./load.js";
 import { noopObserver, type PipelineObserver } from "./observer.js";
 import { read, type ReadContext } from "./read.js";
+import type { ReplicatedModel } from "../entity/replicated/model.js";
+import { isReplicatedRequest, ReplicatedRunner, type AnyCommandRequest } from "./replicated.js";
 import { Settler } from "./settle.js";
 import {
   contextOf,
@@ -36,6 +38,8 @@ export class Pipeline {
   readonly #queues: EntityQueues<Job>;
   readonly #settler: Settler;
   readonly #reads: ReadContext;
+  /** Replicated entities take their own branch: no queue, no version check, no retry. */
+  readonly #replicated: ReplicatedRunner;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
@@ -52,6 +56,7 @@ export class Pipeline {
     );
     this.#settler = new Settler(this.#observer);
     this.#reads = { store: options.store, observer: this.#observer, cache: this.#cache };
+    this.#replicated = new ReplicatedRunner({ ...options, settler: this.#settler, observer: this.#observer });
   }
 
   /** Commands and reads accepted and not yet answered. */
@@ -59,16 +64,24 @@ export class Pipeline {
     return this.#settler.active;
   }
 
-  dispatch(request: CommandRequest): Promise<CommandReply> {
+  dispatch(request: AnyCommandRequest): Promise<CommandReply> {
+    if (isReplicatedRequest(request)) return this.#replicated.dispatch(request);
     return new Promise((resolve, reject) => {
       this.#settler.begin();
-      const job: Job = { request, ctx: contextOf(request), startedAt: performance.now(), resolve, reject };
+      const job: Job = {
+        request: request as CommandRequest,
+        ctx: contextOf(request as CommandRequest),
+        startedAt: performance.now(),
+        resolve,
+        reject,
+      };
       this.#queues.push(entityId(request.model.name, request.entityId), job);
     });
   }
 
   /** The entity's current state and version, as fresh as any write acknowledged before the call. */
-  async read(model: EntityModel, id: string): Promise<EntitySnapshot> {
+  async read(model: EntityModel | ReplicatedModel, id: string): Promise<EntitySnapshot> {
+    if (model.kind === "replicated") return this.#replicated.read(model, id);
     this.#settler.begin();
     try {
       return await read(this.#reads, model, id);

@@ -1,11 +1,15 @@
 import type { Action, ActionContext, ActionHandler, Component } from "../entity/define.js";
 import { parseInput, type InputSchema } from "../entity/input.js";
 import { toModel, type EntityModel } from "../entity/model.js";
+import { toReplicatedModel, type ReplicatedModel } from "../entity/replicated/model.js";
+
+/** An entity as the host runs it: event-sourced or value (`EntityModel`), or replicated. */
+export type AnyEntityModel = EntityModel | ReplicatedModel;
 
 export interface CommandRoute {
   readonly kind: "command";
   readonly type: string;
-  readonly model: EntityModel;
+  readonly model: AnyEntityModel;
   readonly command: string;
 }
 
@@ -26,7 +30,7 @@ export type Route = CommandRoute | ActionRoute;
  */
 export class Registry {
   readonly #byType = new Map<string, Route>();
-  readonly #entities = new Map<string, EntityModel>();
+  readonly #entities = new Map<string, AnyEntityModel>();
   readonly #actions = new Map<string, Map<string, ActionRoute>>();
 
   constructor(components: readonly Component[]) {
@@ -36,7 +40,8 @@ export class Registry {
       }
       if (component.kind === "action") this.#addAction(component as Action<Record<string, LooseAction>>);
       else {
-        const model = toModel(component);
+        const model =
+          component.kind === "replicated" ? toReplicatedModel(component as never) : toModel(component);
         this.#entities.set(model.name, model);
         for (const command of model.commandNames) {
           this.#add({
@@ -55,7 +60,7 @@ export class Registry {
     return this.#byType.get(type);
   }
 
-  entity(name: string): EntityModel | undefined {
+  entity(name: string): AnyEntityModel | undefined {
     return this.#entities.get(name);
   }
 
@@ -68,7 +73,7 @@ export class Registry {
     return [...this.#byType.keys()];
   }
 
-  get entities(): EntityModel[] {
+  get entities(): AnyEntityModel[] {
     return [...this.#entities.values()];
   }
 

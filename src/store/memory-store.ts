@@ -19,6 +19,7 @@ import type {
   StateStore,
 } from "./state-store.js";
 import { MemoryTimers } from "./memory-timers.js";
+import { memoryReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
 
 interface Row {
   version: number;
@@ -43,8 +44,12 @@ export class MemoryStore implements StateStore {
   /** Durable timers, in process (see memory-timers.ts). */
   readonly timers = new MemoryTimers();
 
+  /** Replicated entities, with the same rules as the Redis script. */
+  readonly replicated: ReplicatedStore;
+
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+    this.replicated = memoryReplicated(this.#now);
   }
 
   load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { encodeAppend } from "./append-encoding.js";
 import { KeyLayout } from "./redis-keys.js";
 import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.js";
+import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/scripts.js";
 
 /**
  * The Lua scripts of the Redis store. They receive everything through KEYS and ARGV (nothing is
@@ -229,6 +230,8 @@ export const SCRIPTS = {
   ksCheck: CHECK_SCRIPT,
   ksEvents: EVENTS_SCRIPT,
   ksDelete: DELETE_SCRIPT,
+  ksReplicatedApply: REPLICATED_APPLY_SCRIPT,
+  ksReplicatedLoad: REPLICATED_LOAD_SCRIPT,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

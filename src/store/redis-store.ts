@@ -12,6 +12,8 @@ import { KeyLayout } from "./redis-keys.js";
 import { RedisTimers } from "./redis-timers.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
+import { redisReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
+import { REPLICATED_APPLY_SCRIPT } from "./replicated/scripts.js";
 import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
@@ -55,6 +57,8 @@ export class RedisStore implements StateStore {
   readonly #options: RedisStoreOptions;
   /** Durable timers: claim, settle, list (see redis-timers.ts). */
   readonly timers: RedisTimers;
+  /** Replicated entities: their load and apply scripts, run like the others (one slot per entity). */
+  readonly replicated: ReplicatedStore;
 
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -64,6 +68,16 @@ export class RedisStore implements StateStore {
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
     this.timers = new RedisTimers(client, this.#keys);
+    this.replicated = redisReplicated(
+      (lua, keys, args, key) =>
+        this.#call("replicated", key, () =>
+          lua === REPLICATED_APPLY_SCRIPT
+            ? this.#runAndWait("ksReplicatedApply", keys, args)
+            : this.#run("ksReplicatedLoad", keys, args),
+        ),
+      options.keyPrefix,
+      options.service,
+    );
   }
 
   /**
@@ -244,6 +258,20 @@ export class RedisStore implements StateStore {
         `only ${acks} of ${this.#options.waitReplicas} replicas acknowledged within ${this.#options.waitTimeoutMs} ms (KNSTATE_REDIS_WAIT_REPLICAS)`,
       );
     }
+  }
+
+  /** `#run`, then WAIT for the replicas when `waitReplicas` asks for it. */
+  async #runAndWait(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    const reply = await this.#run(name, keys, args);
+    if (this.#options.waitReplicas > 0) {
+      const waited = await this.#client
+        .pipeline()
+        .exists(keys[0]!)
+        .wait(this.#options.waitReplicas, this.#options.waitTimeoutMs)
+        .exec();
+      this.#checkAcks(waited?.[1]);
+    }
+    return reply;
   }
 
   #run(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {

@@ -2,6 +2,7 @@ import type { DomainEvent } from "../entity/model.js";
 import type { TimerChange, TimerStore } from "./timer-store.js";
 
 export type { ClaimedTimer, StoredTimer, TimerChange, TimerStore } from "./timer-store.js";
+import type { ReplicatedStore } from "./replicated/replicated-store.js";
 
 /** Which entity: its type (the entity's name) and id. The store adds its own namespace (the service). */
 export interface EntityKey {
@@ -111,5 +112,7 @@ export interface StateStore {
   ping(): Promise<void>;
   /** Durable timers (claim, settle, list); absent in a store that keeps none. */
   readonly timers?: TimerStore;
+  /** Replicated entities (src/store/replicated/); a store without it cannot serve them. */
+  readonly replicated?: ReplicatedStore;
   close(): Promise<void>;
 }

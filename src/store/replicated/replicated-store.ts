@@ -31,20 +31,20 @@ export interface ReplicatedStore {
   applyReplicated(key: EntityKey, request: ReplicatedApplyRequest): Promise<ReplicatedApplyResult>;
 }
 
-/** Runs a script: its source (to EVAL, or its SHA-1 for EVALSHA), KEYS and ARGV. */
-export type RunScript = (lua: string, keys: string[], args: string[]) => Promise<unknown>;
+/** Runs a script: its source (to EVAL, or its SHA-1 for EVALSHA), KEYS and ARGV, for `key`. */
+export type RunScript = (lua: string, keys: string[], args: string[], key: EntityKey) => Promise<unknown>;
 
 /** Replicated entities on Redis, through the store's own script runner. */
 export function redisReplicated(run: RunScript, keyPrefix: string, service: string): ReplicatedStore {
   return {
     async loadReplicated(key, dedupIds) {
       const call = encodeReplicatedLoad(replicatedKeys(keyPrefix, service, key), dedupIds);
-      return decodeReplicatedLoad(await run(REPLICATED_LOAD_SCRIPT, call.keys, call.args), dedupIds);
+      return decodeReplicatedLoad(await run(REPLICATED_LOAD_SCRIPT, call.keys, call.args, key), dedupIds);
     },
     async applyReplicated(key, request) {
       const call = encodeReplicatedApply(replicatedKeys(keyPrefix, service, key), request);
       return decodeReplicatedApply(
-        await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args),
+        await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args, key),
         request.checkDedup,
       );
     },

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// One hot key, hammered: the replicated counter (`functions/likes`, `com.example.likes.like`)
+// against the event-sourced counter (`functions/counter`, `com.example.counter.increment`),
+// with 1 host and with 3 hosts, in the same run, on the same Redis (appendonly yes,
+// appendfsync everysec). The kinds take turns, round after round. For each: successful
+// commands per second, non-2xx answers, p99, CPU per successful command (all hosts, and
+// Redis), and the conflicts the hosts counted (knstate_conflicts_total). See
+// docs/benchmarks.md. `node bench/hot-key.mjs` after `npm run build`; HOT_ROUNDS (3),
+// HOT_SECONDS (5), HOT_CONNECTIONS (60, split over the hosts).
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const { enterLoopbackNetns } = await import("./lib/netns.mjs");
+enterLoopbackNetns();
+const S = await import("./lib/servers.mjs");
+const { runWrk } = await import("./lib/wrk.mjs");
+const { fmt, median } = await import("./lib/stats.mjs");
+const { cpuMicros, httpRequest } = await import("./lib/proc.mjs");
+
+const rounds = Number(process.env.HOT_ROUNDS ?? 3);
+const seconds = Number(process.env.HOT_SECONDS ?? 5);
+const connections = Number(process.env.HOT_CONNECTIONS ?? 60);
+const dataDir = mkdtempSync(join(tmpdir(), "knstate-hot-"));
+const logDir = join(dataDir, "logs");
+mkdirSync(logDir, { recursive: true });
+const started = [];
+
+const KINDS = {
+  "event-sourced": { mode: "ce-counter", entity: "counter" },
+  replicated: { mode: "ce-likes", entity: "likes" },
+};
+
+/** The sum of a metric's samples for one entity type on a host's /metrics. */
+async function metric(port, name, entity) {
+  const { body } = await httpRequest({ port, path: "/metrics" });
+  let total = 0;
+  for (const line of body.split("\n")) {
+    if (line.startsWith(`${name}{`) && line.includes(`entity_type="${entity}"`)) {
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return total;
+}
+
+try {
+  const redis = await S.startRedis({ port: 6394, dir: join(dataDir, "redis"), logDir });
+  started.push(redis);
+  const hosts = [];
+  for (let i = 0; i < 3; i++) {
+    const ks = await S.startKnstate({
+      name: `hot-${i}`,
+      port: 8440 + i,
+      metricsPort: 9580 + i,
+      service: "bench-hot",
+      store: "redis",
+      redisUrl: redis.url,
+      logDir,
+    });
+    started.push(ks);
+    hosts.push({ ...ks, metricsPort: 9580 + i });
+  }
+  const variants = [];
+  for (const count of [1, 3]) {
+    for (const [kind, load] of Object.entries(KINDS)) {
+      variants.push({ name: `${kind} ×${count}`, kind, count, load, runs: [] });
+    }
+  }
+  // Warm-up: every host, both kinds.
+  for (const v of variants.filter((x) => x.count === 3)) await drive(v, 2);
+  for (let r = 0; r < rounds; r++) {
+    for (const v of variants) v.runs.push(await drive(v, seconds));
+  }
+  process.stdout.write(
+    `hot key, ${connections} connections split over the hosts, ${rounds} rounds of ${seconds} s (medians)\n`,
+  );
+  const base = {};
+  for (const v of variants) {
+    const rps = median(v.runs.map((w) => w.rps));
+    base[v.count] ??= rps;
+    const line = [
+      v.name.padEnd(18),
+      `${fmt(rps).padStart(7)} ok/s`,
+      `non-2xx ${String(median(v.runs.map((w) => w.non2xx))).padStart(6)}`,
+      `p99 ${fmt(median(v.runs.map((w) => w.p99Ms)), 1).padStart(6)} ms`,
+      `hosts ${fmt(median(v.runs.map((w) => w.hostUs)), 0).padStart(5)} µs/ok`,
+      `Redis ${fmt(median(v.runs.map((w) => w.redisUs)), 0).padStart(4)} µs/ok`,
+      `conflicts ${String(median(v.runs.map((w) => w.conflicts))).padStart(7)}`,
+      `${(rps / base[v.count]).toFixed(2)}× the event-sourced counter`,
+      `[${v.runs.map((w) => fmt(w.rps)).join(" ")}]`,
+    ];
+    process.stdout.write(`${line.join("  ")}\n`);
+  }
+
+  /** One run of a variant: wrk on each of its hosts at once. */
+  async function drive(v, duration) {
+    const on = hosts.slice(0, v.count);
+    const pids = [...on.map((h) => h.process.pid), redis.process.pid];
+    const cpuBefore = pids.map(cpuMicros);
+    const conflictsBefore = await Promise.all(
+      on.map((h) => metric(h.metricsPort, "knstate_conflicts_total", v.load.entity)),
+    );
+    const results = await Promise.all(
+      on.map((h, i) =>
+        runWrk({
+          url: `http://127.0.0.1:${h.port}/`,
+          mode: v.load.mode,
+          seconds: duration,
+          connections: Math.max(1, Math.round(connections / v.count)),
+          keys: 0,
+          hot: "hot",
+          idPrefix: `${v.kind}-${i}-`,
+        }),
+      ),
+    );
+    const cpu = pids.map((pid, i) => cpuMicros(pid) - cpuBefore[i]);
+    const conflictsAfter = await Promise.all(
+      on.map((h) => metric(h.metricsPort, "knstate_conflicts_total", v.load.entity)),
+    );
+    const ok = results.reduce((n, w) => n + w.ok, 0);
+    return {
+      rps: results.reduce((n, w) => n + w.rps, 0),
+      non2xx: results.reduce((n, w) => n + w.non2xx, 0),
+      p99Ms: Math.max(...results.map((w) => w.p99Ms)),
+      hostUs: cpu.slice(0, -1).reduce((a, b) => a + b, 0) / ok,
+      redisUs: cpu.at(-1) / ok,
+      conflicts: conflictsAfter.reduce((a, b) => a + b, 0) - conflictsBefore.reduce((a, b) => a + b, 0),
+    };
+  }
+} finally {
+  for (const s of started.reverse()) await s.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
