@@ -14,6 +14,9 @@ import type { AppendRequest, DedupRecord } from "./state-store.js";
  *         snapshot  width 2   version, state JSON (count 0 or 1)
  *         check     width 1   dedup field names that must not hold a live record
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
+ *         index     width 1   the entity id, on an entity's first append only (count 0 or 1):
+ *                             added to the type's index of ids by creation time (KEYS: the
+ *                             index key last, passed only when the count is 1)
  * ```
  *
  * A new kind of effect (outbox messages, timers, replicated-type operations) becomes one more
@@ -32,6 +35,7 @@ export const SECTIONS = [
   { name: "snapshot", width: 2 },
   { name: "check", width: 1 },
   { name: "write", width: 2 },
+  { name: "index", width: 1 },
 ] as const;
 
 /** Number of header arguments before the first section. */
@@ -50,13 +54,15 @@ export interface AppendPlan {
   readonly check: readonly string[];
   /** Dedup fields and encoded records to write. */
   readonly write: ReadonlyArray<readonly [field: string, record: string]>;
+  /** The entity id to add to its type's index (an entity's first append, index on). */
+  readonly index: string | undefined;
 }
 
 /**
  * The script's ARGV for `request`. Serializes every value first, so a value that cannot be
  * stored throws before anything is sent.
  */
-export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): string[] {
+export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, index = false): string[] {
   const { events, snapshot, checkDedup, writeDedup } = request;
   const args = [
     APPEND_FORMAT,
@@ -78,6 +84,8 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): str
     const i = checkDedup.indexOf(id);
     args.push(i >= 0 ? checked[i]! : dedupField(id), encodeRecord(record));
   }
+  if (index && request.expectedVersion === 0) args.push("1", request.key.entityId);
+  else args.push("0");
   return args;
 }
 
@@ -93,7 +101,13 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     return items;
   });
   if (pos !== args.length) throw new Error("knstate append: wrong number of arguments");
-  const [events, snapshot, check, write] = sections as [string[], string[], string[], string[]];
+  const [events, snapshot, check, write, index] = sections as [
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
   const pairs: Array<readonly [string, string]> = [];
   for (let i = 0; i < write.length; i += 2) pairs.push([write[i]!, write[i + 1]!]);
   return {
@@ -105,6 +119,7 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     snapshot: snapshot.length === 2 ? { version: Number(snapshot[0]), state: snapshot[1]! } : undefined,
     check,
     write: pairs,
+    index: index[0],
   };
 }
 

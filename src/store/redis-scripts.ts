@@ -20,7 +20,8 @@ import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.j
  * Conditional append, atomic and in one round trip.
  *
  * KEYS: entity hash, event stream, then per checked dedup field the key of an older record
- * (a string key, the layout before records moved into the hash). ARGV: see append-encoding.ts.
+ * (a string key, the layout before records moved into the hash), then the type's entity index
+ * when the index section is not empty (a sorted set: id by creation time, ms). ARGV: see append-encoding.ts.
  * Reply: {"ok", version} | {"conflict", actualVersion} | {"duplicate", {index, record, ...}}
  *        where index is the 1-based position among the checked dedup fields.
  *
@@ -49,11 +50,13 @@ local n, ev = section(1)
 local nSnap, sn = section(2)
 local nCheck, ck = section(1)
 local nWrite, wr = section(2)
-if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 then
+local nIndex, ix = section(1)
+if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1
+  or nIndex == nil or nIndex > 1 then
   return fail('bad counts')
 end
 if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
-if #KEYS ~= 2 + nCheck then return fail('wrong number of keys') end
+if #KEYS ~= 2 + nCheck + nIndex then return fail('wrong number of keys') end
 local log = ARGV[3] == '1'
 if not log and ARGV[3] ~= '0' then return fail('bad logEvents flag') end
 local snapshotVersion = nil
@@ -180,6 +183,7 @@ for i = 0, nWrite - 1 do
   set[#set + 1] = prefix .. ARGV[wr + 2 * i + 1]
 end
 redis.call('HSET', unpack(set))
+if nIndex == 1 and version == 0 then redis.call('ZADD', KEYS[3 + nCheck], 'NX', now, ARGV[ix]) end
 return {'ok', nextVersion}
 `;
 
@@ -220,6 +224,8 @@ export interface SyntheticAppend {
   replyId?: string;
   /** `false`: advance the version only, as a value entity does (default true). */
   logEvents?: boolean;
+  /** Add the entity to its type's index (written on version 0 only; default false). */
+  index?: boolean;
 }
 
 /**
@@ -250,6 +256,8 @@ export function syntheticCounterAppend(options: SyntheticAppend = {}): ScriptCal
       dedupTtlMs: options.dedupTtlMs ?? 600_000,
     },
     options.spill,
+    options.index ?? false,
   );
-  return { keys: [keys.meta, keys.events, ...ids.map(keys.dedup)], args };
+  const index = options.index && version === 0 ? [layout.entityIndex(key.entityType)] : [];
+  return { keys: [keys.meta, keys.events, ...ids.map(keys.dedup), ...index], args };
 }

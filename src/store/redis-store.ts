@@ -9,6 +9,8 @@ import { dedupField, encodeAppend, parseJson } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
 import { KeyLayout } from "./redis-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
+import type { DedupEntry, EntityPage, ListEntitiesOptions, StoreIntrospection } from "./introspection.js";
+import { listDedupFields, listIndexed, listScanned, writeSnapshotIfAt } from "./redis-admin.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
 import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
 import type {
@@ -17,6 +19,7 @@ import type {
   CheckResult,
   EntityKey,
   LoadedEntity,
+  Snapshot,
   StateStore,
 } from "./state-store.js";
 
@@ -34,6 +37,8 @@ export interface RedisStoreOptions {
   /** WAIT for this many replicas after each append (0: do not wait). */
   readonly waitReplicas: number;
   readonly waitTimeoutMs: number;
+  /** Keep the per-type entity index (standalone and Sentinel only: it is another slot on a cluster). */
+  readonly entityIndex?: boolean;
 }
 
 /**
@@ -43,7 +48,7 @@ export interface RedisStoreOptions {
  * of an entity share a hash tag, so this works unchanged on Redis Cluster. Any Redis failure
  * becomes `StoreUnavailable` (503): the host never guesses the outcome of an append.
  */
-export class RedisStore implements StateStore {
+export class RedisStore implements StateStore, StoreIntrospection {
   readonly name = "redis";
   readonly #client: RedisClient;
   /** The lean path on a standalone server; on a cluster, EVALSHA through ioredis (see `#run`). */
@@ -76,6 +81,7 @@ export class RedisStore implements StateStore {
       service: config.service,
       waitReplicas: config.redisWaitReplicas,
       waitTimeoutMs: config.redisWaitTimeoutMs,
+      entityIndex: config.entityIndex,
     });
     // connect() rejects with "Connection is closed."; the reason came with the error event.
     let reason: Error | undefined;
@@ -141,9 +147,11 @@ export class RedisStore implements StateStore {
     const { key } = request;
     const k = this.#keys.entity(key);
     // Serialize everything first: a value that cannot be stored fails before Redis is asked.
-    const args = encodeAppend(request);
+    const index = this.#indexed && request.expectedVersion === 0;
+    const args = encodeAppend(request, undefined, index);
     const keys = [k.meta, k.events];
     for (const id of request.checkDedup) keys.push(k.dedup(id));
+    if (index) keys.push(this.#keys.entityIndex(key.entityType));
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
@@ -179,6 +187,28 @@ export class RedisStore implements StateStore {
       this.#run("ksEvents", [k.meta, k.events], [String(from), to]),
     )) as [StreamEntry[], number, Array<string | null>];
     return toEvents(entries, first, values).events;
+  }
+
+  /** Whether appends maintain the entity index (never on a cluster: see docs/admin.md). */
+  get #indexed(): boolean {
+    return this.#options.entityIndex === true && !(this.#client instanceof Cluster);
+  }
+
+  listEntities(entityType: string, options: ListEntitiesOptions): Promise<EntityPage> {
+    if (!this.#indexed) return listScanned(this.#client, this.#keys.entityPattern(entityType), options);
+    return listIndexed(this.#client, this.#keys.entityIndex(entityType), options);
+  }
+
+  async countEntities(entityType: string): Promise<number | undefined> {
+    return this.#indexed ? this.#client.zcard(this.#keys.entityIndex(entityType)) : undefined;
+  }
+
+  listDedup(key: EntityKey): Promise<DedupEntry[]> {
+    return listDedupFields(this.#client, this.#keys.entity(key).meta, Date.now());
+  }
+
+  writeSnapshot(key: EntityKey, snapshot: Snapshot): Promise<boolean> {
+    return writeSnapshotIfAt(this.#client, this.#keys, key, snapshot);
   }
 
   async ping(): Promise<void> {
