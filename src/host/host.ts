@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import { createAdminServer } from "../admin/admin-server.js";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
 import { addApiRoutes } from "../http/api-routes.js";
@@ -27,6 +28,8 @@ export interface HostOptions {
    * kind of request so probes can be left alone.
    */
   readonly wrapRequest?: RequestWrapper;
+  /** The admin port's access rules (docs/admin.md); `production` locks it without a token. */
+  readonly admin?: { readonly production: boolean };
 }
 
 export type HostState = "created" | "listening" | "draining" | "closed";
@@ -41,6 +44,8 @@ export interface Host {
   readonly state: HostState;
   /** Resolves with the bound port (useful with port 0). */
   listen(port?: number, host?: string): Promise<number>;
+  /** Opens the admin port (`ADMIN_PORT`, unless `port` is given); undefined when it is 0 (off). */
+  listenAdmin(port?: number, host?: string): Promise<number | undefined>;
   /** Readiness turns 503, the server stops accepting, in-flight commands finish, the store closes. */
   close(): Promise<void>;
 }
@@ -86,6 +91,19 @@ export function createHost(options: HostOptions): Host {
     readEvents: (key, from, to) => store.readEvents(key, from, to),
     bodyLimitBytes,
   });
+  const admin =
+    config.adminPort === 0
+      ? undefined
+      : createAdminServer({
+          store,
+          entities: () => registry.entities,
+          read: (model, id) => dispatcher.read(model, id),
+          logger,
+          token: config.adminToken,
+          production: options.admin?.production ?? false,
+          requestTimeoutMs: config.requestTimeoutMs,
+        });
+  let adminListening = false;
   const http = createHttpServer({
     router,
     logger,
@@ -108,9 +126,16 @@ export function createHost(options: HostOptions): Host {
       state = "listening";
       return bound;
     },
+    async listenAdmin(port = config.adminPort, host = config.host) {
+      if (admin === undefined) return undefined;
+      const bound = await admin.listen(port, host);
+      adminListening = true;
+      return bound;
+    },
     async close() {
       if (state === "closed" || state === "draining") return;
       state = "draining";
+      if (adminListening) await admin?.close();
       const deadline = performance.now() + config.shutdownTimeoutMs;
       await http.drain(deadline);
       const remaining = Math.max(0, deadline - performance.now());

@@ -25,7 +25,12 @@ async function roundTrip(template: string, type: string, subject: string[], data
   expect(tested.stdout).toMatch(/# fail 0/);
   must("npm", ["run", "build"], dir);
   const port = await freePort();
-  const server = start("npm", ["start"], dir, cleanEnv({ PORT: String(port), METRICS_PORT: "0" }));
+  const server = start(
+    "npm",
+    ["start"],
+    dir,
+    cleanEnv({ PORT: String(port), METRICS_PORT: "0", ADMIN_PORT: "0" }),
+  );
   try {
     await server.waitFor(/knstate listening/);
     const knstate = join(dir, "node_modules/.bin/knstate");
