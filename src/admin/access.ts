@@ -14,7 +14,8 @@ export interface AdminAccessOptions {
 
 /** Why the admin API refuses everything, or undefined when it can admit requests. */
 export function lockedReason(options: AdminAccessOptions): string | undefined {
-  if (!options.production || options.token !== undefined || options.authenticate !== undefined) return undefined;
+  if (!options.production || options.token !== undefined || options.authenticate !== undefined)
+    return undefined;
   return "NODE_ENV=production and neither KNSTATE_ADMIN_TOKEN nor the API's JWT authentication is configured: the admin API answers 401 to every request";
 }
 

@@ -14,6 +14,7 @@ const FILES: Readonly<Record<string, string>> = {
   "app.js": "text/javascript; charset=utf-8",
   "views.js": "text/javascript; charset=utf-8",
   "api.js": "text/javascript; charset=utf-8",
+  "entity-page.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
 };
 

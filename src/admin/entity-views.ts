@@ -44,12 +44,18 @@ export async function stateAt(reader: EntityReader, model: EntityModel, id: stri
       `${model.name} is a value entity: it keeps only its latest state (version ${current.version})`,
     );
   }
-  if (at > MAX_FOLD) throw new HostError(Problem.invalidRequest, `at is folded up to ${MAX_FOLD} events at most`);
+  if (at > MAX_FOLD)
+    throw new HostError(Problem.invalidRequest, `at is folded up to ${MAX_FOLD} events at most`);
   return { state: await foldEvents(reader.store, model, id, at), version: at };
 }
 
 /** The initial state folded over the stored events 1..at (all of them must be stored). */
-export async function foldEvents(store: StateStore, model: EntityModel, id: string, at: number): Promise<unknown> {
+export async function foldEvents(
+  store: StateStore,
+  model: EntityModel,
+  id: string,
+  at: number,
+): Promise<unknown> {
   let state = model.initialState(id);
   if (at === 0) return state;
   const events = await store.readEvents(keyOf(model, id), 1, at);
@@ -61,7 +67,13 @@ export async function foldEvents(store: StateStore, model: EntityModel, id: stri
 }
 
 /** A page of stored events from `from` (1-based): version, type, data and time (null: not recorded). */
-export async function eventsPage(reader: EntityReader, model: EntityModel, id: string, from: number, limit: number) {
+export async function eventsPage(
+  reader: EntityReader,
+  model: EntityModel,
+  id: string,
+  from: number,
+  limit: number,
+) {
   const { version } = await currentState(reader, model, id);
   if (!model.logEvents) return { events: [], next: null, version };
   const to = Math.min(version, from + limit - 1);

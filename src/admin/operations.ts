@@ -27,7 +27,10 @@ export function addAdminOperations(router: Router, options: AdminApiOptions, log
   router.add("POST", "/api/entities/:type/:id/rebuild-snapshot", "api", async (req, res, [type, id]) => {
     const model = modelOf(type!);
     if (!model.logEvents) {
-      throw new HostError(Problem.invalidRequest, `${model.name} is a value entity: its state is its snapshot`);
+      throw new HostError(
+        Problem.invalidRequest,
+        `${model.name} is a value entity: its state is its snapshot`,
+      );
     }
     if (store.writeSnapshot === undefined) throw notAvailable("rebuilding snapshots");
     const { version } = await currentState(options, model, id!);
@@ -35,7 +38,10 @@ export function addAdminOperations(router: Router, options: AdminApiOptions, log
     const user = adminUser(req);
     const written = await store.writeSnapshot(keyOf(model, id!), { version, state });
     if (!written) {
-      throw new HostError(Problem.preconditionFailed, `${model.name}/${truncate(id!)} moved past version ${version}; try again`);
+      throw new HostError(
+        Problem.preconditionFailed,
+        `${model.name}/${truncate(id!)} moved past version ${version}; try again`,
+      );
     }
     logger.info("admin: snapshot rebuilt", { user, entityType: model.name, entityId: id, version });
     sendJson(res, 200, { rebuilt: true, version });
@@ -47,9 +53,9 @@ export function addAdminOperations(router: Router, options: AdminApiOptions, log
       throw new HostError(Problem.invalidRequest, "deleting needs ?confirm=<the entity id>");
     }
     if (store.delete === undefined) throw notAvailable("deleting entities");
-    const { version } = await currentState(options, model, id!);
+    const { version } = await currentState(options, model, id);
     const user = adminUser(req);
-    await store.delete(keyOf(model, id!));
+    await store.delete(keyOf(model, id));
     logger.warn("admin: entity deleted", { user, entityType: model.name, entityId: id, version });
     sendJson(res, 200, { deleted: true, version });
   });

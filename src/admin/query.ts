@@ -14,7 +14,13 @@ export function queryOf(req: IncomingMessage): URLSearchParams {
  * A whole-number query parameter in [min, max], `fallback` when absent; anything else (repeated,
  * negative, fractional, too large) is the client's 400.
  */
-export function intParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number;
+export function intParam(
+  query: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number;
 export function intParam(
   query: URLSearchParams,
   name: string,
@@ -37,7 +43,10 @@ export function intParam(
   }
   const value = Number(text);
   if (value < min || value > max) {
-    throw new HostError(Problem.invalidRequest, `${name} must be from ${min} to ${max} (got ${truncate(text)})`);
+    throw new HostError(
+      Problem.invalidRequest,
+      `${name} must be from ${min} to ${max} (got ${truncate(text)})`,
+    );
   }
   return value;
 }
