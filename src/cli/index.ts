@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { deployCommands } from "./deploy-commands.js";
 import { devCommand } from "./dev.js";
 import { initCommand } from "./init.js";
+import { inspectCommand } from "./inspect.js";
 import { sendCommand } from "./send.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -64,6 +65,7 @@ export function program(host: CommandHost): Command {
     sendCommand(host),
     initCommand(host),
     devCommand(host),
+    inspectCommand(host),
     ...deployCommands(host),
   ]) {
     root.addCommand(command);
