@@ -94,6 +94,7 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
   if (args[0] !== APPEND_FORMAT) throw new Error("knstate append: unknown encoding");
   let pos = HEADER_LENGTH;
   const sections = SECTIONS.map(({ width }) => {
+    if (pos >= args.length) throw new Error("knstate append: wrong number of arguments");
     const n = Number(args[pos]);
     if (!Number.isSafeInteger(n) || n < 0) throw new Error("knstate append: bad counts");
     const items = args.slice(pos + 1, pos + 1 + n * width);
