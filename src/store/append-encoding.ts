@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DomainEvent } from "../entity/model.js";
+import { encodeSegment } from "./redis-keys.js";
 import type { AppendRequest, DedupRecord } from "./state-store.js";
 
 /**
@@ -14,7 +15,8 @@ import type { AppendRequest, DedupRecord } from "./state-store.js";
  *         snapshot  width 2   version, state JSON (count 0 or 1)
  *         check     width 1   dedup field names that must not hold a live record
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
- *         index     width 1   the entity id, on an entity's first append only (count 0 or 1):
+ *         index     width 1   the entity id as a key segment (encodeSegment: injective, valid
+ *                             UTF-8), on an entity's first append only (count 0 or 1):
  *                             added to the type's index of ids by creation time (KEYS: the
  *                             index key last, passed only when the count is 1)
  * ```
@@ -54,7 +56,7 @@ export interface AppendPlan {
   readonly check: readonly string[];
   /** Dedup fields and encoded records to write. */
   readonly write: ReadonlyArray<readonly [field: string, record: string]>;
-  /** The entity id to add to its type's index (an entity's first append, index on). */
+  /** The entity id (encoded by `encodeSegment`) to add to its type's index (an entity's first append, index on). */
   readonly index: string | undefined;
 }
 
@@ -84,7 +86,7 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, inde
     const i = checkDedup.indexOf(id);
     args.push(i >= 0 ? checked[i]! : dedupField(id), encodeRecord(record));
   }
-  if (index && request.expectedVersion === 0) args.push("1", request.key.entityId);
+  if (index && request.expectedVersion === 0) args.push("1", encodeSegment(request.key.entityId));
   else args.push("0");
   return args;
 }

@@ -114,7 +114,7 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     this.#rows.set(id, next);
     if (plan.index !== undefined) {
       const ids = this.#index.get(key.entityType) ?? [];
-      ids.push(plan.index);
+      ids.push(key.entityId);
       this.#index.set(key.entityType, ids);
     }
     const now = this.#now();

@@ -9,7 +9,7 @@ import {
   type ListEntitiesOptions,
 } from "./introspection.js";
 import type { RedisClient } from "./redis-connection.js";
-import type { KeyLayout } from "./redis-keys.js";
+import { encodeSegment, type KeyLayout } from "./redis-keys.js";
 import type { EntityKey, Snapshot } from "./state-store.js";
 
 /**
@@ -30,6 +30,7 @@ export async function listIndexed(
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
   const afterId = after === undefined ? undefined : Buffer.from(after.id);
   const max = after === undefined ? "+inf" : String(after.score);
+  const prefix = encodeSegment(options.prefix);
   const ids: string[] = [];
   let last: [number, string] | undefined;
   let offset = 0;
@@ -44,8 +45,8 @@ export async function listIndexed(
         continue;
       }
       last = [score, id];
-      if (id.startsWith(options.prefix)) {
-        ids.push(id);
+      if (id.startsWith(prefix)) {
+        ids.push(decodeEntityId(id));
         if (ids.length === options.limit) return { ids, cursor: encodeCursor(score, id) };
       }
     }
@@ -92,18 +93,36 @@ export async function listScanned(
   return { ids, cursor: more ? encodeCursor(-1, ids[ids.length - 1]!) : null };
 }
 
-/** The id inside a key's hash tag (see `encodeEntityId`); a hashed long id stays `#<sha256>`. */
+/**
+ * The inverse of `encodeSegment`: `%XX` runs are UTF-8 bytes, `%uXXXX` a lone surrogate. The id
+ * inside a key's hash tag (`encodeEntityId`) also has `%-` (empty) and `#<sha256>` (a long id,
+ * which stays hashed).
+ */
 export function decodeEntityId(encoded: string): string {
   if (encoded === "%-") return "";
   if (encoded.startsWith("#")) return encoded;
-  const unicode = encoded.replace(/%u([0-9A-F]{4})/g, (_, hex: string) =>
-    encodeURIComponent(String.fromCharCode(parseInt(hex, 16))),
-  );
-  try {
-    return decodeURIComponent(unicode);
-  } catch {
-    return encoded;
+  let out = "";
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) out += Buffer.from(bytes).toString("utf8");
+    bytes = [];
+  };
+  for (let i = 0; i < encoded.length;) {
+    if (encoded[i] === "%" && encoded[i + 1] === "u") {
+      flush();
+      out += String.fromCharCode(parseInt(encoded.slice(i + 2, i + 6), 16));
+      i += 6;
+    } else if (encoded[i] === "%") {
+      bytes.push(parseInt(encoded.slice(i + 1, i + 3), 16));
+      i += 3;
+    } else {
+      flush();
+      out += encoded[i];
+      i++;
+    }
   }
+  flush();
+  return out;
 }
 
 /** The live dedup records in an entity's hash (`r<id>` fields hold the id, `#<digest>` a hashed one). */

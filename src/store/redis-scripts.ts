@@ -37,7 +37,9 @@ local function count(value)
   return n
 end
 local pos = 6
+local short = false
 local function section(width)
+  if ARGV[pos] == nil then short = true end
   local n = count(ARGV[pos])
   if n == nil then return nil, 0 end
   local start = pos + 1
@@ -51,6 +53,7 @@ local nSnap, sn = section(2)
 local nCheck, ck = section(1)
 local nWrite, wr = section(2)
 local nIndex, ix = section(1)
+if short then return fail('wrong number of arguments') end
 if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1
   or nIndex == nil or nIndex > 1 then
   return fail('bad counts')

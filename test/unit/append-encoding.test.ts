@@ -44,6 +44,8 @@ describe("the append encoding", () => {
     expect(decodeAppend(encodeAppend(first, 32, false)).index).toBeUndefined();
     expect(decodeAppend(encodeAppend(request, 32, true)).index).toBeUndefined();
     expect(encodeAppend(first, 32, true).slice(-2)).toEqual(["1", "c1"]);
+    const odd = { ...first, key: { entityType: "cart", entityId: "a b\ud800" } };
+    expect(decodeAppend(encodeAppend(odd, 32, true)).index).toBe("a%20b%uD800");
     expect(encodeAppend(first, 32).at(-1)).toBe("0");
   });
 
