@@ -14,6 +14,7 @@ const { RedisStore } = await import(new URL("store/redis-store.js", root).href);
 const { loadConfig } = await import(new URL("config/load-config.js", root).href);
 const { silentLogger } = await import(new URL("observability/logger.js", root).href);
 
+const { Redis } = await import("ioredis");
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -28,6 +29,15 @@ const redis = spawn("redis-server", ["--port", String(port), "--save", "", "--ap
   stdio: "ignore",
 });
 await sleep(300);
+const admin = new Redis(port, "127.0.0.1");
+/** Redis's own time per append script call (µs), since the last reset: immune to client-side noise. */
+async function scriptMicros() {
+  const info = await admin.info("commandstats");
+  const line = info
+    .split("\n")
+    .find((l) => l.startsWith("cmdstat_evalsha:") || l.startsWith("cmdstat_eval:"));
+  return Number(/usec_per_call=([\d.]+)/.exec(line ?? "")?.[1] ?? NaN);
+}
 
 const connect = (index, service) =>
   RedisStore.connect(
@@ -75,12 +85,18 @@ async function run(store, ids, version) {
 }
 
 const results = { create: { on: [], off: [] }, increment: { on: [], off: [] } };
+const micros = { create: { on: [], off: [] }, increment: { on: [], off: [] } };
 for (let round = 0; round < ROUNDS; round++) {
   for (const index of round % 2 === 0 ? [true, false] : [false, true]) {
     const store = await connect(index, `bench-${index ? "on" : "off"}-${round}`);
     const ids = Array.from({ length: ENTITIES }, (_, i) => `c-${i}`);
-    results.create[index ? "on" : "off"].push(await run(store, ids, 0));
-    results.increment[index ? "on" : "off"].push(await run(store, ids, 1));
+    const side = index ? "on" : "off";
+    await admin.config("RESETSTAT");
+    results.create[side].push(await run(store, ids, 0));
+    micros.create[side].push(await scriptMicros());
+    await admin.config("RESETSTAT");
+    results.increment[side].push(await run(store, ids, 1));
+    micros.increment[side].push(await scriptMicros());
     await store.close();
   }
 }
@@ -90,6 +106,10 @@ console.log(`appends/s, median of ${ROUNDS} rounds, ${ENTITIES} entities, concur
 for (const kind of ["create", "increment"]) {
   const on = median(results[kind].on);
   const off = median(results[kind].off);
+  const [mOn, mOff] = [median(micros[kind].on), median(micros[kind].off)];
+  console.log(
+    `${kind.padEnd(10)} script time in Redis, µs/call: index on ${mOn.toFixed(2)}  off ${mOff.toFixed(2)}  (+${(((mOn - mOff) / mOff) * 100).toFixed(1)}%)`,
+  );
   console.log(
     `${kind.padEnd(10)} index on ${on.toFixed(0).padStart(7)}  off ${off.toFixed(0).padStart(7)}  cost ${(((off - on) / off) * 100).toFixed(1)}%`,
   );
@@ -130,4 +150,5 @@ do {
 } while (cursor !== undefined);
 console.log(`list prefix l-99 (${prefixed} ids) over 10,000: ${(performance.now() - started).toFixed(0)} ms`);
 await store.close();
+admin.disconnect();
 redis.kill();

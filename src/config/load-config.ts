@@ -44,7 +44,11 @@ export function loadConfig(env: Env, flags: Readonly<Record<string, string | und
     problems.push(`port and metrics port must differ (both ${port})`);
   }
   const adminPort = config.adminPort as number | undefined;
-  if (adminPort !== undefined && adminPort !== 0 && (adminPort === port || adminPort === config.metricsPort)) {
+  if (
+    adminPort !== undefined &&
+    adminPort !== 0 &&
+    (adminPort === port || adminPort === config.metricsPort)
+  ) {
     problems.push(`the admin port must differ from the port and the metrics port (${adminPort})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -3,6 +3,19 @@ import { inParallel, startAdminHost, type AdminHost } from "../support/admin.js"
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const ENTITIES = 10_000;
+
+/** The JSON of an admin answer, loosely typed for the assertions. */
+interface Body {
+  types: Array<{ type: string; kind: string; count: number | null; commands: string[] }>;
+  ids: string[];
+  cursor: string | null;
+  state: unknown;
+  version: number;
+  events: Array<{ version: number; type: string; data: unknown; time: unknown }>;
+  next: number | null;
+  records: unknown[];
+  type: string;
+}
 const WAVES = 10;
 
 describe.skipIf(!redisAvailable())("the admin API over Redis", () => {
@@ -39,14 +52,14 @@ describe.skipIf(!redisAvailable())("the admin API over Redis", () => {
     return {
       status: response.status,
       type: response.headers.get("content-type"),
-      body: (await response.json()) as any,
+      body: (await response.json()) as Body,
     };
   };
 
   it("lists the entity types with their kind and count", async () => {
     const { status, body } = await get("/api/types");
     expect(status).toBe(200);
-    const counter = body.types.find((t: { type: string }) => t.type === "counter");
+    const counter = body.types.find((t) => t.type === "counter")!;
     expect(counter).toMatchObject({ type: "counter", kind: "event-sourced", count: ENTITIES + 1 });
     expect(counter.commands).toContain("increment");
   });

@@ -43,8 +43,10 @@ describe.skipIf(!redisAvailable())("knstate inspect", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^TYPE\s+KIND\s+ENTITIES\s+COMMANDS$/m);
     expect(stdout).toMatch(/^counter\s+event-sourced\s+2\s+increment,decrement,reset,get$/m);
-    const json = JSON.parse((await inspect("types", "--url", host.admin, "--json")).stdout);
-    expect(json.types.find((t: { type: string }) => t.type === "counter").count).toBe(2);
+    const json = JSON.parse((await inspect("types", "--url", host.admin, "--json")).stdout) as {
+      types: Array<{ type: string; count: number }>;
+    };
+    expect(json.types.find((t) => t.type === "counter")?.count).toBe(2);
   });
 
   it("lists the ids of a type, newest first", async () => {
@@ -79,8 +81,12 @@ describe.skipIf(!redisAvailable())("knstate inspect", () => {
       'v2  changed  {"by":5}',
       'v3  changed  {"by":-1}',
     ]);
-    const json = JSON.parse((await inspect("events", "counter", "c1", "--url", host.admin, "--json")).stdout);
-    expect(json.events.map((e: { version: number }) => e.version)).toEqual([1, 2, 3]);
+    const json = JSON.parse(
+      (await inspect("events", "counter", "c1", "--url", host.admin, "--json")).stdout,
+    ) as {
+      events: Array<{ version: number }>;
+    };
+    expect(json.events.map((e) => e.version)).toEqual([1, 2, 3]);
   });
 
   it("fails with one line: a problem or an unreachable port (1), a usage error (2)", async () => {
