@@ -15,6 +15,29 @@ export default tseslint.config(
   },
   { files: ["src/**/*.ts"], rules: { "no-console": "error" } },
   {
+    // The admin console: plain browser ES modules, served as they are (no build step).
+    files: ["src/admin/console/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: "module",
+      globals: Object.fromEntries(
+        [
+          "document",
+          "window",
+          "location",
+          "sessionStorage",
+          "fetch",
+          "Node",
+          "navigator",
+          "alert",
+          "prompt",
+          "URLSearchParams",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
+  {
     files: ["test/**/*.ts", "functions/**/*.test.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",

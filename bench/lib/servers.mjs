@@ -40,6 +40,7 @@ export function knstateEnv({
     PORT: String(port),
     KNSTATE_HOST: "127.0.0.1",
     METRICS_PORT: String(metricsPort),
+    ADMIN_PORT: "0",
     KNSTATE_STORE: store,
     KNSTATE_CACHE: String(cache),
     KNSTATE_GROUP_COMMIT: String(groupCommit),

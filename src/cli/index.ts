@@ -4,6 +4,7 @@ import { EXIT, VERSION, type CommandHost, type Env } from "./command-host.js";
 import { deployCommands } from "./deploy-commands.js";
 import { devCommand } from "./dev.js";
 import { initCommand } from "./init.js";
+import { inspectCommand } from "./inspect.js";
 import { sendCommand } from "./send.js";
 
 export { EXIT, VERSION, type CommandHost, type Env } from "./command-host.js";
@@ -52,6 +53,7 @@ export function program(host: CommandHost): Command {
     sendCommand(host),
     initCommand(host),
     devCommand(host),
+    inspectCommand(host),
     ...deployCommands(host),
   ]) {
     root.addCommand(command);

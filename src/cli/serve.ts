@@ -78,12 +78,15 @@ export async function serve(options: ServeOptions): Promise<number> {
     auth,
     timerObserver: telemetry.timerObserver,
     ...(telemetry.wrapRequest ? { wrapRequest: telemetry.wrapRequest } : {}),
+    admin: { production: options.env["NODE_ENV"] === "production" },
   });
   const port = await host.listen();
   const metricsPort = await telemetry.started(host);
+  const adminPort = await host.listenAdmin();
   logger.info("knstate listening", {
     port,
     metricsPort,
+    adminPort,
     store: store.name,
     service: config.service,
     types: host.registry.types,

@@ -33,7 +33,7 @@ export function loadConfig(env: Env, flags: Readonly<Record<string, string | und
   for (const key of Object.keys(settingsTable) as SettingKey[]) {
     config[key] = readSetting(settingsTable[key], env, flags, problems);
   }
-  for (const key of ["port", "metricsPort"] as const) {
+  for (const key of ["port", "metricsPort", "adminPort"] as const) {
     const port = config[key] as number | undefined;
     if (port !== undefined && KNATIVE_RESERVED_PORTS.includes(port)) {
       problems.push(`${key} ${port} is reserved by Knative (${KNATIVE_RESERVED_PORTS.join(", ")})`);
@@ -42,6 +42,14 @@ export function loadConfig(env: Env, flags: Readonly<Record<string, string | und
   const port = config.port as number | undefined;
   if (port !== undefined && port !== 0 && port === config.metricsPort) {
     problems.push(`port and metrics port must differ (both ${port})`);
+  }
+  const adminPort = config.adminPort as number | undefined;
+  if (
+    adminPort !== undefined &&
+    adminPort !== 0 &&
+    (adminPort === port || adminPort === config.metricsPort)
+  ) {
+    problems.push(`the admin port must differ from the port and the metrics port (${adminPort})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(complete(config));

@@ -23,6 +23,25 @@ export const serverSettings = {
     default: "9464",
     doc: "Port of GET /metrics (Prometheus); 0 turns it off. Never one of Knative's reserved ports.",
   },
+  adminPort: {
+    env: "ADMIN_PORT",
+    flag: "admin-port",
+    kind: "port",
+    default: "9465",
+    doc: "Port of the admin API and console (reach it with kubectl port-forward); 0 turns it off. Never one of Knative's reserved ports.",
+  },
+  adminToken: {
+    env: "KNSTATE_ADMIN_TOKEN",
+    kind: "string",
+    default: undefined,
+    doc: "When set, every admin request needs `Authorization: Bearer <token>`.",
+  },
+  entityIndex: {
+    env: "KNSTATE_ENTITY_INDEX",
+    kind: "boolean",
+    default: "true",
+    doc: "Keep an index of entity ids by creation time (written with an entity's first append) for the admin listing.",
+  },
   functions: {
     env: "KNSTATE_FUNCTIONS",
     kind: "list",

@@ -27,6 +27,8 @@ export const Problem = {
     title: "Unsupported media type",
   },
   headersTooLarge: { type: "/problems/headers-too-large", status: 431, title: "Request headers too large" },
+  adminUnauthorized: { type: "/problems/admin-unauthorized", status: 401, title: "Admin access refused" },
+  notAvailable: { type: "/problems/not-available", status: 501, title: "Not available" },
   commandRejected: { type: "/problems/command-rejected", status: 422, title: "Command rejected" },
   handlerFailed: { type: "/problems/handler-failed", status: 500, title: "Internal error" },
   storeUnavailable: { type: "/problems/store-unavailable", status: 503, title: "State store unavailable" },

@@ -1,5 +1,7 @@
+import type { EntityModel } from "../entity/model.js";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import { createAdminServer } from "../admin/admin-server.js";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
 import type { Auth } from "../auth/index.js";
@@ -37,6 +39,8 @@ export interface HostOptions {
   readonly auth?: Auth;
   /** Metrics of durable timers. */
   readonly timerObserver?: TimerObserver;
+  /** The admin port's access rules (docs/admin.md); `production` locks it without a token. */
+  readonly admin?: { readonly production: boolean };
 }
 
 export type HostState = "created" | "listening" | "draining" | "closed";
@@ -51,6 +55,8 @@ export interface Host {
   readonly state: HostState;
   /** Resolves with the bound port (useful with port 0). */
   listen(port?: number, host?: string): Promise<number>;
+  /** Opens the admin port (`ADMIN_PORT`, unless `port` is given); undefined when it is 0 (off). */
+  listenAdmin(port?: number, host?: string): Promise<number | undefined>;
   /** Readiness turns 503, the server stops accepting, in-flight commands finish, the store closes. */
   close(): Promise<void>;
   /** Fires due timers (polling while listening, and on the PingSource wake-up); absent without timers. */
@@ -115,6 +121,19 @@ export function createHost(options: HostOptions): Host {
     auth,
     publicEvents: config.publicEvents,
   });
+  const admin =
+    config.adminPort === 0
+      ? undefined
+      : createAdminServer({
+          store,
+          entities: () => registry.entities.filter((m): m is EntityModel => m.kind !== "replicated"),
+          read: (model, id) => dispatcher.read(model, id),
+          logger,
+          token: config.adminToken,
+          production: options.admin?.production ?? false,
+          requestTimeoutMs: config.requestTimeoutMs,
+        });
+  let adminListening = false;
   const http = createHttpServer({
     router,
     logger,
@@ -142,9 +161,16 @@ export function createHost(options: HostOptions): Host {
       timers?.start();
       return bound;
     },
+    async listenAdmin(port = config.adminPort, host = config.host) {
+      if (admin === undefined) return undefined;
+      const bound = await admin.listen(port, host);
+      adminListening = true;
+      return bound;
+    },
     async close() {
       if (state === "closed" || state === "draining") return;
       state = "draining";
+      if (adminListening) await admin?.close();
       const deadline = performance.now() + config.shutdownTimeoutMs;
       await http.drain(deadline);
       await timers?.stop();

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DomainEvent } from "../entity/model.js";
+import { encodeSegment } from "./redis-keys.js";
 import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
 
 /**
@@ -16,6 +17,10 @@ import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
  *         timers    width 4   timer name, due ms ("" cancels), timer JSON ("" cancels),
  *                             due-index member (see timerMember)
+ *         index     width 1   the entity id as a key segment (encodeSegment: injective, valid
+ *                             UTF-8), on an entity's first append only (count 0 or 1):
+ *                             added to the type's index of ids by creation time (KEYS: the
+ *                             index key last, passed only when the count is 1)
  * ```
  *
  * A new kind of effect (outbox messages, timers, replicated-type operations) becomes one more
@@ -35,6 +40,7 @@ export const SECTIONS = [
   { name: "check", width: 1 },
   { name: "write", width: 2 },
   { name: "timers", width: 4 },
+  { name: "index", width: 1 },
 ] as const;
 
 /** Number of header arguments before the first section. */
@@ -55,13 +61,15 @@ export interface AppendPlan {
   readonly write: ReadonlyArray<readonly [field: string, record: string]>;
   /** Timers to set (`due` and `timer` non-empty) or cancel, with their due-index member. */
   readonly timers: ReadonlyArray<{ name: string; due: string; timer: string; member: string }>;
+  /** The entity id (encoded by `encodeSegment`) to add to its type's index (an entity's first append, index on). */
+  readonly index: string | undefined;
 }
 
 /**
  * The script's ARGV for `request`. Serializes every value first, so a value that cannot be
  * stored throws before anything is sent.
  */
-export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): string[] {
+export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, index = false): string[] {
   const { events, snapshot, checkDedup, writeDedup } = request;
   const args = [
     APPEND_FORMAT,
@@ -91,6 +99,8 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): str
     if (change.kind === "cancel") args.push(name, "", "", member);
     else args.push(name, String(change.timer.due), stringify(change.timer), member);
   }
+  if (index && request.expectedVersion === 0) args.push("1", encodeSegment(request.key.entityId));
+  else args.push("0");
   return args;
 }
 
@@ -107,7 +117,8 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     return items;
   });
   if (pos !== args.length) throw new Error("knstate append: wrong number of arguments");
-  const [events, snapshot, check, write, timerItems] = sections as [
+  const [events, snapshot, check, write, timerItems, index] = sections as [
+    string[],
     string[],
     string[],
     string[],
@@ -131,6 +142,7 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     check,
     write: pairs,
     timers,
+    index: index[0],
   };
 }
 

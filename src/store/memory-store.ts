@@ -7,6 +7,14 @@ import {
   dedupField,
   encodeAppend,
 } from "./append-encoding.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  type DedupEntry,
+  type EntityPage,
+  type ListEntitiesOptions,
+  type StoreIntrospection,
+} from "./introspection.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -35,7 +43,7 @@ interface Row {
  * and dedup semantics as the Redis store (the store-contract suite runs against both). An append
  * runs the plan decoded from the Redis script's own arguments, so both stores commit the same.
  */
-export class MemoryStore implements StateStore {
+export class MemoryStore implements StateStore, StoreIntrospection {
   readonly name = "memory";
   readonly #rows = new Map<string, Row>();
   readonly #dedup = new Map<string, { record: string; expiresAt: number }>();
@@ -46,10 +54,14 @@ export class MemoryStore implements StateStore {
 
   /** Replicated entities, with the same rules as the Redis script. */
   readonly replicated: ReplicatedStore;
+  /** Per type, the entity ids in creation order (the entity index). */
+  readonly #index = new Map<string, string[]>();
+  readonly #indexed: boolean;
 
-  constructor(options: { now?: () => number } = {}) {
+  constructor(options: { now?: () => number; entityIndex?: boolean } = {}) {
     this.#now = options.now ?? Date.now;
     this.replicated = memoryReplicated(this.#now);
+    this.#indexed = options.entityIndex ?? true;
   }
 
   load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {
@@ -84,7 +96,7 @@ export class MemoryStore implements StateStore {
   append(request: AppendRequest): Promise<AppendResult> {
     const { key } = request;
     // Encoding serializes everything before the first write, so a bad value cannot leave a partial append.
-    const plan = decodeAppend(encodeAppend(request));
+    const plan = decodeAppend(encodeAppend(request, undefined, this.#indexed));
     const duplicates = this.#findDuplicates(key, request.checkDedup, plan.check);
     if (duplicates.size > 0) return Promise.resolve({ kind: "duplicate", duplicates });
     const id = rowKey(key);
@@ -109,6 +121,11 @@ export class MemoryStore implements StateStore {
       next.snapshotVersion = plan.snapshot.version;
     }
     this.#rows.set(id, next);
+    if (plan.index !== undefined) {
+      const ids = this.#index.get(key.entityType) ?? [];
+      ids.push(key.entityId);
+      this.#index.set(key.entityType, ids);
+    }
     const now = this.#now();
     const expiresAt = now + plan.dedupTtlMs;
     for (const [field, record] of plan.write) this.#dedup.set(dedupKey(key, field), { record, expiresAt });
@@ -148,6 +165,47 @@ export class MemoryStore implements StateStore {
       snapshotVersion: 0,
     });
     return Promise.resolve({ erased: true, version });
+  }
+
+  listEntities(entityType: string, options: ListEntitiesOptions): Promise<EntityPage> {
+    const all = this.#indexed
+      ? (this.#index.get(entityType) ?? [])
+      : [...this.#rows.keys()]
+          .filter((k) => k.startsWith(`${entityType}\u0000`))
+          .map((k) => k.slice(entityType.length + 1));
+    const ids: string[] = [];
+    let i = options.cursor === undefined ? all.length - 1 : decodeCursor(options.cursor).score - 1;
+    for (; i >= 0 && ids.length < options.limit; i--)
+      if (all[i]!.startsWith(options.prefix)) ids.push(all[i]!);
+    return Promise.resolve({ ids, cursor: i >= 0 ? encodeCursor(i + 1, ids[ids.length - 1] ?? "") : null });
+  }
+
+  countEntities(entityType: string): Promise<number | undefined> {
+    return Promise.resolve(this.#indexed ? (this.#index.get(entityType)?.length ?? 0) : undefined);
+  }
+
+  listDedup(key: EntityKey): Promise<DedupEntry[]> {
+    const prefix = `${rowKey(key)}\u0000`;
+    const now = this.#now();
+    const out: DedupEntry[] = [];
+    for (const [k, hit] of this.#dedup) {
+      if (!k.startsWith(prefix) || hit.expiresAt <= now) continue;
+      const field = k.slice(prefix.length);
+      out.push({
+        id: field.startsWith("r") ? field.slice(1) : field,
+        expiresAt: hit.expiresAt,
+        record: decodeRecord(hit.record, false),
+      });
+    }
+    return Promise.resolve(out);
+  }
+
+  writeSnapshot(key: EntityKey, snapshot: Snapshot): Promise<boolean> {
+    const row = this.#rows.get(rowKey(key));
+    if (!row || row.version !== snapshot.version) return Promise.resolve(false);
+    row.snapshot = JSON.stringify(snapshot.state);
+    row.snapshotVersion = snapshot.version;
+    return Promise.resolve(true);
   }
 
   ping(): Promise<void> {

@@ -12,6 +12,9 @@ import type { EntityKey } from "./state-store.js";
  *                                                    (read only, until its TTL ends)
  * <prefix>:<service>:<entityType>:{<id>}:t          hash: the entity's pending timers
  * <prefix>:<service>:timers:due                      sorted set: due timers of the service
+ * <prefix>:<service>:<entityType>:i                 sorted set: the type's entity ids by creation
+ *                                                    time (ms), written by an entity's first append
+ *                                                    (standalone and Sentinel; see docs/admin.md)
  * ```
  *
  * Segments are encoded so that no input can reach another entity's or service's keys: `:`,
@@ -47,6 +50,16 @@ export class KeyLayout {
   /** Every key of `<prefix>:<service>:` (for SCAN in operations, never used at runtime). */
   get pattern(): string {
     return `${this.#base}*`;
+  }
+
+  /** The sorted set of a type's entity ids by creation time (no hash tag: another slot on a cluster). */
+  entityIndex(entityType: string): string {
+    return `${this.#base}${encodeSegment(entityType)}:i`;
+  }
+
+  /** SCAN pattern of the entity hashes of one type (the index's fallback). */
+  entityPattern(entityType: string): string {
+    return `${this.#base}${encodeSegment(entityType)}:{*}:m`;
   }
 
   entity(key: EntityKey): EntityKeys {

@@ -21,7 +21,8 @@ import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/sc
  * Conditional append, atomic and in one round trip.
  *
  * KEYS: entity hash, event stream, then per checked dedup field the key of an older record
- * (a string key, the layout before records moved into the hash). ARGV: see append-encoding.ts.
+ * (a string key, the layout before records moved into the hash), then the type's entity index
+ * when the index section is not empty (a sorted set: id by creation time, ms). ARGV: see append-encoding.ts.
  * Reply: {"ok", version} | {"conflict", actualVersion} | {"duplicate", {index, record, ...}}
  *        where index is the 1-based position among the checked dedup fields.
  *
@@ -53,14 +54,18 @@ local nSnap, sn = section(2)
 local nCheck, ck = section(1)
 local nWrite, wr = section(2)
 local nTimers, tm = section(4)
-if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 or nTimers == nil then
+local nIndex, ix = section(1)
+if short then return fail('wrong number of arguments') end
+if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1
+  or nTimers == nil or nIndex == nil or nIndex > 1 then
   return fail('bad counts')
 end
-if short or pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
--- Timers: two more keys at the end, the entity's timer hash and the service's due index.
+if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
+-- Keys after the dedup keys: the type's index when nIndex is 1, then (timers) the entity's timer
+-- hash and the service's due index, the last two keys.
 local timerKeys = 0
 if nTimers > 0 then timerKeys = 2 end
-if #KEYS ~= 2 + nCheck + timerKeys then return fail('wrong number of keys') end
+if #KEYS ~= 2 + nCheck + nIndex + timerKeys then return fail('wrong number of keys') end
 for i = 0, nTimers - 1 do
   local due = ARGV[tm + 4 * i + 1]
   if due ~= '' and count(due) == nil then return fail('bad timer due time') end
@@ -201,6 +206,7 @@ for i = 0, nTimers - 1 do
     redis.call('ZADD', KEYS[#KEYS], ARGV[at + 1], ARGV[at + 3])
   end
 end
+if nIndex == 1 and version == 0 then redis.call('ZADD', KEYS[3 + nCheck], 'NX', now, ARGV[ix]) end
 return {'ok', nextVersion}
 `;
 
@@ -261,6 +267,8 @@ export interface SyntheticAppend {
   replyId?: string;
   /** `false`: advance the version only, as a value entity does (default true). */
   logEvents?: boolean;
+  /** Add the entity to its type's index (written on version 0 only; default false). */
+  index?: boolean;
 }
 
 /**
@@ -291,6 +299,8 @@ export function syntheticCounterAppend(options: SyntheticAppend = {}): ScriptCal
       dedupTtlMs: options.dedupTtlMs ?? 600_000,
     },
     options.spill,
+    options.index ?? false,
   );
-  return { keys: [keys.meta, keys.events, ...ids.map(keys.dedup)], args };
+  const index = options.index && version === 0 ? [layout.entityIndex(key.entityType)] : [];
+  return { keys: [keys.meta, keys.events, ...ids.map(keys.dedup), ...index], args };
 }

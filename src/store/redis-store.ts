@@ -11,6 +11,8 @@ import { globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
 import { RedisTimers } from "./redis-timers.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
+import type { DedupEntry, EntityPage, ListEntitiesOptions, StoreIntrospection } from "./introspection.js";
+import { listDedupFields, listIndexed, listScanned, writeSnapshotIfAt } from "./redis-admin.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
 import { redisReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
 import { REPLICATED_APPLY_SCRIPT } from "./replicated/scripts.js";
@@ -22,6 +24,7 @@ import type {
   DeleteResult,
   EntityKey,
   LoadedEntity,
+  Snapshot,
   StateStore,
 } from "./state-store.js";
 
@@ -39,6 +42,8 @@ export interface RedisStoreOptions {
   /** WAIT for this many replicas after each append (0: do not wait). */
   readonly waitReplicas: number;
   readonly waitTimeoutMs: number;
+  /** Keep the per-type entity index (standalone and Sentinel only: it is another slot on a cluster). */
+  readonly entityIndex?: boolean;
 }
 
 /**
@@ -48,7 +53,7 @@ export interface RedisStoreOptions {
  * of an entity share a hash tag, so this works unchanged on Redis Cluster. Any Redis failure
  * becomes `StoreUnavailable` (503): the host never guesses the outcome of an append.
  */
-export class RedisStore implements StateStore {
+export class RedisStore implements StateStore, StoreIntrospection {
   readonly name = "redis";
   readonly #client: RedisClient;
   /** The lean path on a standalone server; on a cluster, EVALSHA through ioredis (see `#run`). */
@@ -96,6 +101,7 @@ export class RedisStore implements StateStore {
       service: config.service,
       waitReplicas: config.redisWaitReplicas,
       waitTimeoutMs: config.redisWaitTimeoutMs,
+      entityIndex: config.entityIndex,
     });
     // connect() rejects with "Connection is closed."; the reason came with the error event.
     let reason: Error | undefined;
@@ -161,9 +167,11 @@ export class RedisStore implements StateStore {
     const { key } = request;
     const k = this.#keys.entity(key);
     // Serialize everything first: a value that cannot be stored fails before Redis is asked.
-    const args = encodeAppend(request);
+    const index = this.#indexed && request.expectedVersion === 0;
+    const args = encodeAppend(request, undefined, index);
     const keys = [k.meta, k.events];
     for (const id of request.checkDedup) keys.push(k.dedup(id));
+    if (index) keys.push(this.#keys.entityIndex(key.entityType));
     if (request.timers !== undefined && request.timers.length > 0) keys.push(k.timers, this.#keys.dueIndex);
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
@@ -215,6 +223,28 @@ export class RedisStore implements StateStore {
     })) as [number];
     if (version > 0) await this.#awaitReplicas(key, k.meta);
     return { erased: version > 0, version };
+  }
+
+  /** Whether appends maintain the entity index (never on a cluster: see docs/admin.md). */
+  get #indexed(): boolean {
+    return this.#options.entityIndex === true && !(this.#client instanceof Cluster);
+  }
+
+  listEntities(entityType: string, options: ListEntitiesOptions): Promise<EntityPage> {
+    if (!this.#indexed) return listScanned(this.#client, this.#keys.entityPattern(entityType), options);
+    return listIndexed(this.#client, this.#keys.entityIndex(entityType), options);
+  }
+
+  async countEntities(entityType: string): Promise<number | undefined> {
+    return this.#indexed ? this.#client.zcard(this.#keys.entityIndex(entityType)) : undefined;
+  }
+
+  listDedup(key: EntityKey): Promise<DedupEntry[]> {
+    return listDedupFields(this.#client, this.#keys.entity(key).meta, Date.now());
+  }
+
+  writeSnapshot(key: EntityKey, snapshot: Snapshot): Promise<boolean> {
+    return writeSnapshotIfAt(this.#client, this.#keys, key, snapshot);
   }
 
   async ping(): Promise<void> {

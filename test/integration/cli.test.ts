@@ -83,7 +83,17 @@ describe("knstate CLI", () => {
       url = `http://127.0.0.1:${port}/`;
       host = start(
         process.execPath,
-        [BIN, "serve", "dist/functions/counter", "--port", String(port), "--metrics-port", "0"],
+        [
+          BIN,
+          "serve",
+          "dist/functions/counter",
+          "--port",
+          String(port),
+          "--metrics-port",
+          "0",
+          "--admin-port",
+          "0",
+        ],
         ROOT,
         cleanEnv(),
       );

@@ -15,7 +15,7 @@ async function command(host: RunningHost, path: string, body: unknown, headers: 
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) };
+  return { status: res.status, body: await res.json() };
 }
 
 /** Writes events, a snapshot and dedup records for counters c1 and c2, erases c1, checks both. */
@@ -47,7 +47,7 @@ async function eraseAndCheck(
     dedupTtlMs: 1000,
   });
   expect(stale.kind).toBe("conflict");
-  const other = (await (await fetch(`${host.url}/counter/c2`)).json());
+  const other = await (await fetch(`${host.url}/counter/c2`)).json();
   expect(other).toEqual({ state: { value: 40 }, version: 40 });
   expect(await store.readEvents({ entityType: "counter", entityId: "c2" }, 1)).toHaveLength(40);
   expect(await eraseEntity({ registry: host.host.registry, store }, "counter", "never")).toEqual({

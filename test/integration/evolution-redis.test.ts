@@ -87,7 +87,7 @@ describe.skipIf(!redisAvailable())("schema evolution against Redis", () => {
 
     const v2 = await serve(V2, "v2");
     try {
-      const read = (await (await fetch(`${v2.url}/ledger/l1`)).json());
+      const read = await (await fetch(`${v2.url}/ledger/l1`)).json();
       // The v1 snapshot ({"total":3}) was not used: every event was upcast and folded.
       expect(read).toEqual({ state: { balance: { cents: 600 }, deposits: 3 }, version: 3 });
       const res = await add(v2, 4);
@@ -104,7 +104,7 @@ describe.skipIf(!redisAvailable())("schema evolution against Redis", () => {
     // The new snapshot is trusted by the same definition after a restart.
     const again = await serve(V2, "v2-again");
     try {
-      const read = (await (await fetch(`${again.url}/ledger/l1`)).json());
+      const read = await (await fetch(`${again.url}/ledger/l1`)).json();
       expect(read).toEqual({ state: { balance: { cents: 1000 }, deposits: 4 }, version: 4 });
     } finally {
       await again.stop();

@@ -35,6 +35,7 @@ beforeAll(async () => {
   const config = loadConfig({
     PORT: "0",
     METRICS_PORT: "0",
+    ADMIN_PORT: "0",
     KNSTATE_HOST: "127.0.0.1",
     KNSTATE_REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms`,
   });

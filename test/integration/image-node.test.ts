@@ -53,6 +53,7 @@ describe.skipIf(!withImageNode)(`the host on the container image's Node (${image
         KNSTATE_STORE: "redis",
         REDIS_URL: redis.url,
         METRICS_PORT: String(metricsPort),
+        ADMIN_PORT: "0",
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: "100",
         K_SERVICE: "image-node",

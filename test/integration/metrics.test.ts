@@ -196,7 +196,12 @@ describe("metrics of knstate serve", () => {
     const metricsPort = await freePort();
     const host = await spawnHost({
       functions: ["counter"],
-      env: { METRICS_PORT: String(metricsPort), K_SERVICE: "counter-svc", K_REVISION: "counter-svc-00002" },
+      env: {
+        METRICS_PORT: String(metricsPort),
+        ADMIN_PORT: "0",
+        K_SERVICE: "counter-svc",
+        K_REVISION: "counter-svc-00002",
+      },
     });
     try {
       const url = `http://127.0.0.1:${metricsPort}/metrics`;

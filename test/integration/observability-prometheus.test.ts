@@ -151,6 +151,7 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
 
     const config = loadConfig({
       METRICS_PORT: String(await freePort()),
+      ADMIN_PORT: "0",
       PORT: "0",
       KNSTATE_HOST: "127.0.0.1",
       K_SERVICE: "counter-svc",

@@ -30,7 +30,12 @@ async function testAndServe(
   expect(tested.stdout).toMatch(/^(?:# |ℹ )fail 0$/m);
   expect(tested.stdout).toMatch(/^(?:# |ℹ )pass [1-9]/m);
   const port = await freePort();
-  const server = start("npm", ["start"], dir, { ...env, PORT: String(port), METRICS_PORT: "0" });
+  const server = start(
+    "npm",
+    ["start"],
+    dir,
+    cleanEnv({ PORT: String(port), METRICS_PORT: "0", ADMIN_PORT: "0" }),
+  );
   try {
     await server.waitFor(/knstate listening/);
     const knstate = join(dir, "node_modules/.bin/knstate");

@@ -71,7 +71,13 @@ describe.skipIf(!withRedis)("the Redis store", () => {
       expect(loaded.version, JSON.stringify(id.slice(0, 20))).toBe(i + 1);
       expect(loaded.events).toHaveLength(i + 1);
     }
-    const keys = (await redis.cli("--scan", "--pattern", "ks:store:*")).split("\n");
+    const all = (await redis.cli("--scan", "--pattern", "ks:store:*")).split("\n");
+    // Besides the entities: the type's entity index (KNSTATE_ENTITY_INDEX), one sorted set.
+    expect(all.filter((k) => k.endsWith(":i"))).toEqual(["ks:store:counter:i"]);
+    expect(Number(await redis.cli("ZCARD", "ks:store:counter:i"))).toBe(ids.length);
+    const listed = await store.listEntities("counter", { prefix: "", limit: 1000, cursor: undefined });
+    expect([...listed.ids].sort()).toEqual([...ids].sort());
+    const keys = all.filter((k) => !k.endsWith(":i"));
     const tags = new Set<string>();
     for (const k of keys) {
       const tag = /\{([^{}]+)\}:(?:m|e)$/.exec(k)?.[1];

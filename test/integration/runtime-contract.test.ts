@@ -12,7 +12,13 @@ function runServe(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["dist/src/cli/bin.js", "serve", "dist/functions/counter"], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", METRICS_PORT: "0", KNSTATE_HOST: "127.0.0.1", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        METRICS_PORT: "0",
+        ADMIN_PORT: "0",
+        KNSTATE_HOST: "127.0.0.1",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -52,7 +58,7 @@ describe("Knative runtime contract", () => {
   it("listens on 8080 when PORT is unset", async () => {
     const child = spawn(process.execPath, ["dist/src/cli/bin.js", "serve", "dist/functions/counter"], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", METRICS_PORT: "0", KNSTATE_HOST: "127.0.0.1" },
+      env: { PATH: process.env.PATH ?? "", METRICS_PORT: "0", ADMIN_PORT: "0", KNSTATE_HOST: "127.0.0.1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -76,7 +82,11 @@ describe("Knative runtime contract", () => {
   });
 
   it("refuses a reserved metrics port", async () => {
-    const { code, output } = await runServe({ PORT: String(await freePort()), METRICS_PORT: "9090" });
+    const { code, output } = await runServe({
+      PORT: String(await freePort()),
+      METRICS_PORT: "9090",
+      ADMIN_PORT: "0",
+    });
     expect(code).not.toBe(0);
     expect(output).toContain("metricsPort 9090 is reserved by Knative");
   });
@@ -85,7 +95,13 @@ describe("Knative runtime contract", () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["dist/src/cli/bin.js", "serve", "dist/functions/counter"], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", PORT: String(port), METRICS_PORT: "0", KNSTATE_HOST: "127.0.0.1" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: String(port),
+        METRICS_PORT: "0",
+        ADMIN_PORT: "0",
+        KNSTATE_HOST: "127.0.0.1",
+      },
       stdio: "ignore",
     });
     const exited = new Promise((resolve) => child.once("exit", resolve));

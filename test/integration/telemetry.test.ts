@@ -18,6 +18,7 @@ describe("telemetry", () => {
   it("counts commands that ran before prom-client was loaded", async () => {
     const config = loadConfig({
       METRICS_PORT: String(await freePort()),
+      ADMIN_PORT: "0",
       PORT: "0",
       KNSTATE_HOST: "127.0.0.1",
     });
@@ -40,7 +41,7 @@ describe("telemetry", () => {
 
   it("loads no metrics at all when the metrics port is 0", async () => {
     telemetry = createTelemetry({
-      config: loadConfig({ METRICS_PORT: "0", PORT: "0" }),
+      config: loadConfig({ METRICS_PORT: "0", ADMIN_PORT: "0", PORT: "0" }),
       logger: silentLogger,
       serveMetrics: createMetricsServer,
     });

@@ -30,6 +30,7 @@ export async function startHost(
 ): Promise<RunningHost> {
   const config: HostConfig = loadConfig({
     METRICS_PORT: "0",
+    ADMIN_PORT: "0",
     PORT: "0",
     KNSTATE_HOST: "127.0.0.1",
     ...options.env,
@@ -84,6 +85,7 @@ export async function spawnHost(
         PATH: process.env.PATH ?? "",
         PORT: String(port),
         METRICS_PORT: "0",
+        ADMIN_PORT: "0",
         KNSTATE_HOST: "127.0.0.1",
         KNSTATE_LOG_LEVEL: "warn",
         ...options.env,

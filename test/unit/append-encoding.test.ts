@@ -40,6 +40,17 @@ describe("the append encoding", () => {
     ]);
   });
 
+  it("adds the entity to its type's index on its first append only, when asked", () => {
+    const first = { ...request, expectedVersion: 0 };
+    expect(decodeAppend(encodeAppend(first, 32, true)).index).toBe("c1");
+    expect(decodeAppend(encodeAppend(first, 32, false)).index).toBeUndefined();
+    expect(decodeAppend(encodeAppend(request, 32, true)).index).toBeUndefined();
+    expect(encodeAppend(first, 32, true).slice(-2)).toEqual(["1", "c1"]);
+    const odd = { ...first, key: { entityType: "cart", entityId: "a b\ud800" } };
+    expect(decodeAppend(encodeAppend(odd, 32, true)).index).toBe("a%20b%uD800");
+    expect(encodeAppend(first, 32).at(-1)).toBe("0");
+  });
+
   it("refuses a list whose counts do not match its length", () => {
     const args = encodeAppend(request);
     expect(() => decodeAppend(args.slice(0, -1))).toThrow(/wrong number of arguments/);

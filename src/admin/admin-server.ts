@@ -1,0 +1,67 @@
+import type { IncomingMessage } from "node:http";
+import type { EntityModel } from "../entity/model.js";
+import { toHostError } from "../errors/host-error.js";
+import { answerApiFailure } from "../http/problem.js";
+import { Router } from "../http/router.js";
+import { createHttpServer } from "../http/server.js";
+import type { Logger } from "../observability/logger.js";
+import { checkAdminAccess, lockedReason } from "./access.js";
+import { addAdminApi, type AdminStore } from "./api-routes.js";
+import { addConsoleRoutes } from "./console-routes.js";
+import { addAdminOperations } from "./operations.js";
+
+export interface AdminServerOptions {
+  readonly store: AdminStore;
+  readonly entities: () => readonly EntityModel[];
+  read(model: EntityModel, id: string): Promise<{ state: unknown; version: number }>;
+  readonly logger: Logger;
+  /** `KNSTATE_ADMIN_TOKEN`. */
+  readonly token: string | undefined;
+  readonly production: boolean;
+  /** Another accepted credential (the API's JWT authentication). */
+  readonly authenticate?: ((req: IncomingMessage) => Promise<boolean>) | undefined;
+  readonly requestTimeoutMs: number;
+}
+
+export interface AdminServer {
+  /** Resolves with the bound port (useful with port 0). */
+  listen(port: number, host: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Admin requests carry no body beyond a few bytes. */
+const ADMIN_BODY_LIMIT = 16 * 1024;
+
+/**
+ * The admin port (`ADMIN_PORT`): the admin API under `/api/` and the console at `/`, on a router
+ * of its own. Never routed by Knative (only the serving port is): operators reach it with
+ * `kubectl port-forward`. Every request passes the access check first (docs/admin.md).
+ */
+export function createAdminServer(options: AdminServerOptions): AdminServer {
+  const { logger } = options;
+  const router = new Router();
+  addConsoleRoutes(router);
+  addAdminApi(router, options);
+  addAdminOperations(router, options, logger);
+  const locked = lockedReason(options);
+  if (locked !== undefined) logger.warn(locked);
+  const http = createHttpServer({
+    router,
+    logger,
+    bodyLimitBytes: ADMIN_BODY_LIMIT,
+    requestTimeoutMs: options.requestTimeoutMs,
+    wrapRequest: async (_kind, req, res, next) => {
+      try {
+        await checkAdminAccess(req, options);
+      } catch (error) {
+        answerApiFailure(logger, req, res, toHostError(error));
+        return;
+      }
+      await next();
+    },
+  });
+  return {
+    listen: (port, host) => http.listen(port, host),
+    close: () => http.drain(performance.now()),
+  };
+}

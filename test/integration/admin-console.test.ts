@@ -1,0 +1,98 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAdminHost, type AdminHost } from "../support/admin.js";
+import { ROOT } from "../support/host.js";
+import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+/** True when the system Chromium exists; warns loudly otherwise, and throws when CI is set. */
+function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  const message = `${CHROMIUM} is missing: the console browser tests are SKIPPED (install it: sudo bash .ci/install-tools)`;
+  if (process.env.CI) throw new Error(`${message} (not allowed when CI is set)`);
+  console.warn(`\n!!!!!!!!!! ${message} !!!!!!!!!!\n`);
+  return false;
+}
+
+const amounts = [3, 4, -2, 10, 5, -1];
+
+describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in Chromium", () => {
+  let redis: RedisServer;
+  let host: AdminHost;
+  let browser: Browser;
+  let page: Page;
+  const values: number[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    host = await startAdminHost(redis.url);
+    for (const id of ["order-17", "order-18", "cart-7"])
+      await host.command("counter", id, "increment", { by: 1 });
+    for (const by of amounts) {
+      values.push(
+        ((await host.command("counter", "demo-1", "increment", { by })) as { value: number }).value,
+      );
+    }
+    await host.command("cart", "alice", "addItem", { sku: "apple", quantity: 2 }).catch(() => undefined);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await redis?.stop();
+  });
+
+  it("shows the entity types with their counts", async () => {
+    await page.goto(host.admin);
+    const card = page.locator("a.card", { hasText: "counter" });
+    await card.waitFor();
+    expect(await card.locator(".count").textContent()).toBe("4");
+    await page.screenshot({ path: join(ROOT, "docs/console-types.png") });
+  });
+
+  it("finds an entity by id, shows its state, its timeline and state at any version", async () => {
+    await page.selectOption("#search-type", "counter");
+    await page.fill("#search-id", "demo-1");
+    await page.click("#search button");
+    await page.waitForURL(/#\/e\/counter\/demo-1$/);
+    const output = page.locator("#slider-value");
+    await expect.poll(() => output.textContent()).toBe(`version ${amounts.length} of ${amounts.length}`);
+    expect(await page.locator("#state").textContent()).toContain(`value: ${values.at(-1)}`);
+    expect(await page.locator("#timeline li").count()).toBe(amounts.length);
+    expect(await page.locator("#timeline li").first().textContent()).toContain('{"by":3}');
+
+    await page.locator("#version-slider").fill("3");
+    await expect.poll(() => output.textContent()).toBe(`version 3 of ${amounts.length}`);
+    await expect.poll(() => page.locator("#state").textContent()).toContain(`value: ${values[2]}`);
+    expect(await page.locator("#diff").textContent()).toContain(`− ${values[1]}`);
+    expect(await page.locator("#timeline li.current").getAttribute("data-version")).toBe("3");
+    expect(await page.locator("#timers").textContent()).toContain("Not available");
+    expect(await page.locator("#dedup").textContent()).toContain("Dedup records");
+    await page.screenshot({ path: join(ROOT, "docs/console-entity.png"), fullPage: true });
+  });
+
+  it("lists ids of a type by prefix", async () => {
+    await page.goto(`${host.admin}/#/t/counter?prefix=order-`);
+    await page.locator("ul.ids li").first().waitFor();
+    expect(await page.locator("ul.ids li").allTextContents()).toEqual(["order-18", "order-17"]);
+    expect(pageErrors).toEqual([]);
+  });
+});
