@@ -4,7 +4,7 @@ import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
 import { startTracing } from "../observability/start-tracing.js";
-import { sinkPublisherFromConfig } from "../publish/from-config.js";
+import { relayFromConfig } from "../outbox/from-config.js";
 import { createStore } from "../store/create-store.js";
 
 export interface ServeOptions {
@@ -43,9 +43,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     createStore(config, logger),
     startTracing(config.otel, { service: config.service, revision: config.revision, logger }),
   ]);
-  let publisher;
+  let outbox;
   try {
-    publisher = sinkPublisherFromConfig(config, components, logger);
+    outbox = await relayFromConfig(config, store, components, logger);
   } catch (error) {
     process.stderr.write(`knstate: ${(error as Error).message}\n`);
     await store.close();
@@ -55,7 +55,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     config,
     logger,
     tracing,
-    observers: [publisher],
+    observers: [outbox?.observer],
   });
   const host = createHost({
     config,
@@ -66,6 +66,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     ...(telemetry.wrapRequest ? { wrapRequest: telemetry.wrapRequest } : {}),
   });
   const port = await host.listen();
+  outbox?.relay.start();
   const metricsPort = await telemetry.started(host);
   logger.info("knstate listening", {
     port,
@@ -88,7 +89,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
       host
         .close()
-        .then(() => publisher?.flush(config.sinkFlushTimeoutMs))
+        .then(() => outbox?.relay.stop(config.sinkFlushTimeoutMs))
         .then(() => telemetry.close())
         .then(
           () => {

@@ -2,6 +2,7 @@ import { checkAccess, type AccessRequest, type Caller } from "./access.js";
 import type { CommandContext, Component, EventSourcedEntity, ValueEntity } from "./define.js";
 import { isEmit, isRejection, isReply, isUpdate } from "./effects.js";
 import { compileUpcasters, definitionFingerprint, UnreadableEvent, type UpcastSource } from "./evolution.js";
+import { compilePublish, type PublicEvent } from "./publish.js";
 import { parseInput, type InputSchema } from "./input.js";
 import { judgeSnapshot, type SnapshotVerdict, type StoredSnapshot } from "./snapshots.js";
 
@@ -57,6 +58,8 @@ export interface EntityModel {
   /** Throws `InvalidInput` with the validator's message. */
   validate(command: string, data: unknown): unknown;
   execute(command: string, state: unknown, data: unknown, ctx: CommandContext): Decision;
+  /** The public form of a committed event for the outbox; absent when the entity publishes nothing. */
+  readonly publish?: ((event: DomainEvent) => PublicEvent | undefined) | undefined;
 }
 
 type LooseHandler = (state: unknown, data: unknown, ctx: CommandContext) => unknown;
@@ -173,6 +176,7 @@ function eventSourcedModel(
     upcastEvent,
     acceptSnapshot: (snapshot) => judgeSnapshot(rules, snapshot),
     authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
+    ...publishOf(entity.publish),
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
@@ -229,6 +233,7 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
     upcastEvent: (event) => [event],
     acceptSnapshot: (snapshot) => judgeSnapshot(rules, snapshot),
     authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
+    ...publishOf(entity.publish),
     validate: (command, data) => validateWith(entity.commands, command, data),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
@@ -252,4 +257,10 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
       };
     },
   };
+}
+
+/** The model's `publish` member, present only for an entity that publishes (the others pay nothing). */
+function publishOf(rule: Parameters<typeof compilePublish>[0]): Pick<EntityModel, "publish"> {
+  const publish = compilePublish(rule);
+  return publish === undefined ? {} : { publish };
 }

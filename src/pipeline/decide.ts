@@ -3,6 +3,7 @@ import { Problem } from "../errors/problems.js";
 import type { DedupRecord } from "../store/state-store.js";
 import { hasEffects, type Decision, type EntityVersion, type Verdict } from "./decision.js";
 import type { PipelineObserver } from "./observer.js";
+import { outboxMessages } from "./outbox-messages.js";
 import type { Job } from "./types.js";
 
 export interface DecideContext {
@@ -52,7 +53,8 @@ export function decide(jobs: readonly Job[], base: EntityVersion, context: Decid
         verdicts.push({ job, error: new CommandRejected(result.reason, result.details) });
         continue;
       }
-      const effects = { events: result.events, reply: result.reply };
+      const outbox = outboxMessages(request.model, job, version, result.events);
+      const effects = { events: result.events, reply: result.reply, ...(outbox ? { outbox } : {}) };
       state = result.state;
       version += result.events.length;
       const replyId = context.newId();

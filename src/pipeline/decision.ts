@@ -1,6 +1,6 @@
 import type { DomainEvent } from "../entity/model.js";
 import type { HostError } from "../errors/host-error.js";
-import type { DedupRecord } from "../store/state-store.js";
+import type { DedupRecord, OutboxMessage } from "../store/state-store.js";
 import type { CommandReply, Job } from "./types.js";
 
 /**
@@ -17,6 +17,8 @@ export interface Effects {
   /** The answer to the caller (the reply CloudEvent's data, the HTTP body). */
   readonly reply: unknown;
   // ── Effects of the next capabilities go below, each `readonly name?: …`, and in `hasEffects`. ──
+  /** Events to publish through the outbox (entities with `publish`); committed with `events`. */
+  readonly outbox?: readonly OutboxMessage[] | undefined;
 }
 
 /** True when `effects` changes anything in the store (a command that only replies does not). */

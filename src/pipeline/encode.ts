@@ -1,5 +1,11 @@
 import type { DomainEvent, EntityModel } from "../entity/model.js";
-import type { AppendRequest, DedupRecord, EntityKey, StoredSize } from "../store/state-store.js";
+import type {
+  AppendRequest,
+  DedupRecord,
+  EntityKey,
+  OutboxMessage,
+  StoredSize,
+} from "../store/state-store.js";
 import type { Decision } from "./decision.js";
 import { writesSnapshot } from "./snapshot-policy.js";
 
@@ -21,11 +27,13 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
   const { model } = context;
   const events: DomainEvent[] = [];
   const writeDedup: Array<readonly [string, DedupRecord]> = [];
+  const outbox: OutboxMessage[] = [];
   for (const verdict of decision.verdicts) {
     if (!("effects" in verdict)) continue;
     for (const event of verdict.effects.events) events.push(event);
     if (verdict.dedup !== undefined) writeDedup.push(verdict.dedup);
     // ── Effects of the next capabilities: gather each one here. ──
+    if (verdict.effects.outbox !== undefined) for (const m of verdict.effects.outbox) outbox.push(m);
   }
   const from = decision.base.version;
   const snapshot = writesSnapshot(model, from, decision.version, context.replay);
@@ -38,5 +46,6 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
     checkDedup: context.dedupIds,
     writeDedup,
     dedupTtlMs: context.dedupTtlMs,
+    ...(outbox.length > 0 ? { outbox } : {}),
   };
 }

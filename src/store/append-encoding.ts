@@ -14,6 +14,7 @@ import type { AppendRequest, DedupRecord } from "./state-store.js";
  *         snapshot  width 2   version, state JSON (count 0 or 1)
  *         check     width 1   dedup field names that must not hold a live record
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
+ *         outbox    width 1   an outbox message's JSON (see src/outbox/), for the service's outbox
  * ```
  *
  * A new kind of effect (outbox messages, timers, replicated-type operations) becomes one more
@@ -32,6 +33,7 @@ export const SECTIONS = [
   { name: "snapshot", width: 2 },
   { name: "check", width: 1 },
   { name: "write", width: 2 },
+  { name: "outbox", width: 1 },
 ] as const;
 
 /** Number of header arguments before the first section. */
@@ -50,6 +52,8 @@ export interface AppendPlan {
   readonly check: readonly string[];
   /** Dedup fields and encoded records to write. */
   readonly write: ReadonlyArray<readonly [field: string, record: string]>;
+  /** Outbox messages (JSON), in order. */
+  readonly outbox: readonly string[];
 }
 
 /**
@@ -78,6 +82,9 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL): str
     const i = checkDedup.indexOf(id);
     args.push(i >= 0 ? checked[i]! : dedupField(id), encodeRecord(record));
   }
+  const outbox = request.outbox ?? [];
+  args.push(String(outbox.length));
+  for (const message of outbox) args.push(stringify(message));
   return args;
 }
 
@@ -93,7 +100,13 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     return items;
   });
   if (pos !== args.length) throw new Error("knstate append: wrong number of arguments");
-  const [events, snapshot, check, write] = sections as [string[], string[], string[], string[]];
+  const [events, snapshot, check, write, outbox] = sections as [
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
   const pairs: Array<readonly [string, string]> = [];
   for (let i = 0; i < write.length; i += 2) pairs.push([write[i]!, write[i + 1]!]);
   return {
@@ -105,6 +118,7 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     snapshot: snapshot.length === 2 ? { version: Number(snapshot[0]), state: snapshot[1]! } : undefined,
     check,
     write: pairs,
+    outbox,
   };
 }
 

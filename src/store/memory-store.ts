@@ -7,6 +7,8 @@ import {
   encodeAppend,
   parseJson,
 } from "./append-encoding.js";
+import { MemoryOutbox } from "./memory-outbox.js";
+import { outboxShard } from "./outbox-keys.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -38,6 +40,8 @@ export class MemoryStore implements StateStore {
   readonly #dedup = new Map<string, { record: string; expiresAt: number }>();
   readonly #now: () => number;
   #nextSweep = 0;
+  /** Committed messages to publish (see src/outbox/). */
+  readonly outbox = new MemoryOutbox();
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -103,6 +107,8 @@ export class MemoryStore implements StateStore {
     const now = this.#now();
     const expiresAt = now + plan.dedupTtlMs;
     for (const [field, record] of plan.write) this.#dedup.set(dedupKey(key, field), { record, expiresAt });
+    // The outbox in the same step as the commit, as the append script writes it.
+    if (plan.outbox.length > 0) for (const m of plan.outbox) this.outbox.add(outboxShard(key), m);
     if (now >= this.#nextSweep) this.#sweep(now);
     return Promise.resolve({ kind: "ok", version: next.version });
   }

@@ -20,7 +20,8 @@ import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.j
  * Conditional append, atomic and in one round trip.
  *
  * KEYS: entity hash, event stream, then per checked dedup field the key of an older record
- * (a string key, the layout before records moved into the hash). ARGV: see append-encoding.ts.
+ * (a string key, the layout before records moved into the hash), then the service's outbox
+ * stream only when the outbox section is not empty (see src/outbox/ for Redis Cluster). ARGV: see append-encoding.ts.
  * Reply: {"ok", version} | {"conflict", actualVersion} | {"duplicate", {index, record, ...}}
  *        where index is the 1-based position among the checked dedup fields.
  *
@@ -49,11 +50,14 @@ local n, ev = section(1)
 local nSnap, sn = section(2)
 local nCheck, ck = section(1)
 local nWrite, wr = section(2)
-if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1 then
+local nOut, ob = section(1)
+if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nOut == nil or nSnap > 1 then
   return fail('bad counts')
 end
 if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
-if #KEYS ~= 2 + nCheck then return fail('wrong number of keys') end
+local outboxKeys = 0
+if nOut > 0 then outboxKeys = 1 end
+if #KEYS ~= 2 + nCheck + outboxKeys then return fail('wrong number of keys') end
 local log = ARGV[3] == '1'
 if not log and ARGV[3] ~= '0' then return fail('bad logEvents flag') end
 local snapshotVersion = nil
@@ -180,6 +184,9 @@ for i = 0, nWrite - 1 do
   set[#set + 1] = prefix .. ARGV[wr + 2 * i + 1]
 end
 redis.call('HSET', unpack(set))
+for i = 0, nOut - 1 do
+  redis.call('XADD', KEYS[#KEYS], '*', 'm', ARGV[ob + i])
+end
 return {'ok', nextVersion}
 `;
 

@@ -8,6 +8,7 @@ import type { DomainEvent } from "../entity/model.js";
 import { dedupField, encodeAppend, parseJson } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
 import { KeyLayout } from "./redis-keys.js";
+import { OutboxKeys, outboxShard } from "./outbox-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
 import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
@@ -50,6 +51,7 @@ export class RedisStore implements StateStore {
   readonly #sender: ScriptSender | undefined;
   readonly #keys: KeyLayout;
   readonly #options: RedisStoreOptions;
+  readonly #outbox: OutboxKeys;
 
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -58,6 +60,12 @@ export class RedisStore implements StateStore {
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
+    this.#outbox = new OutboxKeys(options.keyPrefix, options.service);
+  }
+
+  /** The connection, for the outbox relay (src/outbox/), which reads what the appends wrote. */
+  get connection(): RedisClient {
+    return this.#client;
   }
 
   /**
@@ -144,6 +152,8 @@ export class RedisStore implements StateStore {
     const args = encodeAppend(request);
     const keys = [k.meta, k.events];
     for (const id of request.checkDedup) keys.push(k.dedup(id));
+    // The outbox stream only when there is something to publish (see outbox-keys.ts).
+    if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.stream(outboxShard(key)));
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
