@@ -66,4 +66,6 @@ export default defineEntity({
     "checked-out": (cart): Cart => ({ ...cart, checkedOut: true }),
   },
   reply: view,
+  // Every committed event goes to K_SINK (when it is set) through the outbox.
+  publish: true,
 });

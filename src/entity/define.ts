@@ -82,7 +82,7 @@ export interface EventSourcedEntityOptions<S, EH extends AnyEventHandlers<S>, I>
   /** Which committed events go to `K_SINK` through the outbox (see publish.ts); default none. */
   readonly publish?: PublishRule;
   /** CloudEvent types that run a command of this entity (see subscriptions.ts). */
-  readonly subscribe?: Subscriptions<keyof NoInfer<I> & string>;
+  readonly subscribe?: Subscriptions;
 }
 
 export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = unknown> {
@@ -184,7 +184,7 @@ export interface ValueEntityOptions<S, I> {
   /** Which new states go to `K_SINK` through the outbox (as `<prefix>.<name>.state`); default none. */
   readonly publish?: PublishRule;
   /** CloudEvent types that run a command of this entity (see subscriptions.ts). */
-  readonly subscribe?: Subscriptions<keyof NoInfer<I> & string>;
+  readonly subscribe?: Subscriptions;
 }
 
 export interface ValueEntity<S = unknown, CH = unknown> {

@@ -1,12 +1,15 @@
 import type { Action, ActionContext, ActionHandler, Component } from "../entity/define.js";
 import { parseInput, type InputSchema } from "../entity/input.js";
 import { toModel, type EntityModel } from "../entity/model.js";
+import { normalize, type Subscription, type Subscriptions } from "../entity/subscriptions.js";
 
 export interface CommandRoute {
   readonly kind: "command";
   readonly type: string;
   readonly model: EntityModel;
   readonly command: string;
+  /** Present for a subscribed CloudEvent type: where the entity id and the command's input come from. */
+  readonly subscription?: Subscription | undefined;
 }
 
 export interface ActionRoute {
@@ -46,6 +49,7 @@ export class Registry {
             command,
           });
         }
+        this.#addSubscriptions(model, component.subscribe);
       }
     }
   }
@@ -75,6 +79,22 @@ export class Registry {
   #add(route: Route): void {
     if (this.#byType.has(route.type)) throw new TypeError(`CloudEvent type ${route.type} is routed twice`);
     this.#byType.set(route.type, route);
+  }
+
+  /** The entity's subscriptions: each subscribed type routes to one of its commands. */
+  #addSubscriptions(model: EntityModel, subscriptions: Subscriptions | undefined): void {
+    for (const [type, value] of Object.entries(subscriptions ?? {})) {
+      const subscription = normalize(value);
+      if (!model.commandNames.includes(subscription.command)) {
+        throw new TypeError(`${model.name} subscribes ${type} to an unknown command ${subscription.command}`);
+      }
+      this.#add({ kind: "command", type, model, command: subscription.command, subscription });
+    }
+  }
+
+  /** The CloudEvent types entities subscribe to (the Trigger filters besides the commands'). */
+  get subscribedTypes(): string[] {
+    return [...this.#byType.values()].filter((r) => r.kind === "command" && r.subscription).map((r) => r.type);
   }
 
   #addAction(action: Action<Record<string, LooseAction>>): void {

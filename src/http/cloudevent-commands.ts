@@ -6,6 +6,7 @@ import { Problem } from "../errors/problems.js";
 import type { Dispatcher } from "../host/dispatcher.js";
 import type { PipelineObserver, TraceHandle } from "../host/observer.js";
 import type { ActionRoute, CommandRoute, Registry } from "../host/registry.js";
+import { subscribedEntityId, type Subscription } from "../entity/subscriptions.js";
 import { eventDedupId, validateData } from "./command-input.js";
 
 /** The extension attribute that carries the entity's version after a command. */
@@ -66,6 +67,7 @@ export class CloudEventCommands {
       this.#options.observer?.invalidCommand?.(route.model.name, route.command, trace);
       throw error;
     }
+    if (route.subscription !== undefined) return this.#subscribed(route, route.subscription, event, trace);
     // Dispatch synchronously after validation: the order of events in a batch is the order of the queue.
     const result = await this.#options.dispatcher.dispatch({
       model: route.model,
@@ -86,6 +88,47 @@ export class CloudEventCommands {
       extensions: { [ENTITY_VERSION]: result.version },
       data: result.reply,
     };
+  }
+
+  /**
+   * A subscribed event: runs the declared command on the entity the subscription derives, once
+   * per `source` + `id`; answers 202 without a reply event (the event is not a request).
+   */
+  async #subscribed(
+    route: CommandRoute,
+    subscription: Subscription,
+    event: IncomingEvent,
+    trace: TraceHandle | undefined,
+  ): Promise<undefined> {
+    const what = `${route.model.name}.${route.command}`;
+    const seen = { ...event, subject: event.subject };
+    let entityId: string | undefined;
+    let data: unknown;
+    try {
+      entityId = subscribedEntityId(subscription, seen);
+      if (entityId === undefined) {
+        throw new HostError(
+          Problem.noEntityId,
+          `${event.type} runs ${what}, but the entity id its subscription derives from this event is missing`,
+        );
+      }
+      const input = subscription.data === undefined ? event.data : subscription.data(seen);
+      data = validateData((d) => route.model.validate(route.command, d), input, what);
+    } catch (error) {
+      this.#options.observer?.invalidCommand?.(route.model.name, route.command, trace);
+      if (error instanceof HostError) throw error;
+      throw new HostError(Problem.noEntityId, `${what}: ${(error as Error).message}`);
+    }
+    await this.#options.dispatcher.dispatch({
+      model: route.model,
+      entityId,
+      command: route.command,
+      data,
+      dedupId: eventDedupId(event),
+      event: eventContext(event),
+      trace,
+    });
+    return undefined;
   }
 
   /** The command's validated data; throws the 4xx problem when the event cannot be a command. */
