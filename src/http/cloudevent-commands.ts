@@ -60,6 +60,7 @@ export class CloudEventCommands {
     event: IncomingEvent,
     trace: TraceHandle | undefined,
   ): Promise<OutgoingEvent | undefined> {
+    if (route.subscription !== undefined) return this.#subscribed(route, route.subscription, event, trace);
     let data: unknown;
     try {
       data = this.#commandData(route, event);
@@ -67,7 +68,6 @@ export class CloudEventCommands {
       this.#options.observer?.invalidCommand?.(route.model.name, route.command, trace);
       throw error;
     }
-    if (route.subscription !== undefined) return this.#subscribed(route, route.subscription, event, trace);
     // Dispatch synchronously after validation: the order of events in a batch is the order of the queue.
     const result = await this.#options.dispatcher.dispatch({
       model: route.model,
