@@ -40,7 +40,9 @@ describe("the append encoding", () => {
 
   it("refuses a list whose counts do not match its length", () => {
     const args = encodeAppend(request);
-    expect(() => decodeAppend(args.slice(0, -1))).toThrow(/wrong number of arguments/);
+    expect(() => decodeAppend([...args, "0"])).toThrow(/wrong number of arguments/);
+    // The last section's count missing.
+    expect(() => decodeAppend(args.slice(0, -1))).toThrow(/bad counts/);
     expect(() => decodeAppend(["2", ...args.slice(1)])).toThrow(/unknown encoding/);
   });
 
