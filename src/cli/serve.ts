@@ -4,7 +4,8 @@ import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
 import { startTracing } from "../observability/start-tracing.js";
-import { relayFromConfig } from "../outbox/from-config.js";
+import { relayFromConfig, servedComponents } from "../outbox/from-config.js";
+import { whenMetricsReady } from "../outbox/metrics.js";
 import { createStore } from "../store/create-store.js";
 
 export interface ServeOptions {
@@ -38,11 +39,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 2;
   }
   // Module loading and the store connection are independent: do them at once (cold start).
-  const [components, store, tracing] = await Promise.all([
+  const [loaded, store, tracing] = await Promise.all([
     loadFunctions(paths),
     createStore(config, logger),
     startTracing(config.otel, { service: config.service, revision: config.revision, logger }),
   ]);
+  const components = servedComponents(config, loaded);
   let outbox;
   try {
     outbox = await relayFromConfig(config, store, components, logger);
@@ -68,6 +70,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const port = await host.listen();
   outbox?.relay.start();
   const metricsPort = await telemetry.started(host);
+  if (outbox && metricsPort !== undefined) whenMetricsReady(() => telemetry.metrics?.registry, outbox.relay);
   logger.info("knstate listening", {
     port,
     metricsPort,

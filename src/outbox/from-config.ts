@@ -24,9 +24,23 @@ export function publishes(components: readonly Component[]): boolean {
 }
 
 /**
+ * The components as served: without `K_SINK` nothing is published, so no entity's appends
+ * carry an outbox (it would grow with no relay to empty it).
+ */
+export function servedComponents(
+  config: Pick<HostConfig, "sink">,
+  components: readonly Component[],
+): Component[] {
+  if (config.sink !== undefined) return [...components];
+  return components.map((c) =>
+    c.kind !== "action" && c.publish !== undefined ? ({ ...c, publish: undefined } as Component) : c,
+  );
+}
+
+/**
  * The outbox relay for `K_SINK`, with the extensions of `K_CE_OVERRIDES`, the CA certificates of
  * `K_CA_CERTS` and the timeout of `K_SINK_TIMEOUT`; `undefined` when no entity publishes or
- * `K_SINK` is unset (committed messages then wait in the outbox). Throws on a `K_CE_OVERRIDES`
+ * `K_SINK` is unset (see `servedComponents`). Throws on a `K_CE_OVERRIDES`
  * of the wrong shape, and on Redis Cluster (see docs/outbox.md).
  */
 export async function relayFromConfig(
@@ -36,15 +50,15 @@ export async function relayFromConfig(
   logger: Logger,
 ): Promise<RelaySetup | undefined> {
   if (!publishes(components)) return undefined;
-  if (config.sink === undefined) {
-    logger.warn("an entity publishes but K_SINK is unset: its events wait in the outbox");
-    return undefined;
-  }
+  if (config.sink === undefined) return undefined;
   const { extensions, ignored } = parseCeOverrides(config.ceOverrides);
   if (ignored.length > 0) {
-    logger.warn("K_CE_OVERRIDES: ignoring extensions that are invalid or would replace a standard attribute", {
-      ignored,
-    });
+    logger.warn(
+      "K_CE_OVERRIDES: ignoring extensions that are invalid or would replace a standard attribute",
+      {
+        ignored,
+      },
+    );
   }
   const source = await sourceOf(config, store);
   const relay = new OutboxRelay({

@@ -100,6 +100,11 @@ export class OutboxRelay {
     return this.#queued;
   }
 
+  /** Entries waiting in the outbox (all pods') and when the oldest was committed. */
+  backlog(): Promise<{ readonly length: number; readonly oldest: number | undefined }> {
+    return this.#o.source.backlog();
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;
