@@ -35,7 +35,9 @@ export function compilePublish(
       const out = rule({ type: name(event), data: event.data });
       if (out === undefined) return undefined;
       if (typeof out.type !== "string" || !/^[a-zA-Z][a-zA-Z0-9_-]*$/.test(out.type)) {
-        throw new TypeError(`publish: the public event's type must be a name, got ${JSON.stringify(out.type)}`);
+        throw new TypeError(
+          `publish: the public event's type must be a name, got ${JSON.stringify(out.type)}`,
+        );
       }
       return out;
     };

@@ -20,9 +20,7 @@ export interface SubscribedEvent {
 
 /** Where the entity id comes from. */
 export type EntityIdFrom =
-  | "subject"
-  | { readonly extension: string }
-  | ((event: SubscribedEvent) => string | undefined);
+  "subject" | { readonly extension: string } | ((event: SubscribedEvent) => string | undefined);
 
 export interface Subscription<C extends string = string> {
   /** The command to run. */

@@ -94,7 +94,9 @@ export class Registry {
 
   /** The CloudEvent types entities subscribe to (the Trigger filters besides the commands'). */
   get subscribedTypes(): string[] {
-    return [...this.#byType.values()].filter((r) => r.kind === "command" && r.subscription).map((r) => r.type);
+    return [...this.#byType.values()]
+      .filter((r) => r.kind === "command" && r.subscription)
+      .map((r) => r.type);
   }
 
   #addAction(action: Action<Record<string, LooseAction>>): void {
