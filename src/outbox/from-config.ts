@@ -33,7 +33,7 @@ export function servedComponents(
 ): Component[] {
   if (config.sink !== undefined) return [...components];
   return components.map((c) =>
-    c.kind !== "action" && c.publish !== undefined ? ({ ...c, publish: undefined }) : c,
+    c.kind !== "action" && c.publish !== undefined ? { ...c, publish: undefined } : c,
   );
 }
 
