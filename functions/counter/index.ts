@@ -39,4 +39,6 @@ export default defineEntity({
     reset: (): Counter => ({ value: 0 }),
   },
   reply: (counter) => ({ value: counter.value }),
+  // Every committed event goes to K_SINK (when it is set) through the outbox.
+  publish: true,
 });

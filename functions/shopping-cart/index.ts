@@ -82,4 +82,6 @@ export default defineEntity({
     "cart-expired": (cart): Cart => ({ ...cart, items: {} }),
   },
   reply: view,
+  // Every committed event goes to K_SINK (when it is set) through the outbox.
+  publish: true,
 });

@@ -6,7 +6,8 @@ import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
 import { startTracing } from "../observability/start-tracing.js";
-import { sinkPublisherFromConfig } from "../publish/from-config.js";
+import { relayFromConfig, servedComponents } from "../outbox/from-config.js";
+import { whenMetricsReady } from "../outbox/metrics.js";
 import { createStore } from "../store/create-store.js";
 
 export interface ServeOptions {
@@ -49,14 +50,15 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 2;
   }
   // Module loading and the store connection are independent: do them at once (cold start).
-  const [components, store, tracing] = await Promise.all([
+  const [loaded, store, tracing] = await Promise.all([
     loadFunctions(paths),
     createStore(config, logger),
     startTracing(config.otel, { service: config.service, revision: config.revision, logger }),
   ]);
-  let publisher;
+  const components = servedComponents(config, loaded);
+  let outbox;
   try {
-    publisher = sinkPublisherFromConfig(config, components, logger);
+    outbox = await relayFromConfig(config, store, components, logger);
   } catch (error) {
     process.stderr.write(`knstate: ${(error as Error).message}\n`);
     await store.close();
@@ -66,7 +68,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     config,
     logger,
     tracing,
-    observers: [publisher],
+    observers: [outbox?.observer],
     serveMetrics: createMetricsServer,
   });
   const host = createHost({
@@ -81,8 +83,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     admin: { production: options.env["NODE_ENV"] === "production" },
   });
   const port = await host.listen();
+  outbox?.relay.start();
   const metricsPort = await telemetry.started(host);
   const adminPort = await host.listenAdmin();
+  if (outbox && metricsPort !== undefined) whenMetricsReady(() => telemetry.metrics?.registry, outbox.relay);
   logger.info("knstate listening", {
     port,
     metricsPort,
@@ -105,7 +109,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
       host
         .close()
-        .then(() => publisher?.flush(config.sinkFlushTimeoutMs))
+        .then(() => outbox?.relay.stop(config.sinkFlushTimeoutMs))
         .then(() => telemetry.close())
         .then(
           () => {

@@ -30,7 +30,7 @@ export const publishSettings = {
     env: "KNSTATE_SINK_QUEUE",
     kind: "integer",
     default: "1000",
-    doc: "Events waiting to be published; when full, new ones are dropped (counted and logged).",
+    doc: "Outbox entries one pod reads ahead of publishing them.",
   },
   sinkConcurrency: {
     env: "KNSTATE_SINK_CONCURRENCY",
@@ -42,6 +42,36 @@ export const publishSettings = {
     env: "KNSTATE_SINK_FLUSH_TIMEOUT",
     kind: "duration",
     default: "2s",
-    doc: "On shutdown, how long queued events may take to publish.",
+    doc: "On shutdown, how long the relay may keep publishing the outbox; the rest waits for the next pod.",
+  },
+  outboxLeaseMs: {
+    env: "KNSTATE_OUTBOX_LEASE",
+    kind: "duration",
+    default: "10s",
+    doc: "How long a pod relays an outbox shard without renewing; a dead pod's shards move to another after it.",
+  },
+  outboxPollMs: {
+    env: "KNSTATE_OUTBOX_POLL",
+    kind: "duration",
+    default: "200ms",
+    doc: "How often the relay reads the outbox when this pod commits nothing to publish.",
+  },
+  outboxMaxAttempts: {
+    env: "KNSTATE_OUTBOX_MAX_ATTEMPTS",
+    kind: "integer",
+    default: "5",
+    doc: "Attempts of an event K_SINK refuses (a 4xx but 404, 408, 409, 429) before it goes to the dead-letter stream.",
+  },
+  outboxBackoffMs: {
+    env: "KNSTATE_OUTBOX_BACKOFF",
+    kind: "duration",
+    default: "100ms",
+    doc: "First wait before publishing an event again; doubles per attempt.",
+  },
+  outboxBackoffMaxMs: {
+    env: "KNSTATE_OUTBOX_BACKOFF_MAX",
+    kind: "duration",
+    default: "30s",
+    doc: "Longest wait between two attempts of one event.",
   },
 } as const satisfies Record<string, SettingSpec>;

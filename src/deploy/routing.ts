@@ -14,6 +14,8 @@ export interface FunctionRouting {
   readonly replyTypes: readonly string[];
   /** `<typePrefix>.<name>.<event>`: the committed events published to `K_SINK`. */
   readonly publishedTypes: readonly string[];
+  /** CloudEvent types entities subscribe to (another function's events, a PingSource's): also routed here. */
+  readonly subscribedTypes?: readonly string[];
   /** `/<service>/`: the `source` prefix of every reply and published event (the loop guard). */
   readonly ownSourcePrefix: string;
 }
@@ -21,6 +23,7 @@ export interface FunctionRouting {
 export function routingOf(service: string, components: readonly Component[]): FunctionRouting {
   const commandTypes: string[] = [];
   const publishedTypes: string[] = [];
+  const subscribedTypes: string[] = [];
   for (const c of components) {
     const base = `${c.typePrefix}.${c.name}.`;
     const commands = c.kind === "action" ? c.handlers : c.commands;
@@ -30,12 +33,15 @@ export function routingOf(service: string, components: readonly Component[]): Fu
     } else if (c.kind === "value") {
       publishedTypes.push(base + VALUE_STATE_EVENT);
     }
+    if (c.kind !== "action" && c.kind !== "replicated")
+      subscribedTypes.push(...Object.keys(c.subscribe ?? {}));
   }
   return {
     service,
     commandTypes,
     replyTypes: commandTypes.map((t) => `${t}.reply`),
     publishedTypes,
+    ...(subscribedTypes.length > 0 ? { subscribedTypes } : {}),
     ownSourcePrefix: `/${service}/`,
   };
 }

@@ -91,7 +91,9 @@ export function buildTrigger(routing: FunctionRouting, options: TriggerOptions =
   if (problems.length > 0) throw new Error(`cannot build the Trigger:\n  - ${problems.join("\n  - ")}`);
 
   const labels = { "app.kubernetes.io/name": routing.service, "app.kubernetes.io/part-of": "knstate" };
-  const types = routing.commandTypes.map((type): TriggerFilter => ({ exact: { type } }));
+  const types = [...routing.commandTypes, ...(routing.subscribedTypes ?? [])].map((type): TriggerFilter => ({
+    exact: { type },
+  }));
   return {
     apiVersion: "eventing.knative.dev/v1",
     kind: "Trigger",

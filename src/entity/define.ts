@@ -1,3 +1,5 @@
+import type { PublishRule } from "./publish.js";
+import { checkSubscriptions, type Subscriptions } from "./subscriptions.js";
 import type { AccessRule, Caller } from "./access.js";
 import type { Action } from "./action.js";
 import type { Emit, Rejection, Reply, Update } from "./effects.js";
@@ -80,6 +82,10 @@ export interface EventSourcedEntityOptions<S, EH extends AnyEventHandlers<S>, I>
   readonly upcastState?: (state: unknown, fromVersion: number) => NoInfer<S>;
   /** Who may run each command and read the state; pure and synchronous (403 on `false`). */
   readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
+  /** Which committed events go to `K_SINK` through the outbox (see publish.ts); default none. */
+  readonly publish?: PublishRule;
+  /** CloudEvent types that run a command of this entity (see subscriptions.ts). */
+  readonly subscribe?: Subscriptions;
 }
 
 export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = unknown> {
@@ -96,6 +102,8 @@ export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = 
   readonly upcast: Readonly<Record<string, (data: never, source: UpcastSource) => unknown>>;
   readonly upcastState: ((state: unknown, fromVersion: number) => S) | undefined;
   readonly authorize: AccessRule | undefined;
+  readonly publish?: PublishRule | undefined;
+  readonly subscribe?: Subscriptions | undefined;
 }
 
 /**
@@ -138,6 +146,8 @@ export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
     upcast: options.upcast ?? {},
     upcastState: options.upcastState,
     authorize: options.authorize as AccessRule | undefined,
+    ...(options.publish === undefined ? {} : { publish: options.publish }),
+    ...(options.subscribe === undefined ? {} : { subscribe: checkSubscriptions(options.subscribe) }),
   });
 }
 
@@ -171,6 +181,10 @@ export interface ValueEntityOptions<S, I> {
   readonly upcastState?: (state: unknown, fromVersion: number) => NoInfer<S>;
   /** Who may run each command and read the state; pure and synchronous (403 on `false`). */
   readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
+  /** Which new states go to `K_SINK` through the outbox (as `<prefix>.<name>.state`); default none. */
+  readonly publish?: PublishRule;
+  /** CloudEvent types that run a command of this entity (see subscriptions.ts). */
+  readonly subscribe?: Subscriptions;
 }
 
 export interface ValueEntity<S = unknown, CH = unknown> {
@@ -183,6 +197,8 @@ export interface ValueEntity<S = unknown, CH = unknown> {
   readonly schemaVersion: number;
   readonly upcastState: ((state: unknown, fromVersion: number) => S) | undefined;
   readonly authorize: AccessRule | undefined;
+  readonly publish?: PublishRule | undefined;
+  readonly subscribe?: Subscriptions | undefined;
 }
 
 /**
@@ -209,6 +225,8 @@ export function defineValueEntity<S, I>(
     schemaVersion: checkSchemaVersion(options.schemaVersion),
     upcastState: options.upcastState,
     authorize: options.authorize as AccessRule | undefined,
+    ...(options.publish === undefined ? {} : { publish: options.publish }),
+    ...(options.subscribe === undefined ? {} : { subscribe: checkSubscriptions(options.subscribe) }),
   });
 }
 

@@ -2,6 +2,7 @@ import { checkAccess, type AccessRequest, type AccessRule, type Caller } from ".
 import type { CommandContext, Component, EventSourcedEntity, ValueEntity } from "./define.js";
 import { isEmit, isRejection, isReply, isUpdate } from "./effects.js";
 import { compileUpcasters, definitionFingerprint, UnreadableEvent, type UpcastSource } from "./evolution.js";
+import { compilePublish, type PublicEvent } from "./publish.js";
 import { parseInput, type InputSchema } from "./input.js";
 import { judgeSnapshot, type SnapshotRules, type SnapshotVerdict, type StoredSnapshot } from "./snapshots.js";
 import type { TimerEffect } from "./timers.js";
@@ -60,6 +61,8 @@ export interface EntityModel {
   /** Throws `InvalidInput` with the validator's message. */
   validate(command: string, data: unknown): unknown;
   execute(command: string, state: unknown, data: unknown, ctx: CommandContext): Decision;
+  /** The public form of a committed event for the outbox; absent when the entity publishes nothing. */
+  readonly publish?: ((event: DomainEvent) => PublicEvent | undefined) | undefined;
 }
 
 type LooseHandler = (state: unknown, data: unknown, ctx: CommandContext) => unknown;
@@ -169,6 +172,7 @@ function eventSourcedModel(
     snapshotEvery: entity.snapshotEvery,
     apply,
     upcastEvent,
+    ...publishOf(entity.publish),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
@@ -245,6 +249,7 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
     snapshotEvery: 1,
     apply: (_state, event) => event.data,
     upcastEvent: (event) => [event],
+    ...publishOf(entity.publish),
     execute(command, state, data, ctx) {
       const result = runCommand(entity.name, entity.commands, command, state, data, ctx);
       if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
@@ -267,4 +272,10 @@ function valueModel(entity: ValueEntity<unknown, Record<string, LooseCommand>>):
       };
     },
   };
+}
+
+/** The model's `publish` member, present only for an entity that publishes (the others pay nothing). */
+function publishOf(rule: Parameters<typeof compilePublish>[0]): Pick<EntityModel, "publish"> {
+  const publish = compilePublish(rule);
+  return publish === undefined ? {} : { publish };
 }

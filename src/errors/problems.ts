@@ -9,6 +9,7 @@ export const Problem = {
   invalidCloudEvent: { type: "/problems/invalid-cloudevent", status: 400, title: "Invalid CloudEvent" },
   invalidJson: { type: "/problems/invalid-json", status: 400, title: "Invalid JSON body" },
   missingSubject: { type: "/problems/missing-subject", status: 400, title: "Missing subject" },
+  noEntityId: { type: "/problems/no-entity-id", status: 400, title: "No entity id in the event" },
   unknownType: { type: "/problems/unknown-type", status: 400, title: "Unknown event type" },
   invalidCommandData: { type: "/problems/invalid-command-data", status: 400, title: "Invalid command data" },
   invalidRequest: { type: "/problems/invalid-request", status: 400, title: "Invalid request" },

@@ -7,6 +7,7 @@ import type { Pipeline } from "../pipeline/pipeline.js";
 import type { PipelineObserver, TraceHandle } from "../observability/pipeline-observer.js";
 import type { ActionRoute, CommandRoute, Registry } from "../pipeline/registry.js";
 import type { Caller } from "../entity/access.js";
+import { subscribedEntityId, type Subscription } from "../entity/subscriptions.js";
 import { eventDedupId, validateData } from "./command-input.js";
 import type { EdgeAuth, Verified } from "./edge-auth.js";
 
@@ -97,6 +98,7 @@ export class CloudEventCommands {
     trace: TraceHandle | undefined,
     caller: Caller | undefined,
   ): Promise<OutgoingEvent | undefined> {
+    if (route.subscription !== undefined) return this.#subscribed(route, route.subscription, event, trace);
     let data: unknown;
     try {
       data = this.#commandData(route, event);
@@ -125,6 +127,47 @@ export class CloudEventCommands {
       extensions: { [ENTITY_VERSION]: result.version },
       data: result.reply,
     };
+  }
+
+  /**
+   * A subscribed event: runs the declared command on the entity the subscription derives, once
+   * per `source` + `id`; answers 202 without a reply event (the event is not a request).
+   */
+  async #subscribed(
+    route: CommandRoute,
+    subscription: Subscription,
+    event: IncomingEvent,
+    trace: TraceHandle | undefined,
+  ): Promise<undefined> {
+    const what = `${route.model.name}.${route.command}`;
+    const seen = { ...event, subject: event.subject };
+    let entityId: string | undefined;
+    let data: unknown;
+    try {
+      entityId = subscribedEntityId(subscription, seen);
+      if (entityId === undefined) {
+        throw new HostError(
+          Problem.noEntityId,
+          `${event.type} runs ${what}, but the entity id its subscription derives from this event is missing`,
+        );
+      }
+      const input = subscription.data === undefined ? event.data : subscription.data(seen);
+      data = validateData((d) => route.model.validate(route.command, d), input, what);
+    } catch (error) {
+      this.#options.observer?.invalidCommand?.(route.model.name, route.command, trace);
+      if (error instanceof HostError) throw error;
+      throw new HostError(Problem.noEntityId, `${what}: ${(error as Error).message}`);
+    }
+    await this.#options.dispatcher.dispatch({
+      model: route.model,
+      entityId,
+      command: route.command,
+      data,
+      dedupId: eventDedupId(event),
+      event: eventContext(event),
+      trace,
+    });
+    return undefined;
   }
 
   /** The command's validated data; throws the 4xx problem when the event cannot be a command. */

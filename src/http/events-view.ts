@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { truncate } from "../cloudevents/attributes.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import type { Registry } from "../host/registry.js";
+import type { Registry } from "../pipeline/registry.js";
 import type { StateStore } from "../store/state-store.js";
 import { sendJson } from "./send-json.js";
 

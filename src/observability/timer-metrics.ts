@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import type { TimerObserver } from "../timers/fire.js";
+import type { TimerObserver } from "./timer-observer.js";
 
 /** Lateness buckets (seconds after the due time): a warm pod's poll, a cold start, a Ping period. */
 const LATENESS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];

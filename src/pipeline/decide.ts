@@ -4,6 +4,7 @@ import type { DedupRecord } from "../store/state-store.js";
 import { hasEffects, type Decision, type EntityVersion, type Verdict } from "./decision.js";
 import type { PipelineObserver } from "./observer.js";
 import { toTimerChanges } from "./timer-effects.js";
+import { outboxMessages } from "./outbox-messages.js";
 import type { Job } from "./types.js";
 
 export interface DecideContext {
@@ -59,10 +60,13 @@ export function decide(jobs: readonly Job[], base: EntityVersion, context: Decid
         result.timers === undefined
           ? undefined
           : toTimerChanges(request.model, request.command, result.timers, (context.now ?? Date.now)());
-      const effects =
-        timers === undefined
-          ? { events: result.events, reply: result.reply }
-          : { events: result.events, reply: result.reply, timers };
+      const outbox = outboxMessages(request.model, job, version, result.events);
+      const effects = {
+        events: result.events,
+        reply: result.reply,
+        ...(timers === undefined ? {} : { timers }),
+        ...(outbox ? { outbox } : {}),
+      };
       state = result.state;
       version += result.events.length;
       const replyId = context.newId();

@@ -1,6 +1,6 @@
 import type { DomainEvent } from "../entity/model.js";
 import type { HostError } from "../errors/host-error.js";
-import type { DedupRecord, TimerChange } from "../store/state-store.js";
+import type { DedupRecord, OutboxMessage, TimerChange } from "../store/state-store.js";
 import type { CommandReply, Job } from "./types.js";
 
 /**
@@ -19,6 +19,8 @@ export interface Effects {
   // ── Effects of the next capabilities go below, each `readonly name?: …`, and in `hasEffects`. ──
   /** Timers set or cancelled, validated (see timer-effects.ts). */
   readonly timers?: readonly TimerChange[];
+  /** Events to publish through the outbox (entities with `publish`); committed with `events`. */
+  readonly outbox?: readonly OutboxMessage[] | undefined;
 }
 
 /** True when `effects` changes anything in the store (a command that only replies does not). */

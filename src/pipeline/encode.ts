@@ -3,6 +3,7 @@ import type {
   AppendRequest,
   DedupRecord,
   EntityKey,
+  OutboxMessage,
   Snapshot,
   StoredSize,
   TimerChange,
@@ -29,12 +30,14 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
   const events: DomainEvent[] = [];
   const writeDedup: Array<readonly [string, DedupRecord]> = [];
   const timers: TimerChange[] = [];
+  const outbox: OutboxMessage[] = [];
   for (const verdict of decision.verdicts) {
     if (!("effects" in verdict)) continue;
     for (const event of verdict.effects.events) events.push(event);
     if (verdict.dedup !== undefined) writeDedup.push(verdict.dedup);
     // ── Effects of the next capabilities: gather each one here. ──
     if (verdict.effects.timers !== undefined) timers.push(...verdict.effects.timers);
+    if (verdict.effects.outbox !== undefined) for (const m of verdict.effects.outbox) outbox.push(m);
   }
   const from = decision.base.version;
   const snapshot = writesSnapshot(model, from, decision.version, context.replay);
@@ -48,6 +51,7 @@ export function toAppendRequest(decision: Decision, context: EncodeContext): App
     writeDedup,
     dedupTtlMs: context.dedupTtlMs,
     ...(timers.length > 0 ? { timers } : {}),
+    ...(outbox.length > 0 ? { outbox } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Action, ActionContext, ActionHandler, Component } from "../entity/
 import { parseInput, type InputSchema } from "../entity/input.js";
 import { toModel, type EntityModel } from "../entity/model.js";
 import { toReplicatedModel, type ReplicatedModel } from "../entity/replicated/model.js";
+import { normalize, type Subscription, type Subscriptions } from "../entity/subscriptions.js";
 
 /** An entity as the host runs it: event-sourced or value (`EntityModel`), or replicated. */
 export type AnyEntityModel = EntityModel | ReplicatedModel;
@@ -11,6 +12,8 @@ export interface CommandRoute {
   readonly type: string;
   readonly model: AnyEntityModel;
   readonly command: string;
+  /** Present for a subscribed CloudEvent type: where the entity id and the command's input come from. */
+  readonly subscription?: Subscription | undefined;
 }
 
 export interface ActionRoute {
@@ -51,6 +54,9 @@ export class Registry {
             command,
           });
         }
+        if (model.kind !== "replicated" && component.kind !== "replicated") {
+          this.#addSubscriptions(model, component.subscribe);
+        }
       }
     }
   }
@@ -80,6 +86,24 @@ export class Registry {
   #add(route: Route): void {
     if (this.#byType.has(route.type)) throw new TypeError(`CloudEvent type ${route.type} is routed twice`);
     this.#byType.set(route.type, route);
+  }
+
+  /** The entity's subscriptions: each subscribed type routes to one of its commands. */
+  #addSubscriptions(model: EntityModel, subscriptions: Subscriptions | undefined): void {
+    for (const [type, value] of Object.entries(subscriptions ?? {})) {
+      const subscription = normalize(value);
+      if (!model.commandNames.includes(subscription.command)) {
+        throw new TypeError(`${model.name} subscribes ${type} to an unknown command ${subscription.command}`);
+      }
+      this.#add({ kind: "command", type, model, command: subscription.command, subscription });
+    }
+  }
+
+  /** The CloudEvent types entities subscribe to (the Trigger filters besides the commands'). */
+  get subscribedTypes(): string[] {
+    return [...this.#byType.values()]
+      .filter((r) => r.kind === "command" && r.subscription)
+      .map((r) => r.type);
   }
 
   #addAction(action: Action<Record<string, LooseAction>>): void {

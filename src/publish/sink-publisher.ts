@@ -2,12 +2,11 @@ import { DEFAULTS } from "../config/defaults.js";
 import type { DomainEvent } from "../entity/model.js";
 import { VALUE_UPDATED } from "../entity/model.js";
 import { JSON_FORMAT_MEMBERS } from "../cloudevents/event.js";
-import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
-import type { Agent } from "node:http";
+import type { OutgoingEvent } from "../cloudevents/reply.js";
 import type { PipelineObserver, TraceHandle } from "../observability/pipeline-observer.js";
-import { post } from "../net/post.js";
 import { formatTraceparent } from "../observability/trace-context.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
+import { SinkClient } from "./sink-client.js";
 
 /** The extension attribute that carries the entity version an event produced. */
 export const ENTITY_VERSION_EXTENSION = "entityversion";
@@ -120,8 +119,7 @@ export class SinkPublisher implements PipelineObserver {
   readonly #maxQueue: number;
   readonly #concurrency: number;
   readonly #logger: Logger;
-  readonly #url: URL;
-  #transport: Promise<Transport> | undefined;
+  readonly #client: SinkClient;
   #active = 0;
   #published = 0;
   #failed = 0;
@@ -135,7 +133,12 @@ export class SinkPublisher implements PipelineObserver {
     this.#maxQueue = Math.max(1, options.maxQueue ?? DEFAULTS.sinkQueueMax);
     this.#concurrency = Math.max(1, options.concurrency ?? DEFAULTS.sinkConcurrency);
     this.#logger = options.logger ?? silentLogger;
-    this.#url = new URL(options.sink);
+    this.#client = new SinkClient({
+      sink: options.sink,
+      caCerts: options.caCerts,
+      timeoutMs: options.timeoutMs,
+      sockets: this.#concurrency,
+    });
   }
 
   get stats(): SinkPublisherStats {
@@ -224,13 +227,8 @@ export class SinkPublisher implements PipelineObserver {
   }
 
   async #send(event: OutgoingEvent): Promise<void> {
-    const { headers, body } = toBinary(event);
-    const traceparent = event.extensions.traceparent;
     try {
-      const status = await this.#post(
-        { ...headers, ...(typeof traceparent === "string" ? { traceparent } : {}) },
-        body,
-      );
+      const status = await this.#client.send(event);
       if (status >= 200 && status < 300) {
         this.#published++;
         return;
@@ -242,34 +240,4 @@ export class SinkPublisher implements PipelineObserver {
       this.#logger.warn("publishing to K_SINK failed", { error, id: event.id, type: event.type });
     }
   }
-
-  /** One POST to the sink; resolves with the status (the response body is discarded). */
-  async #post(headers: Record<string, string>, body: string): Promise<number> {
-    const { request, agent } = await (this.#transport ??= transport(
-      this.#url,
-      this.#options.caCerts,
-      this.#concurrency,
-    ));
-    const timeoutMs = this.#options.timeoutMs ?? DEFAULTS.sinkTimeoutMs;
-    return (await post(this.#url, body, { request, agent, headers, timeoutMs })).status;
-  }
-}
-
-interface Transport {
-  readonly request: typeof import("node:http").request;
-  readonly agent: Agent;
-}
-
-/** node:http or node:https with a keep-alive agent; `caCerts` are trusted besides the usual roots. */
-async function transport(url: URL, caCerts: string | undefined, sockets: number): Promise<Transport> {
-  if (url.protocol === "http:") {
-    const http = await import("node:http");
-    return { request: http.request, agent: new http.Agent({ keepAlive: true, maxSockets: sockets }) };
-  }
-  const [https, tls] = await Promise.all([import("node:https"), import("node:tls")]);
-  const ca = caCerts === undefined ? undefined : [...tls.rootCertificates, caCerts];
-  return {
-    request: https.request,
-    agent: new https.Agent({ keepAlive: true, maxSockets: sockets, ...(ca ? { ca } : {}) }),
-  };
 }

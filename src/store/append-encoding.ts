@@ -21,6 +21,7 @@ import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
  *                             UTF-8), on an entity's first append only (count 0 or 1):
  *                             added to the type's index of ids by creation time (KEYS: the
  *                             index key last, passed only when the count is 1)
+ *         outbox    width 1   an outbox message's JSON (see src/outbox/), for the service's outbox
  * ```
  *
  * A new kind of effect (outbox messages, timers, replicated-type operations) becomes one more
@@ -41,6 +42,7 @@ export const SECTIONS = [
   { name: "write", width: 2 },
   { name: "timers", width: 4 },
   { name: "index", width: 1 },
+  { name: "outbox", width: 1 },
 ] as const;
 
 /** Number of header arguments before the first section. */
@@ -63,6 +65,8 @@ export interface AppendPlan {
   readonly timers: ReadonlyArray<{ name: string; due: string; timer: string; member: string }>;
   /** The entity id (encoded by `encodeSegment`) to add to its type's index (an entity's first append, index on). */
   readonly index: string | undefined;
+  /** Outbox messages (JSON), in order. */
+  readonly outbox: readonly string[];
 }
 
 /**
@@ -101,6 +105,9 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, inde
   }
   if (index && request.expectedVersion === 0) args.push("1", encodeSegment(request.key.entityId));
   else args.push("0");
+  const outbox = request.outbox ?? [];
+  args.push(String(outbox.length));
+  for (const message of outbox) args.push(stringify(message));
   return args;
 }
 
@@ -117,7 +124,8 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     return items;
   });
   if (pos !== args.length) throw new Error("knstate append: wrong number of arguments");
-  const [events, snapshot, check, write, timerItems, index] = sections as [
+  const [events, snapshot, check, write, timerItems, index, outbox] = sections as [
+    string[],
     string[],
     string[],
     string[],
@@ -143,6 +151,7 @@ export function decodeAppend(args: readonly string[]): AppendPlan {
     write: pairs,
     timers,
     index: index[0],
+    outbox,
   };
 }
 

@@ -15,6 +15,8 @@ import {
   type ListEntitiesOptions,
   type StoreIntrospection,
 } from "./introspection.js";
+import { MemoryOutbox } from "./memory-outbox.js";
+import { outboxShard } from "./outbox-keys.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -51,6 +53,8 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   #nextSweep = 0;
   /** Durable timers, in process (see memory-timers.ts). */
   readonly timers = new MemoryTimers();
+  /** Committed messages to publish (see src/outbox/). */
+  readonly outbox = new MemoryOutbox();
 
   /** Replicated entities, with the same rules as the Redis script. */
   readonly replicated: ReplicatedStore;
@@ -130,6 +134,8 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     const expiresAt = now + plan.dedupTtlMs;
     for (const [field, record] of plan.write) this.#dedup.set(dedupKey(key, field), { record, expiresAt });
     this.timers.apply(key, plan.timers);
+    // The outbox in the same step as the commit, as the append script writes it.
+    if (plan.outbox.length > 0) for (const m of plan.outbox) this.outbox.add(outboxShard(key), m);
     if (now >= this.#nextSweep) this.#sweep(now);
     return Promise.resolve({ kind: "ok", version: next.version });
   }

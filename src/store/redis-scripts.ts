@@ -23,6 +23,7 @@ import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/sc
  * KEYS: entity hash, event stream, then per checked dedup field the key of an older record
  * (a string key, the layout before records moved into the hash), then the type's entity index
  * when the index section is not empty (a sorted set: id by creation time, ms). ARGV: see append-encoding.ts.
+ * The service's outbox stream follows when the outbox section is not empty (see src/outbox/).
  * Reply: {"ok", version} | {"conflict", actualVersion} | {"duplicate", {index, record, ...}}
  *        where index is the 1-based position among the checked dedup fields.
  *
@@ -55,17 +56,21 @@ local nCheck, ck = section(1)
 local nWrite, wr = section(2)
 local nTimers, tm = section(4)
 local nIndex, ix = section(1)
+local nOut, ob = section(1)
 if short then return fail('wrong number of arguments') end
 if expected == nil or ttl == nil or spill == nil or n == nil or nSnap == nil or nCheck == nil or nWrite == nil or nSnap > 1
-  or nTimers == nil or nIndex == nil or nIndex > 1 then
+  or nTimers == nil or nIndex == nil or nIndex > 1 or nOut == nil then
   return fail('bad counts')
 end
 if pos - 1 ~= #ARGV then return fail('wrong number of arguments') end
--- Keys after the dedup keys: the type's index when nIndex is 1, then (timers) the entity's timer
--- hash and the service's due index, the last two keys.
+-- Keys after the dedup keys: the type's index when nIndex is 1, the service's outbox stream when
+-- there is something to publish, then (timers) the entity's timer hash and the service's due
+-- index, the last two keys.
+local outboxKeys = 0
+if nOut > 0 then outboxKeys = 1 end
 local timerKeys = 0
 if nTimers > 0 then timerKeys = 2 end
-if #KEYS ~= 2 + nCheck + nIndex + timerKeys then return fail('wrong number of keys') end
+if #KEYS ~= 2 + nCheck + nIndex + outboxKeys + timerKeys then return fail('wrong number of keys') end
 for i = 0, nTimers - 1 do
   local due = ARGV[tm + 4 * i + 1]
   if due ~= '' and count(due) == nil then return fail('bad timer due time') end
@@ -207,6 +212,9 @@ for i = 0, nTimers - 1 do
   end
 end
 if nIndex == 1 and version == 0 then redis.call('ZADD', KEYS[3 + nCheck], 'NX', now, ARGV[ix]) end
+for i = 0, nOut - 1 do
+  redis.call('XADD', KEYS[3 + nCheck + nIndex], '*', 'm', ARGV[ob + i])
+end
 return {'ok', nextVersion}
 `;
 

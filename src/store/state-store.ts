@@ -65,6 +65,28 @@ export interface AppendRequest {
   readonly dedupTtlMs: number;
   /** Timers set or cancelled with the append, in order (the last change of a name wins). */
   readonly timers?: readonly TimerChange[] | undefined;
+  /** Events to publish, written to the service's outbox in the same append (absent or empty: none). */
+  readonly outbox?: readonly OutboxMessage[] | undefined;
+}
+
+/**
+ * One committed event to publish (see src/outbox/): the CloudEvent's attributes but `source`,
+ * which the relay adds (`/<service>/<entity>`), with the extensions of `K_CE_OVERRIDES`.
+ */
+export interface OutboxMessage {
+  /** `<entity>/<entity id>/<version>`: stable, so consumers deduplicate on `source` + `id`. */
+  readonly id: string;
+  readonly entityType: string;
+  readonly entityId: string;
+  /** The entity version the event produced. */
+  readonly version: number;
+  /** The full CloudEvent type, `<prefix>.<entity>.<name>`. */
+  readonly type: string;
+  readonly data: unknown;
+  /** When the event was committed (ISO 8601). */
+  readonly time: string;
+  /** The W3C trace context of the command that committed it. */
+  readonly traceparent?: string | undefined;
 }
 
 export type AppendResult =

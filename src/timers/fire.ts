@@ -2,6 +2,7 @@ import type { EntityModel } from "../entity/model.js";
 import { nextRecurrence } from "../entity/timer-schedule.js";
 import { HostError } from "../errors/host-error.js";
 import type { CommandReply, CommandRequest } from "../pipeline/types.js";
+import type { TimerObserver } from "../observability/timer-observer.js";
 import type { ClaimedTimer, TimerStore } from "../store/state-store.js";
 
 /** What firing needs: the entities by name, the pipeline's dispatch, the store's timers. */
@@ -11,16 +12,6 @@ export interface FireContext {
   readonly timers: TimerStore;
   readonly now: () => number;
   readonly observer?: TimerObserver | undefined;
-}
-
-/** Hooks for metrics and logs of timers (all optional). */
-export interface TimerObserver {
-  /** A timer's command was applied (or answered as a repeat), `lateSeconds` after it was due. */
-  fired?(entity: string, lateSeconds: number, repeat: boolean): void;
-  /** Firing failed and the timer stays claimed until its lease ends (then fires again). */
-  retried?(entity: string, error: unknown): void;
-  /** The timer could not run (unknown entity, refused or failing command) and was dropped. */
-  dropped?(entity: string, name: string, error: unknown): void;
 }
 
 /** Statuses after which firing again can succeed: the timer is left to its lease. */

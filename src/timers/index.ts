@@ -2,10 +2,11 @@ import type { EntityModel } from "../entity/model.js";
 import type { Logger } from "../observability/logger.js";
 import type { CommandReply, CommandRequest } from "../pipeline/types.js";
 import type { StateStore } from "../store/state-store.js";
-import type { TimerObserver } from "./fire.js";
+import type { TimerObserver } from "../observability/timer-observer.js";
 import { TimerRunner } from "./timer-runner.js";
 
-export { fireTimer, type FireContext, type TimerObserver } from "./fire.js";
+export { fireTimer, type FireContext } from "./fire.js";
+export type { TimerObserver } from "../observability/timer-observer.js";
 export { TimerRunner, type TimerRunnerOptions } from "./timer-runner.js";
 
 export interface HostTimerOptions {

@@ -92,6 +92,7 @@ describe("shipped dashboards and rules, static checks", () => {
       "KnstateConflictRetriesExhausted",
       "KnstateStoreDown",
       "KnstateCommandLatencyP99High",
+      "KnstateOutboxLagHigh",
     ]);
   });
 });

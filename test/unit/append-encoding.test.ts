@@ -45,14 +45,16 @@ describe("the append encoding", () => {
     expect(decodeAppend(encodeAppend(first, 32, true)).index).toBe("c1");
     expect(decodeAppend(encodeAppend(first, 32, false)).index).toBeUndefined();
     expect(decodeAppend(encodeAppend(request, 32, true)).index).toBeUndefined();
-    expect(encodeAppend(first, 32, true).slice(-2)).toEqual(["1", "c1"]);
+    expect(encodeAppend(first, 32, true).slice(-3, -1)).toEqual(["1", "c1"]);
     const odd = { ...first, key: { entityType: "cart", entityId: "a b\ud800" } };
     expect(decodeAppend(encodeAppend(odd, 32, true)).index).toBe("a%20b%uD800");
-    expect(encodeAppend(first, 32).at(-1)).toBe("0");
+    expect(encodeAppend(first, 32).at(-2)).toBe("0");
   });
 
   it("refuses a list whose counts do not match its length", () => {
     const args = encodeAppend(request);
+    expect(() => decodeAppend([...args, "0"])).toThrow(/wrong number of arguments/);
+    // The last section's count missing.
     expect(() => decodeAppend(args.slice(0, -1))).toThrow(/wrong number of arguments/);
     expect(() => decodeAppend(["2", ...args.slice(1)])).toThrow(/unknown encoding/);
   });

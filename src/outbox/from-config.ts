@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { HostConfig } from "../config/host-config.js";
+import type { Component } from "../entity/define.js";
+import type { Logger } from "../observability/logger.js";
+import type { PipelineObserver } from "../pipeline/observer.js";
+import { parseCeOverrides } from "../publish/sink-publisher.js";
+import { SinkClient } from "../publish/sink-client.js";
+import { MemoryStore } from "../store/memory-store.js";
+import type { StateStore } from "../store/state-store.js";
+import { MemoryOutboxSource } from "./memory-source.js";
+import { OutboxRelay } from "./relay.js";
+import type { OutboxSource } from "./source.js";
+
+/** The relay of a host and the observer that wakes it when this pod commits. */
+export interface RelaySetup {
+  readonly relay: OutboxRelay;
+  readonly observer: PipelineObserver;
+}
+
+/** True when some entity publishes (declares `publish`). */
+export function publishes(components: readonly Component[]): boolean {
+  return components.some(
+    (c) => c.kind !== "action" && c.kind !== "replicated" && c.publish !== undefined && c.publish !== false,
+  );
+}
+
+/**
+ * The components as served: without `K_SINK` nothing is published, so no entity's appends
+ * carry an outbox (it would grow with no relay to empty it).
+ */
+export function servedComponents(
+  config: Pick<HostConfig, "sink">,
+  components: readonly Component[],
+): Component[] {
+  if (config.sink !== undefined) return [...components];
+  return components.map((c) =>
+    c.kind !== "action" && c.kind !== "replicated" && c.publish !== undefined
+      ? { ...c, publish: undefined }
+      : c,
+  );
+}
+
+/**
+ * The outbox relay for `K_SINK`, with the extensions of `K_CE_OVERRIDES`, the CA certificates of
+ * `K_CA_CERTS` and the timeout of `K_SINK_TIMEOUT`; `undefined` when no entity publishes or
+ * `K_SINK` is unset (see `servedComponents`). Throws on a `K_CE_OVERRIDES`
+ * of the wrong shape, and on Redis Cluster (see docs/outbox.md).
+ */
+export async function relayFromConfig(
+  config: HostConfig,
+  store: StateStore,
+  components: readonly Component[],
+  logger: Logger,
+): Promise<RelaySetup | undefined> {
+  if (!publishes(components)) return undefined;
+  if (config.sink === undefined) return undefined;
+  const { extensions, ignored } = parseCeOverrides(config.ceOverrides);
+  if (ignored.length > 0) {
+    logger.warn(
+      "K_CE_OVERRIDES: ignoring extensions that are invalid or would replace a standard attribute",
+      {
+        ignored,
+      },
+    );
+  }
+  const source = await sourceOf(config, store);
+  const relay = new OutboxRelay({
+    source,
+    sink: new SinkClient({
+      sink: config.sink,
+      caCerts: config.caCerts,
+      timeoutMs: config.sinkTimeoutMs,
+      sockets: config.sinkConcurrency,
+    }),
+    service: config.service,
+    overrides: extensions,
+    consumer: `${config.podName ?? hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    leaseMs: config.outboxLeaseMs,
+    pollMs: config.outboxPollMs,
+    maxAttempts: Math.max(1, config.outboxMaxAttempts),
+    backoffMs: { base: config.outboxBackoffMs, max: config.outboxBackoffMaxMs },
+    concurrency: Math.max(1, config.sinkConcurrency),
+    maxQueued: Math.max(1, config.sinkQueueMax),
+    logger: logger.child({ component: "outbox-relay" }),
+  });
+  logger.info("publishing committed events to K_SINK through the outbox", {
+    sink: config.sink,
+    extensions: Object.keys(extensions),
+    ...(config.caCerts === undefined ? {} : { caCerts: true }),
+  });
+  return { relay, observer: { committed: () => relay.wake() } };
+}
+
+async function sourceOf(config: HostConfig, store: StateStore): Promise<OutboxSource> {
+  if (store instanceof MemoryStore) return new MemoryOutboxSource(store.outbox);
+  const [{ RedisStore }, { RedisOutboxSource }, { Cluster }] = await Promise.all([
+    import("../store/redis-store.js"),
+    import("./redis-source.js"),
+    import("ioredis"),
+  ]);
+  if (!(store instanceof RedisStore)) throw new Error(`the ${store.name} store has no outbox`);
+  const client = store.connection;
+  if (client instanceof Cluster) {
+    throw new Error("publishing through the outbox is not available on Redis Cluster yet (docs/outbox.md)");
+  }
+  return new RedisOutboxSource(client, config.keyPrefix, config.service);
+}

@@ -1,0 +1,287 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { OutgoingEvent } from "../cloudevents/reply.js";
+import { silentLogger, type Logger } from "../observability/logger.js";
+import type { OutboxEntry, OutboxSource } from "./source.js";
+
+/** The extension attribute with the entity version an event produced (as the sink publisher sets it). */
+const ENTITY_VERSION = "entityversion";
+
+export interface RelayOptions {
+  readonly source: OutboxSource;
+  /** POSTs one event and resolves with the status; rejects on a network error. */
+  readonly sink: { send(event: OutgoingEvent): Promise<number> };
+  /** `K_SERVICE`: first segment of every event's `source`. */
+  readonly service: string;
+  /** Extension attributes of `K_CE_OVERRIDES`. */
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** This pod's name in the consumer groups and leases (unique per process). */
+  readonly consumer: string;
+  /** How long a shard's lease lasts without renewal: a dead pod's shards move after it. */
+  readonly leaseMs: number;
+  /** How often the outbox is read when nothing wakes the relay. */
+  readonly pollMs: number;
+  /** Attempts of an event the sink refuses (4xx but 404/408/409/429) before it is dead-lettered. */
+  readonly maxAttempts: number;
+  readonly backoffMs: { readonly base: number; readonly max: number };
+  /** Entities whose events are sent at once (one request in flight per entity). */
+  readonly concurrency: number;
+  /** Entries held in memory at most (read ahead of sending). */
+  readonly maxQueued?: number;
+  readonly logger?: Logger;
+}
+
+export interface RelayStats {
+  readonly published: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+}
+
+/** Statuses worth retrying as they are: the sink or the way to it may get better. */
+export function retryable(status: number): boolean {
+  return status >= 500 || status === 404 || status === 408 || status === 409 || status === 429;
+}
+
+/** The CloudEvent of an outbox entry, as `K_SINK` receives it. */
+export function toCloudEvent(
+  entry: OutboxEntry,
+  service: string,
+  overrides: Readonly<Record<string, string>> = {},
+): OutgoingEvent {
+  const m = entry.message;
+  return {
+    id: m.id,
+    source: `/${service}/${m.entityType}`,
+    type: m.type,
+    subject: m.entityId,
+    time: m.time,
+    extensions: {
+      ...overrides,
+      [ENTITY_VERSION]: m.version,
+      ...(m.traceparent === undefined ? {} : { traceparent: m.traceparent }),
+    },
+    data: m.data,
+  };
+}
+
+/**
+ * Relays the outbox to `K_SINK`, in every pod. Each shard is relayed by the pod holding its
+ * lease: it first claims what the shard's previous holder left unacknowledged, then reads new
+ * entries with its consumer group. An entity's entries are sent one at a time, in order, each
+ * acknowledged (and deleted) only after a 2xx; other entities go on meanwhile. Retryable
+ * answers are retried with backoff without limit; other refusals `maxAttempts` times, then the
+ * entry goes to the dead-letter stream.
+ */
+export class OutboxRelay {
+  readonly #o: RelayOptions;
+  readonly #logger: Logger;
+  readonly #owned = new Set<number>();
+  /** Per entity (`<shard>/<type>/<id>`), its entries in order. */
+  readonly #queues = new Map<string, OutboxEntry[]>();
+  readonly #sending = new Set<string>();
+  #queued = 0;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #published = 0;
+  #retried = 0;
+  #dead = 0;
+
+  constructor(options: RelayOptions) {
+    this.#o = options;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  get stats(): RelayStats {
+    return { published: this.#published, retried: this.#retried, deadLettered: this.#dead };
+  }
+
+  /** Entries read and not yet acknowledged by this pod. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Entries waiting in the outbox (all pods') and when the oldest was committed. */
+  backlog(): Promise<{ readonly length: number; readonly oldest: number | undefined }> {
+    return this.#o.source.backlog();
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Reads the outbox now (something was just committed). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Stops after relaying what is there for at most `flushMs` (SIGTERM); what is left stays in
+   * the outbox for the next holder of the shards. Resolves true when nothing was left here.
+   */
+  async stop(flushMs: number): Promise<boolean> {
+    if (!this.#running) return true;
+    const deadline = Date.now() + flushMs;
+    let drained = false;
+    while (Date.now() < deadline) {
+      const { length } = await this.#o.source.backlog().catch(() => ({ length: -1 }));
+      if (this.#queued === 0 && length === 0) {
+        drained = true;
+        break;
+      }
+      this.wake();
+      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    }
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    for (const shard of this.#owned) {
+      await this.#o.source.release(shard, this.#o.consumer).catch(() => undefined);
+    }
+    this.#owned.clear();
+    return drained;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#tick();
+      } catch (error) {
+        this.#logger.warn("outbox relay: reading the outbox failed", { error });
+      }
+      if (!this.#running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  async #tick(): Promise<void> {
+    const { source, consumer } = this.#o;
+    const max = this.#o.maxQueued ?? 2000;
+    for (let shard = 0; shard < source.shards; shard++) {
+      if (!(await source.acquire(shard, consumer, this.#o.leaseMs))) {
+        if (this.#owned.has(shard)) this.#lose(shard);
+        continue;
+      }
+      if (!this.#owned.has(shard)) {
+        this.#owned.add(shard);
+        // What the shard's previous holder (or this pod, before it lost the lease) left.
+        this.#enqueue(await source.claim(shard, consumer));
+      }
+      while (this.#running && this.#queued < max) {
+        const entries = await source.read(shard, consumer, Math.min(500, max - this.#queued));
+        if (entries.length === 0) break;
+        this.#enqueue(entries);
+        this.#pump();
+      }
+    }
+    this.#pump();
+  }
+
+  #enqueue(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries) {
+      const key = `${entry.shard}/${entry.message.entityType}/${entry.message.entityId}`;
+      let queue = this.#queues.get(key);
+      if (queue === undefined) this.#queues.set(key, (queue = []));
+      // A claimed entry may already be queued here: keep one.
+      if (queue.some((e) => e.id === entry.id)) continue;
+      queue.push(entry);
+      this.#queued++;
+    }
+  }
+
+  /** Another pod holds the shard now: forget its entries (they stay pending for that pod to claim). */
+  #lose(shard: number): void {
+    this.#owned.delete(shard);
+    for (const [key, queue] of this.#queues) {
+      if (queue[0]?.shard !== shard || this.#sending.has(key)) continue;
+      this.#queued -= queue.length;
+      this.#queues.delete(key);
+    }
+    this.#logger.info("outbox relay: another pod relays this shard now", { shard });
+  }
+
+  #pump(): void {
+    for (const key of this.#queues.keys()) {
+      if (this.#sending.size >= this.#o.concurrency) return;
+      if (this.#sending.has(key)) continue;
+      this.#sending.add(key);
+      void this.#drain(key).finally(() => {
+        this.#sending.delete(key);
+        if (this.#running) this.#pump();
+      });
+    }
+  }
+
+  /** Sends an entity's entries in order while this pod relays their shard. */
+  async #drain(key: string): Promise<void> {
+    const queue = this.#queues.get(key)!;
+    while (queue.length > 0) {
+      const entry = queue[0]!;
+      if (!this.#owned.has(entry.shard)) break;
+      const done = await this.#deliver(entry);
+      if (!done) break;
+      queue.shift();
+      this.#queued--;
+    }
+    if (queue.length === 0 || !this.#owned.has(queue[0]!.shard)) {
+      this.#queued -= queue.length;
+      this.#queues.delete(key);
+    }
+  }
+
+  /** Sends one entry until it is acknowledged or dead-lettered; false when the relay stopped first. */
+  async #deliver(entry: OutboxEntry): Promise<boolean> {
+    const { source } = this.#o;
+    if (entry.message.entityType === "") {
+      await source.deadLetter(entry, "unreadable outbox entry");
+      this.#dead++;
+      return true;
+    }
+    const event = toCloudEvent(entry, this.#o.service, this.#o.overrides);
+    let refused = 0;
+    for (let attempt = 0; ; attempt++) {
+      let status: number | undefined;
+      let error: unknown;
+      try {
+        status = await this.#o.sink.send(event);
+      } catch (e) {
+        error = e;
+      }
+      if (status !== undefined && status >= 200 && status < 300) {
+        await source.ack(entry.shard, [entry.id]);
+        this.#published++;
+        return true;
+      }
+      if (status !== undefined && !retryable(status) && ++refused >= this.#o.maxAttempts) {
+        await source.deadLetter(entry, `K_SINK answered ${status}`);
+        this.#dead++;
+        this.#logger.error("outbox relay: the sink refused an event; moved to the dead-letter stream", {
+          id: event.id,
+          type: event.type,
+          status,
+          attempts: attempt + 1,
+        });
+        return true;
+      }
+      this.#retried++;
+      if (attempt === 0 || attempt % 20 === 0) {
+        this.#logger.warn("outbox relay: publishing to K_SINK failed; retrying", {
+          id: event.id,
+          ...(status === undefined ? { error } : { status }),
+        });
+      }
+      const { base, max } = this.#o.backoffMs;
+      const delay = Math.min(max, base * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2);
+      await sleep(delay);
+      if (!this.#running || !this.#owned.has(entry.shard)) return false;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { OUTBOX_SHARDS } from "./outbox-keys.js";
+
+/** One message in the memory store's outbox: its sequence id and JSON. */
+export interface MemoryOutboxEntry {
+  readonly id: string;
+  readonly shard: number;
+  readonly message: string;
+  readonly addedAt: number;
+}
+
+/**
+ * The memory store's outbox: what the Redis store writes to its outbox streams, in process.
+ * Messages are added in the same step as the append that commits them; the relay reads them
+ * (each once until released), acknowledges (deletes) or dead-letters them.
+ */
+export class MemoryOutbox {
+  readonly shards = OUTBOX_SHARDS;
+  readonly #entries = Array.from({ length: OUTBOX_SHARDS }, () => new Map<string, MemoryOutboxEntry>());
+  readonly #delivered = new Set<string>();
+  readonly dead: Array<MemoryOutboxEntry & { readonly reason: string }> = [];
+  #seq = 0;
+
+  add(shard: number, message: string): void {
+    const id = String(++this.#seq);
+    this.#entries[shard]!.set(id, { id, shard, message, addedAt: Date.now() });
+  }
+
+  /** Up to `count` messages of `shard` not handed out yet, oldest first. */
+  read(shard: number, count: number): MemoryOutboxEntry[] {
+    const out: MemoryOutboxEntry[] = [];
+    for (const entry of this.#entries[shard]!.values()) {
+      if (out.length >= count) break;
+      if (this.#delivered.has(entry.id)) continue;
+      this.#delivered.add(entry.id);
+      out.push(entry);
+    }
+    return out;
+  }
+
+  /** Every message of `shard` handed out and not acknowledged, oldest first. */
+  pending(shard: number): MemoryOutboxEntry[] {
+    return [...this.#entries[shard]!.values()].filter((e) => this.#delivered.has(e.id));
+  }
+
+  ack(shard: number, ids: readonly string[]): void {
+    for (const id of ids) {
+      this.#entries[shard]!.delete(id);
+      this.#delivered.delete(id);
+    }
+  }
+
+  deadLetter(entry: MemoryOutboxEntry, reason: string): void {
+    this.dead.push({ ...entry, reason });
+    this.ack(entry.shard, [entry.id]);
+  }
+
+  get length(): number {
+    return this.#entries.reduce((sum, m) => sum + m.size, 0);
+  }
+
+  /** When the oldest message waiting was added (ms since the epoch), if any. */
+  get oldest(): number | undefined {
+    let min: number | undefined;
+    for (const m of this.#entries) {
+      const first = m.values().next();
+      if (!first.done && (min === undefined || first.value.addedAt < min)) min = first.value.addedAt;
+    }
+    return min;
+  }
+}
