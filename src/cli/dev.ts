@@ -71,7 +71,16 @@ interface DevOptions {
 
 /** Serves until SIGINT or SIGTERM; resolves with the exit code. */
 async function dev(options: DevOptions): Promise<number> {
-  const serveArgs = ["--store", options.store, "--log-format", "pretty", "--metrics-port", "0"];
+  const serveArgs = [
+    "--store",
+    options.store,
+    "--log-format",
+    "pretty",
+    "--metrics-port",
+    "0",
+    "--admin-port",
+    "0",
+  ];
   if (options.redisUrl !== undefined) serveArgs.push("--redis-url", options.redisUrl);
   const supervisor = new Supervisor({
     paths: options.paths.map((p) => resolve(p)),

@@ -62,8 +62,13 @@ export class CloudEventCommands {
     verified: Verified | undefined,
   ): Promise<OutgoingEvent | undefined> {
     const { onPing } = this.#options;
-    if (event.type === PING_TYPE && onPing !== undefined) return onPing().then(() => undefined);
     const route = this.#options.registry.route(event.type);
+    if (event.type === PING_TYPE && onPing !== undefined) {
+      // The wake-up fires due timers; an entity that subscribes to the Ping also gets its command.
+      const fired = onPing();
+      if (route === undefined) return fired.then(() => undefined);
+      return fired.then(() => this.#routed(route, event, trace, verified));
+    }
     if (route === undefined) {
       this.#options.observer?.invalidCommand?.(undefined, undefined);
       const type = event.type.length > 200 ? `${event.type.slice(0, 200)}…` : event.type;
@@ -71,6 +76,15 @@ export class CloudEventCommands {
         new HostError(Problem.unknownType, `this function serves no CloudEvent type "${type}"`),
       );
     }
+    return this.#routed(route, event, trace, verified);
+  }
+
+  #routed(
+    route: CommandRoute | ActionRoute,
+    event: IncomingEvent,
+    trace: TraceHandle | undefined,
+    verified: Verified | undefined,
+  ): Promise<OutgoingEvent | undefined> {
     const auth = this.#options.auth;
     if (auth !== undefined && verified !== undefined) {
       try {

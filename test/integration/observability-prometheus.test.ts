@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import counter from "../../functions/counter/index.js";
+import type { Component } from "../../src/entity/define.js";
 import { loadConfig } from "../../src/config/load-config.js";
+import { relayFromConfig } from "../../src/outbox/from-config.js";
+import { whenMetricsReady } from "../../src/outbox/metrics.js";
 import { createMetricsServer } from "../../src/http/metrics-server.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
@@ -162,6 +166,16 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
     telemetry = createTelemetry({ config, logger: silentLogger, serveMetrics: createMetricsServer });
     host = await startHost({ observer: telemetry.observer, wrapRequest: telemetry.wrapRequest! });
     const metricsPort = await telemetry.started(host.host);
+    // The outbox row and alert: the relay of a publishing counter (not started: its sink is never
+    // reached), whose series are registered as \`knstate serve\` registers them with K_SINK set.
+    const outbox = await relayFromConfig(
+      { ...config, sink: "http://127.0.0.1:9/" },
+      host.host.store,
+      [counter as unknown as Component],
+      silentLogger,
+    );
+    if (outbox === undefined) throw new Error("the counter publishes: its relay must exist");
+    whenMetricsReady(() => telemetry.metrics?.registry, outbox.relay);
     prom = await startPrometheus({
       targets: [`127.0.0.1:${metricsPort}`],
       // What the scrape configuration's relabeling sets from the pod in Kubernetes.

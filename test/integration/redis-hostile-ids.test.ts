@@ -75,7 +75,8 @@ describe.skipIf(!withRedis)("hostile entity ids on Redis", () => {
       expect((await store.load({ entityType: "counter", entityId: id }, [])).version, id).toBe(0);
     }
     // Each id has exactly one key, its hash, holding its events and one dedup record per event.
-    const keys = (await redis.cli("--scan", "--pattern", "ks:*")).split("\n");
+    // (Besides them: the type's entity index, and the outbox streams of the publishing counter.)
+    const keys = (await redis.cli("--scan", "--pattern", "ks:*")).split("\n").filter((k) => k.includes(":{"));
     expect(keys).toHaveLength(HOSTILE.length);
     const records = HOSTILE.reduce((sum, _, i) => sum + (i + 1), 0);
     let found = 0;
