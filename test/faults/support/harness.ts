@@ -22,6 +22,8 @@ export function startHosts(count: number, env: Record<string, string>): Promise<
           KNSTATE_REDIS_COMMAND_TIMEOUT: `${COMMAND_TIMEOUT_MS}ms`,
           KNSTATE_REDIS_CONNECT_TIMEOUT: `${COMMAND_TIMEOUT_MS}ms`,
           KNSTATE_LOG_LEVEL: "warn",
+          // The suite checks every acknowledged event in each entity's log, read on the public port.
+          KNSTATE_PUBLIC_EVENTS: "true",
           ...env,
         },
       }),
