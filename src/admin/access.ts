@@ -8,9 +8,17 @@ export interface AdminAccessOptions {
   readonly token: string | undefined;
   /** NODE_ENV=production: without a token or another check, everything is refused. */
   readonly production: boolean;
-  /** Another accepted credential (the API's JWT authentication); resolves true to admit. */
-  readonly authenticate?: ((req: IncomingMessage) => Promise<boolean>) | undefined;
+  /**
+   * Another accepted credential (a JWT of the API's authentication with the admin role): resolves
+   * with who it names (for the log of operations), undefined to refuse.
+   */
+  readonly authenticate?: AdminAuthenticate | undefined;
 }
+
+export type AdminAuthenticate = (req: IncomingMessage) => Promise<string | undefined>;
+
+/** Who each admitted request's credential names (a JWT's subject), for `adminUser`. */
+const verified = new WeakMap<IncomingMessage, string>();
 
 /** Why the admin API refuses everything, or undefined when it can admit requests. */
 export function lockedReason(options: AdminAccessOptions): string | undefined {
@@ -27,14 +35,27 @@ export async function checkAdminAccess(req: IncomingMessage, options: AdminAcces
     const header = req.headers.authorization ?? "";
     const given = /^Bearer (.+)$/i.exec(header)?.[1]?.trim() ?? "";
     if (sameSecret(given, options.token)) return;
-    if (options.authenticate === undefined || !(await options.authenticate(req))) {
-      throw new HostError(Problem.adminUnauthorized, "send Authorization: Bearer <KNSTATE_ADMIN_TOKEN>");
+    if (!(await admitted(req, options.authenticate))) {
+      const jwt = options.authenticate === undefined ? "" : " or a JWT with the admin role";
+      throw new HostError(
+        Problem.adminUnauthorized,
+        `send Authorization: Bearer <KNSTATE_ADMIN_TOKEN>${jwt}`,
+      );
     }
     return;
   }
-  if (options.authenticate !== undefined && !(await options.authenticate(req))) {
-    throw new HostError(Problem.adminUnauthorized, "send a bearer token the API's authentication accepts");
+  if (options.authenticate !== undefined && !(await admitted(req, options.authenticate))) {
+    throw new HostError(
+      Problem.adminUnauthorized,
+      "send Authorization: Bearer <JWT> with a token the API accepts that carries KNSTATE_ADMIN_ROLE",
+    );
   }
+}
+
+async function admitted(req: IncomingMessage, authenticate: AdminAuthenticate | undefined) {
+  const user = authenticate === undefined ? undefined : await authenticate(req);
+  if (user !== undefined) verified.set(req, user);
+  return user !== undefined;
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -43,8 +64,13 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Who asked for an operation, for the log: `X-Admin-User`, else the connection's peer. */
+/**
+ * Who asked for an operation, for the log: the JWT's subject (`jwt:<sub>`), else `X-Admin-User`,
+ * else the connection's peer.
+ */
 export function adminUser(req: IncomingMessage): string {
+  const subject = verified.get(req);
+  if (subject !== undefined) return `jwt:${subject}`;
   const named = req.headers["x-admin-user"];
   const user = Array.isArray(named) ? named[0] : named;
   if (user !== undefined && user.trim() !== "") return user.trim().slice(0, 200);

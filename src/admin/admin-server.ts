@@ -1,25 +1,27 @@
-import type { IncomingMessage } from "node:http";
-import type { EntityModel } from "../entity/model.js";
 import { toHostError } from "../errors/host-error.js";
 import { answerApiFailure } from "../http/problem.js";
 import { Router } from "../http/router.js";
 import { createHttpServer } from "../http/server.js";
 import type { Logger } from "../observability/logger.js";
-import { checkAdminAccess, lockedReason } from "./access.js";
-import { addAdminApi, type AdminStore } from "./api-routes.js";
+import type { AnyEntityModel } from "../pipeline/registry.js";
+import { checkAdminAccess, lockedReason, type AdminAuthenticate } from "./access.js";
+import { addAdminApi, type AdminApiOptions, type AdminStore } from "./api-routes.js";
 import { addConsoleRoutes } from "./console-routes.js";
+import { addEntityExtras } from "./entity-extras.js";
 import { addAdminOperations } from "./operations.js";
+import { addOutboxRoutes } from "./outbox-routes.js";
 
 export interface AdminServerOptions {
   readonly store: AdminStore;
-  readonly entities: () => readonly EntityModel[];
-  read(model: EntityModel, id: string): Promise<{ state: unknown; version: number }>;
+  readonly entities: () => readonly AnyEntityModel[];
+  read(model: AnyEntityModel, id: string): Promise<{ state: unknown; version: number }>;
   readonly logger: Logger;
   /** `KNSTATE_ADMIN_TOKEN`. */
   readonly token: string | undefined;
   readonly production: boolean;
-  /** Another accepted credential (the API's JWT authentication). */
-  readonly authenticate?: ((req: IncomingMessage) => Promise<boolean>) | undefined;
+  /** Another accepted credential (a JWT of the API's authentication with the admin role). */
+  readonly authenticate?: AdminAuthenticate | undefined;
+  readonly links?: AdminApiOptions["links"];
   readonly requestTimeoutMs: number;
 }
 
@@ -42,6 +44,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const router = new Router();
   addConsoleRoutes(router);
   addAdminApi(router, options);
+  addEntityExtras(router, options);
+  addOutboxRoutes(router, options, logger);
   addAdminOperations(router, options, logger);
   const locked = lockedReason(options);
   if (locked !== undefined) logger.warn(locked);

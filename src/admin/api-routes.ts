@@ -1,18 +1,20 @@
-import { truncate } from "../cloudevents/attributes.js";
-import type { EntityModel } from "../entity/model.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Router } from "../http/router.js";
+import type { AnyEntityModel } from "../pipeline/registry.js";
 import { BadCursor, type StoreIntrospection } from "../store/introspection.js";
 import type { StateStore } from "../store/state-store.js";
-import { currentState, eventsPage, keyOf, stateAt, type EntityReader } from "./entity-views.js";
+import { currentState, eventsPage, findModel, stateAt, type EntityReader } from "./entity-views.js";
 import { intParam, queryOf, sendJson, stringParam } from "./query.js";
 
 export type AdminStore = StateStore & StoreIntrospection;
 
 export interface AdminApiOptions extends EntityReader {
   readonly store: AdminStore;
-  readonly entities: () => readonly EntityModel[];
+  readonly entities: () => readonly AnyEntityModel[];
+  /** What the console links to: a trace-UI URL template (`{traceId}`) and a dashboard. */
+  readonly links?:
+    { readonly traceUrl?: string | undefined; readonly dashboardUrl?: string | undefined } | undefined;
 }
 
 /** Largest page of ids or events. */
@@ -20,15 +22,18 @@ export const MAX_PAGE = 1000;
 
 /**
  * The read side of the admin API (docs/admin.md): types, ids of a type (newest first, paged),
- * one entity now or at version N, its events, dedup records, timers; the outbox.
+ * one entity now or at version N, its events. Dedup records, timers and replicated values are
+ * in entity-extras.ts, the outbox in outbox-routes.ts.
  */
 export function addAdminApi(router: Router, options: AdminApiOptions): void {
   const { store } = options;
-  const modelOf = (name: string): EntityModel => {
-    const model = options.entities().find((m) => m.name === name);
-    if (model === undefined) throw new HostError(Problem.notFound, `no entity type "${truncate(name)}"`);
-    return model;
-  };
+  const modelOf = (name: string) => findModel(options.entities(), name);
+
+  router.add("GET", "/api/console", "api", (_req, res) => {
+    const links = options.links ?? {};
+    sendJson(res, 200, { traceUrl: links.traceUrl ?? null, dashboardUrl: links.dashboardUrl ?? null });
+    return Promise.resolve();
+  });
 
   router.add("GET", "/api/types", "api", async (_req, res) => {
     const types = await Promise.all(
@@ -36,7 +41,8 @@ export function addAdminApi(router: Router, options: AdminApiOptions): void {
         type: m.name,
         kind: m.kind,
         commands: m.commandNames,
-        count: (await store.countEntities?.(m.name)) ?? null,
+        count: m.kind === "replicated" ? null : ((await store.countEntities?.(m.name)) ?? null),
+        listed: m.kind !== "replicated" && store.listEntities !== undefined,
       })),
     );
     sendJson(res, 200, { types });
@@ -48,6 +54,9 @@ export function addAdminApi(router: Router, options: AdminApiOptions): void {
     const limit = intParam(query, "limit", 50, 1, MAX_PAGE);
     const prefix = stringParam(query, "prefix");
     const cursor = stringParam(query, "cursor") || undefined;
+    if (model.kind === "replicated") {
+      throw notAvailable(`listing ${model.name}: replicated entities are not indexed; open one by its id`);
+    }
     if (store.listEntities === undefined) throw notAvailable("listing entities");
     try {
       const page = await store.listEntities(model.name, { prefix, limit, cursor });
@@ -73,36 +82,11 @@ export function addAdminApi(router: Router, options: AdminApiOptions): void {
     const limit = intParam(query, "limit", 100, 1, MAX_PAGE);
     sendJson(res, 200, await eventsPage(options, model, id!, from, limit));
   });
-
-  router.add("GET", "/api/entities/:type/:id/dedup", "api", async (_req, res, [type, id]) => {
-    const model = modelOf(type!);
-    await currentState(options, model, id!);
-    if (store.listDedup === undefined) throw notAvailable("dedup records");
-    const records = await store.listDedup(keyOf(model, id!));
-    sendJson(res, 200, {
-      records: records.map((r) => ({
-        id: r.id,
-        version: r.record.version,
-        replyId: r.record.replyId,
-        reply: r.record.reply,
-        expiresAt: r.expiresAt === undefined ? null : new Date(r.expiresAt).toISOString(),
-      })),
-    });
-  });
-
-  router.add("GET", "/api/entities/:type/:id/timers", "api", async (_req, res, [type, id]) => {
-    const model = modelOf(type!);
-    await currentState(options, model, id!);
-    if (store.listTimers === undefined) throw notAvailable("timers");
-    sendJson(res, 200, { timers: await store.listTimers(keyOf(model, id!)) });
-  });
-
-  router.add("GET", "/api/outbox", "api", async (_req, res) => {
-    if (store.outboxInfo === undefined) throw notAvailable("the outbox");
-    sendJson(res, 200, await store.outboxInfo());
-  });
 }
 
 export function notAvailable(what: string): HostError {
-  return new HostError(Problem.notAvailable, `${what}: not available with this store`);
+  return new HostError(
+    Problem.notAvailable,
+    what.includes(":") ? what : `${what}: not available with this store`,
+  );
 }

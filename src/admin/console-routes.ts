@@ -16,6 +16,7 @@ const FILES: Readonly<Record<string, string>> = {
   "api.js": "text/javascript; charset=utf-8",
   "entity-page.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
+  "views.css": "text/css; charset=utf-8",
 };
 
 /**

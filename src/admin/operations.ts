@@ -1,12 +1,11 @@
 import { truncate } from "../cloudevents/attributes.js";
-import type { EntityModel } from "../entity/model.js";
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { Router } from "../http/router.js";
 import type { Logger } from "../observability/logger.js";
 import { adminUser } from "./access.js";
 import { notAvailable, type AdminApiOptions } from "./api-routes.js";
-import { currentState, foldEvents, keyOf } from "./entity-views.js";
+import { currentState, findModel, foldEvents, keepsEvents, keyOf } from "./entity-views.js";
 import { queryOf, sendJson, stringParam } from "./query.js";
 
 /**
@@ -18,18 +17,14 @@ import { queryOf, sendJson, stringParam } from "./query.js";
  */
 export function addAdminOperations(router: Router, options: AdminApiOptions, logger: Logger): void {
   const { store } = options;
-  const modelOf = (name: string): EntityModel => {
-    const model = options.entities().find((m) => m.name === name);
-    if (model === undefined) throw new HostError(Problem.notFound, `no entity type "${truncate(name)}"`);
-    return model;
-  };
+  const modelOf = (name: string) => findModel(options.entities(), name);
 
   router.add("POST", "/api/entities/:type/:id/rebuild-snapshot", "api", async (req, res, [type, id]) => {
     const model = modelOf(type!);
-    if (!model.logEvents) {
+    if (!keepsEvents(model)) {
       throw new HostError(
         Problem.invalidRequest,
-        `${model.name} is a value entity: its state is its snapshot`,
+        `${model.name} is a ${model.kind} entity: its state is its snapshot`,
       );
     }
     if (store.writeSnapshot === undefined) throw notAvailable("rebuilding snapshots");
@@ -49,10 +44,11 @@ export function addAdminOperations(router: Router, options: AdminApiOptions, log
 
   router.add("DELETE", "/api/entities/:type/:id", "api", async (req, res, [type, id]) => {
     const model = modelOf(type!);
+    if (model.kind === "replicated")
+      throw notAvailable(`deleting ${model.name}: not for replicated entities`);
     if (stringParam(queryOf(req), "confirm") !== id) {
       throw new HostError(Problem.invalidRequest, "deleting needs ?confirm=<the entity id>");
     }
-    if (store.delete === undefined) throw notAvailable("deleting entities");
     const { version } = await currentState(options, model, id);
     const user = adminUser(req);
     await store.delete(keyOf(model, id));

@@ -36,6 +36,31 @@ export const serverSettings = {
     default: undefined,
     doc: "When set, every admin request needs `Authorization: Bearer <token>`.",
   },
+  adminRole: {
+    env: "KNSTATE_ADMIN_ROLE",
+    kind: "string",
+    default: "knstate-admin",
+    doc: "With `KNSTATE_API_AUTH=jwt`: the admin port also accepts a bearer JWT the API accepts that carries this role (`roles`, `realm_access.roles`) or scope.",
+  },
+  traceUrl: {
+    env: "KNSTATE_TRACE_URL",
+    kind: "string",
+    default: undefined,
+    doc: "The console links an event to its trace with this URL, `{traceId}` replaced (e.g. `http://jaeger:16686/trace/{traceId}`).",
+  },
+  dashboardUrl: {
+    env: "KNSTATE_DASHBOARD_URL",
+    kind: "string",
+    default: undefined,
+    doc: "The console links to this dashboard (e.g. the Grafana dashboard of observability/).",
+  },
+  eventMetadata: {
+    env: "KNSTATE_EVENT_METADATA",
+    kind: "enum",
+    values: ["off", "trace", "full"],
+    default: "trace",
+    doc: "What is stored with each command's events for the admin API: `trace` (time and trace id), `full` (also the CloudEvent's id and source) or `off`.",
+  },
   entityIndex: {
     env: "KNSTATE_ENTITY_INDEX",
     kind: "boolean",

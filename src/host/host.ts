@@ -1,7 +1,7 @@
-import type { EntityModel } from "../entity/model.js";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { createAdminServer } from "../admin/admin-server.js";
+import { adminJwt } from "../admin/jwt-access.js";
 import type { Component } from "../entity/define.js";
 import type { HostConfig } from "../config/host-config.js";
 import type { Auth } from "../auth/index.js";
@@ -79,6 +79,7 @@ export function createHost(options: HostOptions): Host {
     conflictRetries: config.conflictRetries,
     retryBackoffMs: { base: config.conflictBackoffBaseMs, max: config.conflictBackoffMaxMs },
     dedupTtlMs: config.dedupTtlMs,
+    eventMetadata: config.eventMetadata,
     newId: randomUUID,
     ...(options.observer ? { observer: options.observer } : {}),
   });
@@ -126,10 +127,12 @@ export function createHost(options: HostOptions): Host {
       ? undefined
       : createAdminServer({
           store,
-          entities: () => registry.entities.filter((m): m is EntityModel => m.kind !== "replicated"),
+          entities: () => registry.entities,
           read: (model, id) => dispatcher.read(model, id),
           logger,
           token: config.adminToken,
+          authenticate: options.auth && adminJwt(options.auth.api, config.adminRole),
+          links: { traceUrl: config.traceUrl, dashboardUrl: config.dashboardUrl },
           production: options.admin?.production ?? false,
           requestTimeoutMs: config.requestTimeoutMs,
         });

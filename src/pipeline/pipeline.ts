@@ -135,6 +135,7 @@ export class Pipeline {
           fromCache,
           measure,
           trace,
+          metadata: this.#options.eventMetadata,
         };
         const outcome = await commit(decision, context);
         if (outcome.kind === "committed") {

@@ -1,6 +1,7 @@
 import type { Caller } from "../entity/access.js";
 import type { CommandContext } from "../entity/define.js";
 import type { EntityModel } from "../entity/model.js";
+import type { EventMetadata } from "../store/event-meta.js";
 import type { StateStore } from "../store/state-store.js";
 import type { PipelineObserver, TraceHandle } from "./observer.js";
 
@@ -17,6 +18,8 @@ export interface PipelineOptions {
   readonly conflictRetries: number;
   readonly retryBackoffMs: { readonly base: number; readonly max: number };
   readonly dedupTtlMs: number;
+  /** What is recorded of each command with its events (`KNSTATE_EVENT_METADATA`; default off). */
+  readonly eventMetadata?: EventMetadata | undefined;
   readonly observer?: PipelineObserver;
   readonly newId: () => string;
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DomainEvent } from "../entity/model.js";
+import { encodeMeta, metaLength, SAME_COMMAND } from "./event-meta.js";
 import { encodeSegment } from "./redis-keys.js";
 import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
 
@@ -11,7 +12,8 @@ import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
  * ```
  * ARGV: "1" (format), expected version, log flag (1|0), dedup TTL ms, spill threshold,
  *       then counted sections, each "<count>" followed by count × width items:
- *         events    width 1   encoded event (see encodeEvent)
+ *         events    width 1   encoded event (see encodeEvent), the first of each command
+ *                             prefixed with what is recorded of the command (event-meta.ts)
  *         snapshot  width 2   version, encoded snapshot (see encodeSnapshot; count 0 or 1)
  *         check     width 1   dedup field names that must not hold a live record
  *         write     width 2   dedup field name, encoded record (see encodeRecord)
@@ -83,7 +85,15 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, inde
     String(spill),
     String(events.length),
   ];
-  for (const event of events) args.push(request.logEvents ? encodeEvent(event) : "");
+  const { meta } = request;
+  for (let i = 0; i < events.length; i++) {
+    if (!request.logEvents) args.push("");
+    else if (meta === undefined) args.push(encodeEvent(events[i]!));
+    else {
+      const m = meta[i];
+      args.push(`${m ? encodeMeta(m) : m === null ? SAME_COMMAND : ""}${encodeEvent(events[i]!)}`);
+    }
+  }
   if (snapshot) args.push("1", String(snapshot.version), encodeSnapshot(snapshot));
   else args.push("0");
   args.push(String(checkDedup.length));
@@ -171,7 +181,8 @@ export function encodeEvent(event: DomainEvent): string {
   return `${head}${event.type.length}|${event.type}${stringify(event.data)}`;
 }
 
-export function decodeEvent(text: string): DomainEvent {
+export function decodeEvent(stored: string): DomainEvent {
+  const text = stored.charCodeAt(0) > 57 ? stored.slice(metaLength(stored)) : stored;
   const bar = text.indexOf("|");
   const at = text.lastIndexOf("@", bar);
   const length = Number(text.slice(at + 1, bar));

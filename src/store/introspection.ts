@@ -1,4 +1,16 @@
+import type { DomainEvent } from "../entity/model.js";
+import type { CommandMeta } from "./event-meta.js";
+import type { OutboxAdmin } from "./outbox-admin.js";
 import type { DedupRecord, EntityKey, Snapshot } from "./state-store.js";
+
+/**
+ * A stored event with what was recorded of its command: `CommandMeta` on the command's first
+ * event, `"same"` on its further events, `undefined` when nothing was recorded.
+ */
+export interface LoggedEvent extends DomainEvent {
+  readonly version: number;
+  readonly meta?: CommandMeta | "same" | undefined;
+}
 
 /** One page of a type's entity ids, newest first; `cursor` asks for the next page (null: no more). */
 export interface EntityPage {
@@ -26,24 +38,22 @@ export class BadCursor extends Error {}
 
 /**
  * What the admin API asks of a store beyond `StateStore`, each optional: a view whose method a
- * store lacks is shown as "not available". Timers, the outbox and deletion are provided by the
- * stores that implement those capabilities.
+ * store lacks is shown as "not available". Timers (`StateStore.timers`), replicated values
+ * (`StateStore.replicated`) and deletion come from the store's own interface.
  */
 export interface StoreIntrospection {
   /** The ids of a type, newest first (throws `BadCursor` for a cursor it did not make). */
   listEntities?(entityType: string, options: ListEntitiesOptions): Promise<EntityPage>;
   /** How many entities of a type exist, when the store knows it cheaply. */
   countEntities?(entityType: string): Promise<number | undefined>;
+  /** `readEvents` with each event's recorded metadata. */
+  readEventLog?(key: EntityKey, fromVersion: number, toVersion: number): Promise<LoggedEvent[]>;
   /** The entity's dedup records that have not expired. */
   listDedup?(key: EntityKey): Promise<DedupEntry[]>;
   /** Writes `snapshot` if the entity is still at its version; false when it moved on. */
   writeSnapshot?(key: EntityKey, snapshot: Snapshot): Promise<boolean>;
-  /** The entity's pending timers. */
-  listTimers?(key: EntityKey): Promise<readonly unknown[]>;
-  /** The outbox: length, oldest pending, dead letters. */
-  outboxInfo?(): Promise<unknown>;
-  /** Deletes everything stored for the entity. */
-  delete?(key: EntityKey): Promise<unknown>;
+  /** The outbox: length, oldest pending, dead letters to retry or drop. */
+  readonly outboxAdmin?: OutboxAdmin;
 }
 
 /** A cursor over (score, id) pairs, opaque to clients. */

@@ -17,7 +17,7 @@ export class MemoryOutbox {
   readonly shards = OUTBOX_SHARDS;
   readonly #entries = Array.from({ length: OUTBOX_SHARDS }, () => new Map<string, MemoryOutboxEntry>());
   readonly #delivered = new Set<string>();
-  readonly dead: Array<MemoryOutboxEntry & { readonly reason: string }> = [];
+  readonly dead: Array<MemoryOutboxEntry & { readonly reason: string; readonly deadAt: number }> = [];
   #seq = 0;
 
   add(shard: number, message: string): void {
@@ -50,12 +50,17 @@ export class MemoryOutbox {
   }
 
   deadLetter(entry: MemoryOutboxEntry, reason: string): void {
-    this.dead.push({ ...entry, reason });
+    this.dead.push({ ...entry, reason, deadAt: Date.now() });
     this.ack(entry.shard, [entry.id]);
   }
 
   get length(): number {
     return this.#entries.reduce((sum, m) => sum + m.size, 0);
+  }
+
+  /** The oldest message waiting in `shard`, if any. */
+  oldestOf(shard: number): MemoryOutboxEntry | undefined {
+    return this.#entries[shard]!.values().next().value;
   }
 
   /** When the oldest message waiting was added (ms since the epoch), if any. */

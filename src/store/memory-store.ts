@@ -13,9 +13,12 @@ import {
   type DedupEntry,
   type EntityPage,
   type ListEntitiesOptions,
+  type LoggedEvent,
   type StoreIntrospection,
 } from "./introspection.js";
+import { decodeMeta } from "./event-meta.js";
 import { MemoryOutbox } from "./memory-outbox.js";
+import { memoryOutboxAdmin } from "./outbox-admin.js";
 import { outboxShard } from "./outbox-keys.js";
 import type {
   AppendRequest,
@@ -55,6 +58,8 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   readonly timers = new MemoryTimers();
   /** Committed messages to publish (see src/outbox/). */
   readonly outbox = new MemoryOutbox();
+  /** The outbox as the admin API shows it. */
+  readonly outboxAdmin = memoryOutboxAdmin(this.outbox);
 
   /** Replicated entities, with the same rules as the Redis script. */
   readonly replicated: ReplicatedStore;
@@ -141,12 +146,18 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   }
 
   readEvents(key: EntityKey, fromVersion: number, toVersion = Number.MAX_SAFE_INTEGER) {
+    return this.readEventLog(key, fromVersion, toVersion, false);
+  }
+
+  readEventLog(key: EntityKey, fromVersion: number, toVersion: number, withMeta = true) {
     const row = this.#rows.get(rowKey(key));
-    const out: Array<DomainEvent & { version: number }> = [];
+    const out: LoggedEvent[] = [];
     if (!row) return Promise.resolve(out);
     row.events.forEach((raw, i) => {
       const version = row.firstLogged + i;
-      if (version >= fromVersion && version <= toVersion) out.push({ ...decodeEvent(raw), version });
+      if (version < fromVersion || version > toVersion) return;
+      const event = { ...decodeEvent(raw), version };
+      out.push(withMeta ? { ...event, meta: decodeMeta(raw) } : event);
     });
     return Promise.resolve(out);
   }

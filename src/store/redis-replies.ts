@@ -1,5 +1,6 @@
-import type { DomainEvent } from "../entity/model.js";
 import { decodeEvent, decodeRecord, parseJson } from "./append-encoding.js";
+import { decodeMeta } from "./event-meta.js";
+import type { LoggedEvent } from "./introspection.js";
 import type { DedupRecord } from "./state-store.js";
 
 /** A stream entry as XRANGE answers it. */
@@ -7,7 +8,7 @@ export type StreamEntry = [id: string, fields: string[]];
 
 /** Events read from an entity's stream and hash, in version order, with their stored size. */
 export interface ReadEvents {
-  readonly events: Array<DomainEvent & { version: number }>;
+  readonly events: LoggedEvent[];
   /** Characters of stored text read (event types and data). */
   readonly size: number;
 }
@@ -21,8 +22,10 @@ export function toEvents(
   entries: readonly StreamEntry[],
   first: number,
   values: ReadonlyArray<string | null>,
+  withMeta = false,
 ): ReadEvents {
-  const events: Array<DomainEvent & { version: number }> = [];
+  const events: LoggedEvent[] = [];
+  let meta: LoggedEvent["meta"];
   let size = 0;
   for (const [id, fields] of entries) {
     const version = Number(id.slice(0, id.indexOf("-")));
@@ -31,16 +34,19 @@ export function toEvents(
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const value = fields[i + 1]!;
       size += value.length;
-      if (fields[i] === "e") ({ type, data } = decodeEvent(value));
-      else if (fields[i] === "t") type = value;
+      if (fields[i] === "e") {
+        ({ type, data } = decodeEvent(value));
+        if (withMeta) meta = decodeMeta(value);
+      } else if (fields[i] === "t") type = value;
       else if (fields[i] === "d") data = parseJson(value);
     }
-    events.push({ type, data, version });
+    events.push(withMeta ? { type, data, version, meta } : { type, data, version });
   }
   values.forEach((value, i) => {
     if (value === null || value === undefined) return;
     size += value.length;
-    events.push({ ...decodeEvent(value), version: first + i });
+    const event = { ...decodeEvent(value), version: first + i };
+    events.push(withMeta ? { ...event, meta: decodeMeta(value) } : event);
   });
   return { events, size };
 }

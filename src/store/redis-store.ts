@@ -11,8 +11,15 @@ import { globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
 import { RedisTimers } from "./redis-timers.js";
 import { OutboxKeys, outboxShard } from "./outbox-keys.js";
+import { redisOutboxAdmin, type OutboxAdmin } from "./outbox-admin.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
-import type { DedupEntry, EntityPage, ListEntitiesOptions, StoreIntrospection } from "./introspection.js";
+import type {
+  DedupEntry,
+  EntityPage,
+  ListEntitiesOptions,
+  LoggedEvent,
+  StoreIntrospection,
+} from "./introspection.js";
 import { listDedupFields, listIndexed, listScanned, writeSnapshotIfAt } from "./redis-admin.js";
 import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
 import { redisReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
@@ -66,6 +73,8 @@ export class RedisStore implements StateStore, StoreIntrospection {
   /** Replicated entities: their load and apply scripts, run like the others (one slot per entity). */
   readonly replicated: ReplicatedStore;
   readonly #outbox: OutboxKeys;
+  /** The outbox as the admin API shows it. */
+  readonly outboxAdmin: OutboxAdmin;
 
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -86,6 +95,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       options.service,
     );
     this.#outbox = new OutboxKeys(options.keyPrefix, options.service);
+    this.outboxAdmin = redisOutboxAdmin(client, this.#outbox);
   }
 
   /** The connection, for the outbox relay (src/outbox/), which reads what the appends wrote. */
@@ -205,11 +215,12 @@ export class RedisStore implements StateStore, StoreIntrospection {
     return { kind: "duplicate", duplicates: toHits(request.checkDedup, value as Array<number | string>) };
   }
 
-  async readEvents(
-    key: EntityKey,
-    fromVersion: number,
-    toVersion?: number,
-  ): Promise<Array<DomainEvent & { version: number }>> {
+  readEvents(key: EntityKey, fromVersion: number, toVersion?: number): Promise<LoggedEvent[]> {
+    return this.readEventLog(key, fromVersion, toVersion, false);
+  }
+
+  /** `readEvents` with what was recorded of each event's command (see event-meta.ts). */
+  async readEventLog(key: EntityKey, fromVersion: number, toVersion?: number, withMeta = true) {
     const k = this.#keys.entity(key);
     const from = Math.max(1, Math.floor(fromVersion));
     if (toVersion !== undefined && toVersion < from) return [];
@@ -217,7 +228,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
     const [entries, first, values] = (await this.#call("readEvents", key, () =>
       this.#run("ksEvents", [k.meta, k.events], [String(from), to]),
     )) as [StreamEntry[], number, Array<string | null>];
-    return toEvents(entries, first, values).events;
+    return toEvents(entries, first, values, withMeta).events;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { DomainEvent } from "../entity/model.js";
+import type { CommandMeta } from "./event-meta.js";
 import type { TimerChange, TimerStore } from "./timer-store.js";
 
 export type { ClaimedTimer, StoredTimer, TimerChange, TimerStore } from "./timer-store.js";
@@ -67,6 +68,11 @@ export interface AppendRequest {
   readonly timers?: readonly TimerChange[] | undefined;
   /** Events to publish, written to the service's outbox in the same append (absent or empty: none). */
   readonly outbox?: readonly OutboxMessage[] | undefined;
+  /**
+   * Per event, what is recorded of its command (see event-meta.ts): the command's metadata at
+   * its first event, `null` at the following ones. Absent: nothing is recorded.
+   */
+  readonly meta?: ReadonlyArray<CommandMeta | null> | undefined;
 }
 
 /**
