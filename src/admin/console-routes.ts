@@ -15,6 +15,8 @@ const FILES: Readonly<Record<string, string>> = {
   "views.js": "text/javascript; charset=utf-8",
   "api.js": "text/javascript; charset=utf-8",
   "entity-page.js": "text/javascript; charset=utf-8",
+  "panels.js": "text/javascript; charset=utf-8",
+  "outbox-page.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
   "views.css": "text/css; charset=utf-8",
 };

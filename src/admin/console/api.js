@@ -26,3 +26,13 @@ export function setToken(token) {
 }
 
 export const enc = encodeURIComponent;
+
+/** The answer picked by `pick`, or null when the store does not offer the view (501). */
+export async function optional(path, pick) {
+  try {
+    return pick(await api(path));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 501) return null;
+    throw error;
+  }
+}

@@ -4,7 +4,9 @@
 //   #/e/<type>/<id>         one entity: state, version slider with diff, timeline, dedup, timers
 //   #/outbox                the outbox
 import { api, ApiError, enc, setToken } from "./api.js";
-import { configure, entityPage, na, optional } from "./entity-page.js";
+import { configure, entityPage } from "./entity-page.js";
+import { outboxPage } from "./outbox-page.js";
+import { dashboardUrl, setLinks } from "./panels.js";
 import { el, errorBox } from "./views.js";
 
 const view = () => document.getElementById("view");
@@ -39,6 +41,7 @@ function showLogin(error) {
 
 async function loadTypes() {
   ({ types } = await api("/api/types"));
+  setLinks(await api("/api/console"));
   const select = document.getElementById("search-type");
   const current = select.value;
   select.replaceChildren(...types.map((t) => el("option", { value: t.type }, t.type)));
@@ -63,7 +66,14 @@ async function typesPage() {
         ),
       ),
     ),
-    el("p", {}, el("a", { href: "#/outbox" }, "Outbox →")),
+    el(
+      "p",
+      { class: "links" },
+      el("a", { href: "#/outbox", id: "outbox-link" }, "Outbox →"),
+      dashboardUrl()
+        ? el("a", { href: dashboardUrl(), target: "_blank", id: "dashboard-link" }, "Dashboard ↗")
+        : "",
+    ),
   );
 }
 
@@ -73,6 +83,16 @@ async function listPage(type, params) {
   const query = new URLSearchParams({ limit: "50" });
   if (prefix) query.set("prefix", prefix);
   if (cursor) query.set("cursor", cursor);
+  if (types.find((t) => t.type === type)?.listed === false) {
+    return show(
+      el("h1", {}, type),
+      el(
+        "p",
+        { class: "panel muted" },
+        "Replicated entities are not indexed: open one by its id in the search box.",
+      ),
+    );
+  }
   const page = await api(`/api/entities/${enc(type)}?${query}`);
   const next = page.cursor && `#/t/${enc(type)}?${new URLSearchParams({ prefix, cursor: page.cursor })}`;
   show(
@@ -96,18 +116,6 @@ async function listPage(type, params) {
   );
 }
 
-async function outboxPage() {
-  const info = await optional("/api/outbox", (r) => r);
-  show(
-    el("h1", {}, "Outbox"),
-    el(
-      "div",
-      { class: "panel" },
-      info === null ? na() : el("pre", { class: "tree" }, JSON.stringify(info, null, 2)),
-    ),
-  );
-}
-
 async function route() {
   const hash = location.hash.slice(1) || "/";
   const [path, search = ""] = hash.split("?");
@@ -117,7 +125,7 @@ async function route() {
     if (parts[0] === "t" && parts[1]) return listPage(parts[1], new URLSearchParams(search));
     if (parts[0] === "e" && parts[1] && parts.length >= 3)
       return entityPage(parts[1], parts.slice(2).join("/"));
-    if (parts[0] === "outbox") return outboxPage();
+    if (parts[0] === "outbox") return outboxPage(show, guarded, route);
     return typesPage();
   });
 }

@@ -1,7 +1,8 @@
 // The entity page: state as a tree, a version slider (state at version N and the change it
 // made), the event timeline, pending timers, dedup records and the operations.
-import { api, ApiError, enc } from "./api.js";
-import { diff, diffList, el, table, tree } from "./views.js";
+import { api, enc, optional } from "./api.js";
+import { dedupPanel, timelineItem, timersPanel, valuesPanel } from "./panels.js";
+import { diff, diffList, el, tree } from "./views.js";
 
 let ctx;
 /** The shell's functions: show(...nodes), guarded(render), route(), types(). */
@@ -12,22 +13,16 @@ const show = (...nodes) => ctx.show(...nodes);
 const guarded = (render) => ctx.guarded(render);
 const route = () => ctx.route();
 
-export async function optional(path, pick) {
-  try {
-    return pick(await api(path));
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 501) return null;
-    throw error;
-  }
-}
-
 export async function entityPage(type, id) {
   const base = `/api/entities/${enc(type)}/${enc(id)}`;
-  const [current, firstEvents, dedup, timers] = await Promise.all([
+  const typeInfo = ctx.types().find((t) => t.type === type);
+  const replicated = typeInfo?.kind === "replicated";
+  const [current, firstEvents, dedup, timers, values] = await Promise.all([
     api(base),
     api(`${base}/events?limit=1000`),
-    optional(`${base}/dedup`, (r) => r.records),
-    optional(`${base}/timers`, (r) => r.timers),
+    replicated ? null : optional(`${base}/dedup`, (r) => r.records),
+    replicated ? null : optional(`${base}/timers`, (r) => r.timers),
+    replicated ? optional(`${base}/values`, (r) => r.values) : undefined,
   ]);
   const version = current.version;
   const events = firstEvents.events;
@@ -46,21 +41,7 @@ export async function entityPage(type, id) {
     "ol",
     { class: "timeline", id: "timeline" },
     events.map((e) =>
-      el(
-        "li",
-        {
-          "data-version": e.version,
-          onclick: () => ((slider.value = String(e.version)), showVersion(e.version)),
-        },
-        el("span", { class: "v" }, `v${e.version}`),
-        el(
-          "div",
-          {},
-          el("span", { class: "t" }, e.type),
-          e.time ? el("span", { class: "muted" }, ` ${e.time}`) : "",
-          el("code", {}, JSON.stringify(e.data)),
-        ),
-      ),
+      timelineItem(e, () => ((slider.value = String(e.version)), guarded(() => showVersion(e.version)))),
     ),
   );
   let shown = current.state;
@@ -84,7 +65,6 @@ export async function entityPage(type, id) {
     shown = at.state;
   }
   slider.addEventListener("input", () => guarded(() => showVersion(Number(slider.value))));
-  const typeInfo = ctx.types().find((t) => t.type === type);
   const actions = el(
     "div",
     { class: "actions" },
@@ -98,7 +78,13 @@ export async function entityPage(type, id) {
           "Rebuild snapshot",
         )
       : "",
-    el("button", { class: "danger", onclick: () => guarded(() => confirmDelete(base, type, id)) }, "Delete…"),
+    replicated
+      ? ""
+      : el(
+          "button",
+          { class: "danger", onclick: () => guarded(() => confirmDelete(base, type, id)) },
+          "Delete…",
+        ),
     el(
       "button",
       { class: "secondary", onclick: () => navigator.clipboard?.writeText(JSON.stringify(shown, null, 2)) },
@@ -137,41 +123,18 @@ export async function entityPage(type, id) {
           "section",
           { class: "panel" },
           el("h2", {}, `Events (${version})`),
-          events.length ? timeline : el("p", { class: "muted" }, "No events are kept (value entity)."),
+          events.length
+            ? timeline
+            : el("p", { class: "muted" }, `No events are kept (${typeInfo?.kind ?? "?"} entity).`),
         ),
-        el(
-          "section",
-          { class: "panel", id: "timers" },
-          el("h2", {}, "Pending timers"),
-          timers === null
-            ? na()
-            : timers.length
-              ? table(
-                  ["due", "timer"],
-                  timers.map((t) => [t.due ?? t.at ?? "", el("code", {}, JSON.stringify(t))]),
-                )
-              : el("p", { class: "muted" }, "None."),
-        ),
-        el(
-          "section",
-          { class: "panel", id: "dedup" },
-          el("h2", {}, "Dedup records"),
-          dedup === null
-            ? na()
-            : dedup.length
-              ? table(
-                  ["id", "version", "expires"],
-                  dedup.map((d) => [el("code", {}, d.id), String(d.version), d.expiresAt ?? ""]),
-                )
-              : el("p", { class: "muted" }, "None live."),
-        ),
+        values === undefined ? "" : valuesPanel(values),
+        replicated ? "" : timersPanel(timers),
+        replicated ? "" : dedupPanel(dedup),
       ),
     ),
   );
   await showVersion(version);
 }
-
-export const na = () => el("p", { class: "muted" }, "Not available with this store.");
 
 async function operate(method, path, done) {
   const result = await api(path, { method });
