@@ -2,8 +2,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import likes from "../../functions/likes/index.js";
+import reminder from "../../functions/reminder/index.js";
+import { RedisOutboxSource } from "../../src/outbox/redis-source.js";
+import type { RedisStore } from "../../src/store/redis-store.js";
 import { startAdminHost, type AdminHost } from "../support/admin.js";
-import { ROOT } from "../support/host.js";
+import { examples, ROOT } from "../support/host.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,11 +30,17 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
   let browser: Browser;
   let page: Page;
   const values: number[] = [];
+  const started = Date.now();
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    host = await startAdminHost(redis.url);
+    host = await startAdminHost(
+      redis.url,
+      { KNSTATE_TRACE_URL: "http://jaeger.example/trace/{traceId}" },
+      undefined,
+      [...examples, reminder, likes] as never,
+    );
     for (const id of ["order-17", "order-18", "cart-7"])
       await host.command("counter", id, "increment", { by: 1 });
     for (const by of amounts) {
@@ -38,6 +49,8 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
       );
     }
     await host.command("cart", "alice", "addItem", { sku: "apple", quantity: 2 }).catch(() => undefined);
+    await host.command("reminder", "r1", "schedule", { name: "tea", afterMs: 3_600_000, message: "brew" });
+    await host.command("likes", "post-1", "like", { by: 5 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -84,9 +97,59 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     await expect.poll(() => page.locator("#state").textContent()).toContain(`value: ${values[2]}`);
     expect(await page.locator("#diff").textContent()).toContain(`− ${values[1]}`);
     expect(await page.locator("#timeline li.current").getAttribute("data-version")).toBe("3");
-    expect(await page.locator("#timers").textContent()).toContain("Not available");
+    expect(await page.locator("#timers").textContent()).toContain("None.");
     expect(await page.locator("#dedup").textContent()).toContain("Dedup records");
+    // Each event shows when its command was committed (recorded with the events by default).
+    const stamp = await page.locator("#timeline li time").first().getAttribute("datetime");
+    expect(Date.parse(stamp!)).toBeGreaterThan(started);
     await page.screenshot({ path: join(ROOT, "docs/console-entity.png"), fullPage: true });
+  });
+
+  it("shows an entity's pending timer", async () => {
+    await page.goto(`${host.admin}/#/e/reminder/r1`);
+    const timers = page.locator("#timers");
+    await expect.poll(() => timers.locator("tbody tr").count()).toBe(1);
+    const row = await timers.locator("tbody tr").textContent();
+    expect(row).toContain("tea");
+    expect(row).toContain("fire");
+    expect(row).toContain('"message":"brew"');
+  });
+
+  it("shows a replicated entity's values", async () => {
+    await page.goto(`${host.admin}/#/e/likes/post-1`);
+    const values = page.locator("#values");
+    await values.waitFor();
+    expect(await values.locator("tbody tr").count()).toBe(1);
+    expect(await values.locator("tbody tr").textContent()).toBe("countcounter5");
+    expect(await page.locator("#timers").count()).toBe(0);
+  });
+
+  it("shows the outbox and retries and drops its dead letters", async () => {
+    const store = host.running.host.store as RedisStore;
+    const source = new RedisOutboxSource(store.connection as Redis, "ks", "knstate");
+    const read = [];
+    for (let shard = 0; shard < source.shards; shard++) {
+      await source.acquire(shard, "console-test", 60_000);
+      read.push(...(await source.read(shard, "console-test", 1000)));
+    }
+    const [a, b] = read.filter((e) => e.message.entityId === "demo-1");
+    await source.deadLetter(a!, "sink answered 400");
+    await source.deadLetter(b!, "sink answered 400");
+    await page.goto(`${host.admin}/#/outbox`);
+    const dead = page.locator("#dead-letters");
+    await expect.poll(() => dead.locator("tbody tr").count()).toBe(2);
+    expect(await dead.locator("h2").textContent()).toBe("Dead letters (2)");
+    const length = Number(await page.locator("#outbox-length").textContent());
+    await page.screenshot({ path: join(ROOT, "docs/console-outbox.png"), fullPage: true });
+
+    await dead.locator("button.retry").first().click();
+    await expect.poll(() => dead.locator("tbody tr").count()).toBe(1);
+    expect(Number(await page.locator("#outbox-length").textContent())).toBe(length + 1);
+
+    page.once("dialog", (dialog) => void dialog.accept());
+    await dead.locator("button.drop").first().click();
+    await expect.poll(() => dead.locator("h2").textContent()).toBe("Dead letters (0)");
+    expect(Number(await page.locator("#outbox-length").textContent())).toBe(length + 1);
   });
 
   it("lists ids of a type by prefix", async () => {

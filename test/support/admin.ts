@@ -1,4 +1,5 @@
 import { loadConfig } from "../../src/config/load-config.js";
+import type { Component } from "../../src/entity/define.js";
 import { silentLogger, type Logger } from "../../src/observability/logger.js";
 import { RedisStore } from "../../src/store/redis-store.js";
 import { startHost, type RunningHost } from "./host.js";
@@ -20,11 +21,12 @@ export async function startAdminHost(
   redisUrl: string,
   env: Record<string, string> = {},
   logger: Logger = silentLogger,
+  components?: readonly Component[],
 ): Promise<AdminHost> {
   const adminPort = await freePort();
   const settings = { KNSTATE_STORE: "redis", REDIS_URL: redisUrl, ADMIN_PORT: String(adminPort), ...env };
   const store = await RedisStore.connect(loadConfig({ ...settings, METRICS_PORT: "0" }), silentLogger);
-  const running = await startHost({ env: settings, store, logger });
+  const running = await startHost({ env: settings, store, logger, ...(components ? { components } : {}) });
   await running.host.listenAdmin(adminPort, "127.0.0.1");
   return {
     running,
