@@ -115,6 +115,13 @@ for (const kind of ["create", "increment"]) {
   );
 }
 
+// Bytes per entity of the index: the sorted set of one round's entities, as Redis counts it.
+{
+  const ids = await admin.zcard("ks:bench-on-0:counter:i");
+  const bytes = await admin.memory("USAGE", "ks:bench-on-0:counter:i", "SAMPLES", "0");
+  console.log(`index memory: ${bytes} B for ${ids} ids = ${(bytes / ids).toFixed(1)} B per entity`);
+}
+
 // Listing: 10,000 ids of one type, page by page.
 const store = await connect(true, "bench-list");
 await run(

@@ -4,9 +4,10 @@
  * travels with the event (hash, then stream) and costs nothing in the append script:
  *
  * ```
- * ^<time ms, base 36>,<trace id: 16 bytes base64url, or empty>,<CloudEvent id><source><event>
+ * ^<time ms, base 36>,[.<trace id>][!<CloudEvent id><source>]<event>
+ *     trace id:      16 bytes in base64url (22 characters), when the command was traced
  *     CloudEvent id: `u` + 16 bytes base64url for a lowercase UUID, else `<length>:<id>`
- *     source:        `<length>:<source>` (`0:` with the id when there is none)
+ *     source:        `<length>:<source>`
  * ~<event>    a further event of the same command (one byte)
  * <event>     no metadata was recorded (written before it existed, or with it off)
  * ```
@@ -34,16 +35,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The stored prefix of a command's first event. */
 export function encodeMeta(meta: CommandMeta): string {
-  const trace =
-    meta.traceId !== undefined && HEX32.test(meta.traceId)
-      ? Buffer.from(meta.traceId, "hex").toString("base64url")
-      : "";
+  let text = `^${meta.time.toString(36)},`;
+  if (meta.traceId !== undefined && HEX32.test(meta.traceId)) {
+    text += `.${Buffer.from(meta.traceId, "hex").toString("base64url")}`;
+  }
   const id = meta.eventId ?? "";
+  const source = meta.source ?? "";
+  if (id === "" && source === "") return text;
   const idPart = UUID.test(id)
     ? `u${Buffer.from(id.replace(/-/g, ""), "hex").toString("base64url")}`
     : `${id.length}:${id}`;
-  const source = meta.source ?? "";
-  return `^${meta.time.toString(36)},${trace},${idPart}${source.length}:${source}`;
+  return `${text}!${idPart}${source.length}:${source}`;
 }
 
 /** The prefix of a further event of the same command. */
@@ -69,11 +71,18 @@ export function decodeMeta(text: string): CommandMeta | "same" | undefined {
 }
 
 function readMeta(text: string): { meta: CommandMeta; end: number } {
-  const c1 = text.indexOf(",", 1);
-  const c2 = text.indexOf(",", c1 + 1);
-  const time = parseInt(text.slice(1, c1), 36);
-  const trace = text.slice(c1 + 1, c2);
-  let pos = c2 + 1;
+  const comma = text.indexOf(",", 1);
+  const time = parseInt(text.slice(1, comma), 36);
+  let pos = comma + 1;
+  let traceId: string | undefined;
+  if (text.charCodeAt(pos) === 46 /* . */) {
+    traceId = Buffer.from(text.slice(pos + 1, pos + 23), "base64url").toString("hex");
+    pos += 23;
+  }
+  if (text.charCodeAt(pos) !== 33 /* ! */) {
+    return { meta: traceId === undefined ? { time } : { time, traceId }, end: pos };
+  }
+  pos++;
   let eventId: string;
   if (text.charCodeAt(pos) === 117 /* u */) {
     const hex = Buffer.from(text.slice(pos + 1, pos + 23), "base64url").toString("hex");
@@ -90,7 +99,7 @@ function readMeta(text: string): { meta: CommandMeta; end: number } {
   const source = text.slice(colon + 1, colon + 1 + length);
   const meta: CommandMeta = {
     time,
-    ...(trace === "" ? {} : { traceId: Buffer.from(trace, "base64url").toString("hex") }),
+    ...(traceId === undefined ? {} : { traceId }),
     ...(eventId === "" ? {} : { eventId }),
     ...(source === "" ? {} : { source }),
   };

@@ -13,7 +13,9 @@ describe("event metadata", () => {
   it("round-trips time, trace id, a UUID CloudEvent id and a source", () => {
     const meta = { time, traceId: TRACE, eventId: UUID, source: "/sensors/4,2:^~" };
     const text = encodeMeta(meta);
-    expect(text.length).toBe(1 + 8 + 1 + 22 + 1 + 23 + 3 + 15);
+    expect(text.length).toBe(1 + 8 + 1 + 1 + 22 + 1 + 23 + 3 + 15);
+    expect(encodeMeta({ time, traceId: TRACE }).length).toBe(1 + 8 + 1 + 1 + 22);
+    expect(encodeMeta({ time })).toBe(`^${time.toString(36)},`);
     const stored = `${text}${encodeEvent({ type: "changed", data: { by: 1 } })}`;
     expect(decodeMeta(stored)).toEqual(meta);
     expect(metaLength(stored)).toBe(text.length);
