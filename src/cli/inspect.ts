@@ -95,13 +95,97 @@ export function inspectCommand(host: CommandHost): Command {
       .action((type: string, id: string, o: Common & { from: number; limit: number }) =>
         run(o, `${entityPath(type, id)}/events?from=${o.from}&limit=${o.limit}`, (body) => {
           const page = body as {
-            events: Array<{ version: number; type: string; data: unknown }>;
+            events: Array<{
+              version: number;
+              type: string;
+              data: unknown;
+              time?: string | null;
+              traceId?: string | null;
+              id?: string | null;
+            }>;
             next: number | null;
           };
-          host.out(columns(page.events.map((e) => [`v${e.version}`, e.type, JSON.stringify(e.data) ?? ""])));
+          host.out(
+            columns(
+              page.events.map((e) => [
+                `v${e.version}`,
+                e.time ?? "-",
+                e.type,
+                JSON.stringify(e.data) ?? "",
+                [e.traceId ? `trace=${e.traceId}` : "", e.id ? `ce-id=${e.id}` : ""]
+                  .filter(Boolean)
+                  .join(" "),
+              ]),
+            ),
+          );
           if (page.next !== null) host.err(`more: knstate inspect events ${type} ${id} --from ${page.next}`);
         }),
       ),
+  );
+  command.addCommand(
+    common(
+      new Command("timers").summary("an entity's pending timers").argument("<type>").argument("<id>"),
+    ).action((type: string, id: string, o: Common) =>
+      run(o, `${entityPath(type, id)}/timers`, (body) => {
+        const { timers } = body as {
+          timers: Array<{ name: string; due: string; command: string; data: unknown }>;
+        };
+        if (timers.length === 0) return host.out("no pending timers");
+        host.out(
+          columns([
+            ["NAME", "DUE", "COMMAND", "DATA"],
+            ...timers.map((t) => [t.name, t.due, t.command, JSON.stringify(t.data) ?? ""]),
+          ]),
+        );
+      }),
+    ),
+  );
+  command.addCommand(
+    common(
+      new Command("values").summary("a replicated entity's values").argument("<type>").argument("<id>"),
+    ).action((type: string, id: string, o: Common) =>
+      run(o, `${entityPath(type, id)}/values`, (body) => {
+        const { values } = body as { values: Array<{ name: string; kind: string; value: unknown }> };
+        host.out(
+          columns([
+            ["VALUE", "KIND", "MERGED"],
+            ...values.map((v) => [v.name, v.kind, JSON.stringify(v.value)]),
+          ]),
+        );
+      }),
+    ),
+  );
+  command.addCommand(
+    common(new Command("outbox").summary("the outbox: messages waiting, dead letters")).action((o: Common) =>
+      run(o, "/api/outbox", (body) => {
+        const view = body as {
+          length: number;
+          oldest: string | null;
+          deadCount: number;
+          deadLetters: Array<{
+            id: string;
+            at: string;
+            reason: string;
+            message: { type?: string; id?: string };
+          }>;
+        };
+        host.out(`waiting: ${view.length}${view.oldest === null ? "" : ` (oldest ${view.oldest})`}`);
+        host.out(`dead letters: ${view.deadCount}`);
+        if (view.deadLetters.length > 0) {
+          host.out(
+            columns([
+              ["ID", "DEAD SINCE", "MESSAGE", "REASON"],
+              ...view.deadLetters.map((d) => [
+                d.id,
+                d.at,
+                `${d.message.type ?? "?"} ${d.message.id ?? ""}`,
+                d.reason,
+              ]),
+            ]),
+          );
+        }
+      }),
+    ),
   );
   return command;
 }

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAdminHost, type AdminHost } from "../support/admin.js";
-import { ROOT } from "../support/host.js";
+import reminder from "../../functions/reminder/index.js";
+import { examples, ROOT } from "../support/host.js";
 import { freePort } from "../support/ports.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
@@ -25,10 +26,12 @@ describe.skipIf(!redisAvailable())("knstate inspect", () => {
   let redis: RedisServer;
   let host: AdminHost;
   const amounts = [2, 5, -1];
+  const started = Date.now() - 1;
 
   beforeAll(async () => {
     redis = await startRedis();
-    host = await startAdminHost(redis.url);
+    host = await startAdminHost(redis.url, {}, undefined, [...examples, reminder] as never);
+    await host.command("reminder", "r1", "schedule", { name: "tea", afterMs: 3_600_000, message: "brew" });
     await host.command("counter", "older", "increment", { by: 1 });
     for (const by of amounts) await host.command("counter", "c1", "increment", { by });
   }, 120_000);
@@ -76,17 +79,35 @@ describe.skipIf(!redisAvailable())("knstate inspect", () => {
   it("shows the events", async () => {
     const { code, stdout } = await inspect("events", "counter", "c1", "--url", host.admin);
     expect(code).toBe(0);
-    expect(stdout.trim().split("\n")).toEqual([
-      'v1  changed  {"by":2}',
-      'v2  changed  {"by":5}',
-      'v3  changed  {"by":-1}',
+    // Each line: version, when its command was committed, type, data.
+    const lines = stdout.trim().split("\n");
+    expect(lines.map((line) => line.replace(/ \S+Z /, " <time> ").trimEnd())).toEqual([
+      'v1  <time>  changed  {"by":2}',
+      'v2  <time>  changed  {"by":5}',
+      'v3  <time>  changed  {"by":-1}',
     ]);
+    for (const line of lines) expect(Date.parse(line.split(/\s+/)[1]!)).toBeGreaterThan(started);
     const json = JSON.parse(
       (await inspect("events", "counter", "c1", "--url", host.admin, "--json")).stdout,
     ) as {
       events: Array<{ version: number }>;
     };
     expect(json.events.map((e) => e.version)).toEqual([1, 2, 3]);
+  });
+
+  it("shows an entity's timers and the outbox", async () => {
+    const timers = await inspect("timers", "reminder", "r1", "--url", host.admin);
+    expect(timers.code).toBe(0);
+    expect(timers.stdout).toMatch(/^NAME\s+DUE\s+COMMAND\s+DATA$/m);
+    expect(timers.stdout).toMatch(/^tea\s+\S+Z\s+fire\s+\{"name":"tea","message":"brew"\}$/m);
+    expect((await inspect("timers", "counter", "c1", "--url", host.admin)).stdout.trim()).toBe(
+      "no pending timers",
+    );
+    const outbox = await inspect("outbox", "--url", host.admin);
+    expect(outbox.code).toBe(0);
+    // The counter publishes: its four increments wait in the outbox (no relay runs here).
+    expect(outbox.stdout).toMatch(/^waiting: 4 \(oldest \S+Z\)$/m);
+    expect(outbox.stdout).toMatch(/^dead letters: 0$/m);
   });
 
   it("fails with one line: a problem or an unreachable port (1), a usage error (2)", async () => {

@@ -201,6 +201,53 @@ for (const kind of ["memory", "redis"] as const) {
       });
     });
 
+    it("keeps each command's metadata when its events move from the hash to the stream", async () => {
+      const key = { entityType: "counter", entityId: "long" };
+      // 20 commands of 2 events: past 32 events the hash's events move to the stream.
+      for (let c = 0; c < 20; c++) {
+        const result = await store.append({
+          key,
+          expectedVersion: 2 * c,
+          events: [
+            { type: "changed", data: { by: c } },
+            { type: "changed", data: { by: -c } },
+          ],
+          logEvents: true,
+          checkDedup: [],
+          writeDedup: [],
+          dedupTtlMs: 1000,
+          meta: [{ time: 1_700_000_000_000 + c, traceId: TRACE, eventId: `cmd-${c}`, source: "/s" }, null],
+        });
+        expect(result).toEqual({ kind: "ok", version: 2 * c + 2 });
+      }
+      const { body } = await call("/api/entities/counter/long/events?from=2&limit=40");
+      const events = body["events"] as Array<{ version: number; id: string; command: number; time: string }>;
+      expect(events.map((e) => e.version)).toEqual(Array.from({ length: 39 }, (_, i) => i + 2));
+      for (const e of events) {
+        const c = Math.floor((e.version - 1) / 2);
+        expect(e).toMatchObject({ id: `cmd-${c}`, command: 2 * c + 1 });
+        expect(e.time).toBe(new Date(1_700_000_000_000 + c).toISOString());
+      }
+      expect((await call("/api/entities/counter/long")).body["state"]).toEqual({ value: 0 });
+    });
+
+    it("answers bad input on the new views with 4xx problems", async () => {
+      for (const [path, status] of [
+        ["/api/outbox?limit=100000", 400],
+        ["/api/outbox?limit=-1", 400],
+        ["/api/outbox?limit=1&limit=2", 400],
+        ["/api/entities/nothing/x/timers", 404],
+        ["/api/entities/reminder/nobody/timers", 404],
+        ["/api/entities/nothing/x/values", 404],
+        ["/api/entities/counter/m1/events?from=0", 400],
+      ] as const) {
+        const response = await fetch(`${admin}${path}`, { headers: { authorization: "Bearer s3cret" } });
+        expect(response.status, path).toBe(status);
+        expect(response.headers.get("content-type"), path).toContain("application/problem+json");
+      }
+      expect((await call("/api/outbox/dead/x/retry", { method: "GET" })).status).toBe(405);
+    });
+
     it("shows an entity's pending timers", async () => {
       // Commands on the public API need a JWT too (KNSTATE_API_AUTH=jwt).
       const response = await fetch(`${running.url}/reminder/r1/schedule`, {
