@@ -37,7 +37,10 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     redis = await startRedis();
     host = await startAdminHost(
       redis.url,
-      { KNSTATE_TRACE_URL: "http://jaeger.example/trace/{traceId}" },
+      {
+        KNSTATE_TRACE_URL: "http://jaeger.example/trace/{traceId}",
+        KNSTATE_DASHBOARD_URL: "http://grafana.example/d/knstate",
+      },
       undefined,
       [...examples, reminder, likes] as never,
     );
@@ -103,6 +106,32 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     const stamp = await page.locator("#timeline li time").first().getAttribute("datetime");
     expect(Date.parse(stamp!)).toBeGreaterThan(started);
     await page.screenshot({ path: join(ROOT, "docs/console-entity.png"), fullPage: true });
+  });
+
+  it("links an event to its trace and shows its CloudEvent", async () => {
+    const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const result = await host.running.host.store.append({
+      key: { entityType: "counter", entityId: "traced" },
+      expectedVersion: 0,
+      events: [{ type: "changed", data: { by: 2 } }],
+      logEvents: true,
+      checkDedup: [],
+      writeDedup: [],
+      dedupTtlMs: 60_000,
+      meta: [{ time: Date.UTC(2026, 0, 2, 3, 4, 5), traceId: trace, eventId: "ce-9", source: "/sensors/7" }],
+    });
+    expect(result.kind).toBe("ok");
+    await page.goto(`${host.admin}/#/e/counter/traced`);
+    const event = page.locator("#timeline li").first();
+    await event.locator("a.trace").waitFor();
+    expect(await event.locator("a.trace").getAttribute("href")).toBe(`http://jaeger.example/trace/${trace}`);
+    expect(await event.locator("time").getAttribute("datetime")).toBe("2026-01-02T03:04:05.000Z");
+    expect(await event.locator(".origin").textContent()).toBe("/sensors/7 #ce-9");
+    await page.goto(host.admin);
+    await page.locator("#dashboard-link").waitFor();
+    expect(await page.locator("#dashboard-link").getAttribute("href")).toBe(
+      "http://grafana.example/d/knstate",
+    );
   });
 
   it("shows an entity's pending timer", async () => {
