@@ -40,7 +40,7 @@ export const serverSettings = {
     env: "KNSTATE_ADMIN_ROLE",
     kind: "string",
     default: "knstate-admin",
-    doc: "With `KNSTATE_API_AUTH=jwt`: the admin port also accepts a bearer JWT the API accepts that carries this role (`roles`, `realm_access.roles`) or scope.",
+    doc: "With `KNSTATE_API_AUTH=jwt`, the admin port also admits a JWT the API accepts that has this role (`roles`, `realm_access.roles`) or scope.",
   },
   traceUrl: {
     env: "KNSTATE_TRACE_URL",
@@ -59,7 +59,7 @@ export const serverSettings = {
     kind: "enum",
     values: ["off", "trace", "full"],
     default: "trace",
-    doc: "What is stored with each command's events for the admin API: `trace` (time and trace id), `full` (also the CloudEvent's id and source) or `off`.",
+    doc: "Stored with each command's events for the admin API: `trace` (time, trace id), `full` (also CloudEvent id and source) or `off`.",
   },
   entityIndex: {
     env: "KNSTATE_ENTITY_INDEX",
