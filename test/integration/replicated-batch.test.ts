@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { counter, lease, operations, type ReplicatedOp } from "knstate";
@@ -47,8 +48,12 @@ function command(list: readonly ReplicatedOp[], dedupId?: string): ReplicatedApp
   };
 }
 
-async function onRedis(requests: readonly ReplicatedApplyRequest[], withAll = false) {
-  const key = { entityType: "things", entityId: `b${++entities}` };
+async function onRedis(
+  requests: readonly ReplicatedApplyRequest[],
+  withAll = false,
+  entityId = `b${++entities}`,
+) {
+  const key = { entityType: "things", entityId };
   const keys = replicatedKeys("ks", "test", key);
   const call = encodeReplicatedBatch(keys, requests, withAll);
   const reply = await client.eval(REPLICATED_APPLY_SCRIPT, call.keys.length, ...call.keys, ...call.args);
@@ -59,6 +64,12 @@ async function onRedis(requests: readonly ReplicatedApplyRequest[], withAll = fa
       requests.map((r) => r.checkDedup),
     ),
   };
+}
+
+/** The dedup record of `id` as stored (without its expiry), or null. */
+async function stored(keys: { dedup: string }, id: string): Promise<string | null> {
+  const value = await client.hget(keys.dedup, `r${id}`);
+  return value === null ? null : value.slice(value.indexOf("|") + 1);
 }
 
 async function inMemory(requests: readonly ReplicatedApplyRequest[]) {
@@ -83,7 +94,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       { kind: "applied", seq: 2, cells: { "c|n": "4" } },
       { kind: "applied", seq: 3, cells: { "c|n": "6" } },
     ]);
-    expect(JSON.parse((await client.get(keys.dedup("d2")))!)).toEqual({
+    expect(JSON.parse((await stored(keys, "d2"))!)).toEqual({
       replyId: "reply-d2",
       seq: 2,
       cells: ["c|n", "4"],
@@ -118,7 +129,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       { kind: "refused" },
       { kind: "applied", seq: 2, cells: { "c|n": "2" } },
     ]);
-    expect(await client.get(keys.dedup("b"))).toBeNull();
+    expect(await stored(keys, "b")).toBeNull();
     expect(await client.hgetall(keys.values)).toEqual({ "#": "2", "c|n": "2" });
     expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
   });
@@ -129,7 +140,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
     const { results, keys } = await onRedis(batch);
     expect(results[0]).toEqual({ kind: "failed", message: "bad increment" });
     expect(outline(results.slice(1))).toEqual([{ kind: "applied", seq: 1, cells: { "c|n": "3" } }]);
-    expect(await client.get(keys.dedup("bad"))).toBeNull();
+    expect(await stored(keys, "bad")).toBeNull();
     expect(await client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "3" });
   });
 
@@ -141,5 +152,18 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
     expect(all!.cells.get("c|n")).toBe("5");
     const { all: withoutAll } = await onRedis(batch, false);
     expect(withoutAll).toBeUndefined();
+  });
+
+  it("applies a redelivery again once its record expired, and sweeps expired records", async () => {
+    const short = { ...command([ops.n.increment()], "old"), dedupTtlMs: 100 };
+    const { keys } = await onRedis([short], false, "expiring");
+    expect((await onRedis([short], false, "expiring")).results[0]).toMatchObject({ kind: "duplicate" });
+    await sleep(250);
+    expect((await onRedis([short], false, "expiring")).results[0]).toMatchObject({ kind: "applied", seq: 2 });
+    await sleep(250);
+    await onRedis([command([ops.n.increment()], "new")], false, "expiring");
+    // "old" expired again and was swept; "new" keeps the default TTL.
+    expect((await client.hkeys(keys.dedup)).filter((f) => f.startsWith("r"))).toEqual(["rnew"]);
+    expect(await client.hget(keys.values, "c|n")).toBe("3");
   });
 });

@@ -5,7 +5,7 @@ import {
 } from "../../entity/replicated/model.js";
 import type { ReplicatedOp } from "../../entity/replicated/operations.js";
 import { SEQ } from "../../entity/replicated/cells.js";
-import { encodeEntityId, encodeSegment, KeyLayout } from "../redis-keys.js";
+import { encodeEntityId, encodeSegment } from "../redis-keys.js";
 import type { EntityKey } from "../state-store.js";
 
 /**
@@ -13,19 +13,20 @@ import type { EntityKey } from "../state-store.js";
  * records, under the entity's hash tag (one Redis Cluster slot):
  *
  * ```
- * <prefix>:<service>:<entityType>:{<id>}:r          hash: the cells (src/entity/replicated/cells.ts)
- * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: ReplicatedDedupRecord JSON, with a TTL
+ * <prefix>:<service>:<entityType>:{<id>}:r    hash: the cells (src/entity/replicated/cells.ts)
+ * <prefix>:<service>:<entityType>:{<id>}:rd   hash: r<dedup id> → <expiry ms, hex>|<ReplicatedDedupRecord JSON>,
+ *                                             t/tc/tm: the sweep of expired records
  * ```
  */
 export interface ReplicatedKeys {
   readonly values: string;
-  readonly dedup: (id: string) => string;
+  /** The dedup hash: a record per dedup id, with its expiry. */
+  readonly dedup: string;
 }
 
 export function replicatedKeys(prefix: string, service: string, key: EntityKey): ReplicatedKeys {
-  const entity = new KeyLayout(prefix, service).entity(key);
-  const values = `${prefix}:${encodeSegment(service)}:${encodeSegment(key.entityType)}:{${encodeEntityId(key.entityId)}}:r`;
-  return { values, dedup: entity.dedup };
+  const base = `${prefix}:${encodeSegment(service)}:${encodeSegment(key.entityType)}:{${encodeEntityId(key.entityId)}}`;
+  return { values: `${base}:r`, dedup: `${base}:rd` };
 }
 
 /** KEYS and ARGV of a script call. */
@@ -87,7 +88,6 @@ export function encodeReplicatedBatch(
 ): ScriptCall {
   const ttl = Math.max(...requests.map((r) => r.dedupTtlMs));
   const args = [String(requests.length), withAll ? "1" : "0", String(ttl)];
-  const dedupKeys: string[] = [];
   for (const request of requests) {
     const write = request.writeDedup;
     let head = "";
@@ -103,13 +103,13 @@ export function encodeReplicatedBatch(
       head,
       write !== undefined && write.reply === undefined ? "1" : "0",
       String(request.returnCells.length),
+      ...request.checkDedup,
     );
+    if (write !== undefined) args.push(write.id);
     for (const op of request.ops) args.push(op.code, op.cell, op.a, op.b, op.c, op.entry);
     args.push(...request.returnCells);
-    for (const id of request.checkDedup) dedupKeys.push(keys.dedup(id));
-    if (write !== undefined) dedupKeys.push(keys.dedup(write.id));
   }
-  return { keys: [keys.values, ...dedupKeys], args };
+  return { keys: [keys.values, keys.dedup], args };
 }
 
 export function decodeReplicatedApply(reply: unknown, checkDedup: readonly string[]): ReplicatedApplyResult {
@@ -151,7 +151,7 @@ export function decodeReplicatedBatch(
 
 /** The call of `REPLICATED_LOAD_SCRIPT`. */
 export function encodeReplicatedLoad(keys: ReplicatedKeys, dedupIds: readonly string[]): ScriptCall {
-  return { keys: [keys.values, ...dedupIds.map(keys.dedup)], args: [] };
+  return { keys: [keys.values, keys.dedup], args: [...dedupIds] };
 }
 
 export function decodeReplicatedLoad(

@@ -6,13 +6,13 @@
  */
 
 /**
- * KEYS: the values hash, then for each command its `nCheck` dedup keys to check and its
- *       `nWrite` (0 or 1) dedup key to write.
+ * KEYS: the values hash, the dedup hash.
  * ARGV: nCommands, withAll (1|0: also return every cell after the batch), dedup TTL ms, then
- *       for each command: nOps, observed sequence, nCheck, nWrite, dedup record head (JSON
- *       without its closing brace), withCells (1|0: the record keeps the returned cells),
- *       nReturn, six arguments per operation (code, cell, a, b, c, entry), and nReturn cell
- *       names or prefixes (ending in `|`) to return.
+ *       for each command: nOps, observed sequence, nCheck, nWrite (0 or 1), dedup record head
+ *       (JSON without its closing brace), withCells (1|0: the record keeps the returned
+ *       cells), nReturn, nCheck dedup ids to check, nWrite dedup id to write, six arguments
+ *       per operation (code, cell, a, b, c, entry), and nReturn cell names or prefixes (ending
+ *       in `|`) to return.
  * Reply: {now ms, {result per command}, every cell after the batch (or nil)}, a result being
  *        {"applied", sequence, {name, value, ...}} | {"refused", reason} |
  *        {"duplicate", {index, record, ...}} | {"error", message}.
@@ -20,6 +20,9 @@
  * check, dedup record and returned cells, exactly as if each were its own call; a refused or
  * failed command changes nothing and the others still apply. The changes are computed in
  * memory and written once at the end, so counter increments of a batch cost one HSET.
+ * Dedup records are fields `r<id>` of the dedup hash, valued `<expiry ms, hex>|<record>`; an
+ * expired one counts as absent, and a sweep (as in the append script: `t` when due, `tc`/`tm`
+ * while it goes on, 100 fields per batch) deletes them.
  */
 export const REPLICATED_APPLY_SCRIPT = `#!lua
 local MAX = 9007199254740991
@@ -32,7 +35,8 @@ end
 local nCmds, ttl = count(ARGV[1]), count(ARGV[3])
 if nCmds == nil or ttl == nil then return fail('bad counts') end
 
-local H = KEYS[1]
+if #KEYS ~= 2 then return fail('wrong number of keys') end
+local H, D = KEYS[1], KEYS[2]
 local time = redis.call('TIME')
 local nowUs = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local nowMs = math.floor(nowUs / 1000)
@@ -167,27 +171,38 @@ local function collect(at, n)
   return out
 end
 
-local results, written, records = {}, {}, {}
-local k, a = 2, 4
+local written, records = {}, {}
+-- The live dedup record of an id (written earlier in this batch, or stored and not expired).
+local function record(id)
+  local w = written[id]
+  if w ~= nil then return w end
+  local v = redis.call('HGET', D, 'r' .. id)
+  if not v then return nil end
+  local bar = string.find(v, '|', 1, true)
+  if bar == nil or tonumber(string.sub(v, 1, bar - 1), 16) <= nowMs then return nil end
+  return string.sub(v, bar + 1)
+end
+
+local results = {}
+local a = 4
 for n = 1, nCmds do
   local nOps, observed, nCheck, nWrite = count(ARGV[a]), count(ARGV[a + 1]), count(ARGV[a + 2]), count(ARGV[a + 3])
   local head, withCells, nReturn = ARGV[a + 4], ARGV[a + 5] == '1', count(ARGV[a + 6])
   if nOps == nil or observed == nil or nCheck == nil or nWrite == nil or nReturn == nil or nWrite > 1 then
     return fail('bad counts')
   end
-  local opsAt, returnAt = a + 7, a + 7 + 6 * nOps
+  local checkAt = a + 7
+  local opsAt = checkAt + nCheck + nWrite
+  local returnAt = opsAt + 6 * nOps
   a = returnAt + nReturn
-  if #KEYS < k + nCheck + nWrite - 1 then return fail('wrong number of keys') end
   if #ARGV < a - 1 then return fail('wrong number of arguments') end
   if nWrite > 0 and ttl < 1 then return fail('bad dedup TTL') end
   local hits = {}
   for i = 0, nCheck - 1 do
-    local record = written[KEYS[k + i]]
-    if record == nil then record = redis.call('GET', KEYS[k + i]) end
-    if record then hits[#hits + 1] = i + 1; hits[#hits + 1] = record end
+    local found = record(ARGV[checkAt + i])
+    if found ~= nil then hits[#hits + 1] = i + 1; hits[#hits + 1] = found end
   end
-  local writeKey = KEYS[k + nCheck]
-  k = k + nCheck + nWrite
+  local writeId = ARGV[checkAt + nCheck]
   if #hits > 0 then
     results[n] = {'duplicate', hits}
   else
@@ -205,40 +220,80 @@ for n = 1, nCmds do
       cmd = {}
       local out = collect(returnAt, nReturn)
       if nWrite > 0 then
-        local record = head .. ',"seq":' .. int(seq)
+        local kept = head .. ',"seq":' .. int(seq)
         if withCells then
-          if #out == 0 then record = record .. ',"cells":[]' else record = record .. ',"cells":' .. cjson.encode(out) end
+          if #out == 0 then kept = kept .. ',"cells":[]' else kept = kept .. ',"cells":' .. cjson.encode(out) end
         end
-        record = record .. '}'
-        written[writeKey] = record
-        records[#records + 1] = writeKey
+        kept = kept .. '}'
+        if written[writeId] == nil then records[#records + 1] = writeId end
+        written[writeId] = kept
       end
       results[n] = {'applied', seq, out}
     end
   end
 end
 cmd = {}
-if k ~= #KEYS + 1 or a ~= #ARGV + 1 then return fail('wrong number of keys or arguments') end
+if a ~= #ARGV + 1 then return fail('wrong number of arguments') end
 
 local set = {}
 for name, v in pairs(pend) do
   if v == false then redis.call('HDEL', H, name) else set[#set + 1] = name; set[#set + 1] = v end
 end
 for i = 1, #set, 1000 do redis.call('HSET', H, unpack(set, i, math.min(i + 999, #set))) end
-for _, key in ipairs(records) do redis.call('SET', key, written[key], 'PX', ttl) end
+if #records > 0 then
+  local expiry = nowMs + ttl
+  local prefix = string.format('%x|', expiry)
+  local put = {}
+  for _, id in ipairs(records) do put[#put + 1] = 'r' .. id; put[#put + 1] = prefix .. written[id] end
+  -- The sweep of expired records, as in the append script.
+  local meta = redis.call('HMGET', D, 't', 'tc', 'tm')
+  local sweepAt = tonumber(meta[1] or '')
+  if sweepAt ~= nil and sweepAt <= nowMs then
+    local low = tonumber(meta[3] or '')
+    local scan = redis.call('HSCAN', D, meta[2] or '0', 'MATCH', 'r*', 'COUNT', 100)
+    local dead = {}
+    local fields = scan[2]
+    for i = 1, #fields, 2 do
+      local at = tonumber(string.match(fields[i + 1], '^(%x+)|') or '0', 16)
+      if at <= nowMs then dead[#dead + 1] = fields[i]
+      elseif low == nil or at < low then low = at end
+    end
+    if #dead > 0 then redis.call('HDEL', D, unpack(dead)) end
+    if low == nil or expiry < low then low = expiry end
+    if scan[1] == '0' then
+      -- The next pass no sooner than a tenth of the window: a hot entity sweeps 10% of the time.
+      redis.call('HDEL', D, 'tc', 'tm')
+      put[#put + 1] = 't'; put[#put + 1] = int(math.max(low, nowMs + math.floor(ttl / 10)))
+    else
+      put[#put + 1] = 'tc'; put[#put + 1] = scan[1]
+      put[#put + 1] = 'tm'; put[#put + 1] = int(low)
+    end
+  elseif sweepAt == nil or expiry < sweepAt then
+    put[#put + 1] = 't'; put[#put + 1] = int(expiry)
+  end
+  for i = 1, #put, 1000 do redis.call('HSET', D, unpack(put, i, math.min(i + 999, #put))) end
+end
 local all = false
 if ARGV[2] == '1' then all = redis.call('HGETALL', H) end
 return {nowMs, results, all}
 `;
 
 /**
- * The merged values: KEYS: the values hash, then dedup keys. Reply: {now ms, {name, value,
- * ...}, {record or false per dedup key}}.
+ * The merged values: KEYS: the values hash, the dedup hash; ARGV: dedup ids. Reply: {now ms,
+ * {name, value, ...}, {live record or false per dedup id}}.
  */
 export const REPLICATED_LOAD_SCRIPT = `#!lua flags=no-writes
 local time = redis.call('TIME')
 local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local dedup = {}
-for i = 2, #KEYS do dedup[#dedup + 1] = redis.call('GET', KEYS[i]) end
+for i = 1, #ARGV do
+  local v = redis.call('HGET', KEYS[2], 'r' .. ARGV[i])
+  local found = false
+  if v then
+    local bar = string.find(v, '|', 1, true)
+    if bar ~= nil and tonumber(string.sub(v, 1, bar - 1), 16) > nowMs then found = string.sub(v, bar + 1) end
+  end
+  dedup[i] = found
+end
 return {nowMs, redis.call('HGETALL', KEYS[1]), dedup}
 `;
