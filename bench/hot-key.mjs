@@ -6,9 +6,11 @@
 // commands per second, non-2xx answers, p99, CPU per successful command (all hosts, and
 // Redis), and the conflicts the hosts counted (knstate_conflicts_total). See
 // docs/benchmarks.md. `node bench/hot-key.mjs` after `npm run build`; HOT_ROUNDS (3),
-// HOT_SECONDS (5), HOT_CONNECTIONS (60, split over the hosts).
+// HOT_SECONDS (5), HOT_CONNECTIONS (60, split over the hosts). HOT_BASELINE=<another built
+// checkout> adds its replicated counter ("replicated (base)"), on its own hosts, for a
+// before/after in the same run.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const { enterLoopbackNetns } = await import("./lib/netns.mjs");
@@ -26,9 +28,11 @@ const logDir = join(dataDir, "logs");
 mkdirSync(logDir, { recursive: true });
 const started = [];
 
+const baseline = process.env.HOT_BASELINE;
 const KINDS = {
-  "event-sourced": { mode: "ce-counter", entity: "counter" },
-  replicated: { mode: "ce-likes", entity: "likes" },
+  "event-sourced": { mode: "ce-counter", entity: "counter", fleet: "current" },
+  replicated: { mode: "ce-likes", entity: "likes", fleet: "current" },
+  ...(baseline ? { "replicated (base)": { mode: "ce-likes", entity: "likes", fleet: "base" } } : {}),
 };
 
 /** The sum of a metric's samples for one entity type on a host's /metrics. */
@@ -46,19 +50,25 @@ async function metric(port, name, entity) {
 try {
   const redis = await S.startRedis({ port: 6394, dir: join(dataDir, "redis"), logDir });
   started.push(redis);
-  const hosts = [];
-  for (let i = 0; i < 3; i++) {
-    const ks = await S.startKnstate({
-      name: `hot-${i}`,
-      port: 8440 + i,
-      metricsPort: 9580 + i,
-      service: "bench-hot",
-      store: "redis",
-      redisUrl: redis.url,
-      logDir,
-    });
-    started.push(ks);
-    hosts.push({ ...ks, metricsPort: 9580 + i });
+  const fleets = { current: [], base: [] };
+  for (const [fleet, root, offset] of [
+    ["current", S.ROOT, 0],
+    ...(baseline ? [["base", baseline, 10]] : []),
+  ]) {
+    for (let i = 0; i < 3; i++) {
+      const ks = await S.startKnstate({
+        name: `hot-${fleet}-${i}`,
+        port: 8440 + offset + i,
+        metricsPort: 9580 + offset + i,
+        service: "bench-hot",
+        store: "redis",
+        redisUrl: redis.url,
+        logDir,
+        root,
+      });
+      started.push(ks);
+      fleets[fleet].push({ ...ks, metricsPort: 9580 + offset + i });
+    }
   }
   const variants = [];
   for (const count of [1, 3]) {
@@ -72,14 +82,16 @@ try {
     for (const v of variants) v.runs.push(await drive(v, seconds));
   }
   process.stdout.write(
-    `hot key, ${connections} connections split over the hosts, ${rounds} rounds of ${seconds} s (medians)\n`,
+    `hot key, ${connections} connections split over the hosts, ${rounds} rounds of ${seconds} s (medians); load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n`,
   );
   const base = {};
   for (const v of variants) {
     const rps = median(v.runs.map((w) => w.rps));
     base[v.count] ??= rps;
     const line = [
-      v.name.padEnd(18),
+      v.name.padEnd(25),
       `${fmt(rps).padStart(7)} ok/s`,
       `non-2xx ${String(median(v.runs.map((w) => w.non2xx))).padStart(6)}`,
       `p99 ${fmt(median(v.runs.map((w) => w.p99Ms)), 1).padStart(6)} ms`,
@@ -94,7 +106,7 @@ try {
 
   /** One run of a variant: wrk on each of its hosts at once. */
   async function drive(v, duration) {
-    const on = hosts.slice(0, v.count);
+    const on = fleets[v.load.fleet].slice(0, v.count);
     const pids = [...on.map((h) => h.process.pid), redis.process.pid];
     const cpuBefore = pids.map(cpuMicros);
     const conflictsBefore = await Promise.all(

@@ -77,8 +77,7 @@ export function createEdgeAuth(auth: Auth | undefined, logger: Logger): EdgeAuth
       if (denied !== undefined) refuse(denied);
     },
     entityRule(model, verified, request) {
-      // Replicated entities declare no rules of their own: the host policy alone decides.
-      if (model.kind === "replicated" || model.authorize(verified.caller, request)) return;
+      if (model.authorize(verified.caller, request)) return;
       const what = request.kind === "command" ? `run ${model.name}.${request.command}` : `read ${model.name}`;
       throw new HostError(Problem.forbidden, `the entity's rule does not let this caller ${what}`);
     },

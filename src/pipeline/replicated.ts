@@ -1,15 +1,17 @@
-import type { CommandContext } from "../entity/define.js";
 import {
   afterApply,
   replyOfDuplicate,
+  type ReplicatedDecision,
   type ReplicatedModel,
   type ReplicatedSnapshot,
 } from "../entity/replicated/model.js";
+import type { ReplicatedOp } from "../entity/replicated/operations.js";
 import { CommandRejected, HostError, toHostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
 import type { EntityKey, StateStore } from "../store/state-store.js";
 import type { ReplicatedStore } from "../store/replicated/replicated-store.js";
 import { Outcome, type PipelineObserver } from "./observer.js";
+import { ReplicatedBatcher } from "./replicated-batch.js";
 import type { Settler } from "./settle.js";
 import { contextOf, type CommandReply, type CommandRequest, type EntitySnapshot } from "./types.js";
 
@@ -34,17 +36,20 @@ export interface ReplicatedRunnerOptions {
 }
 
 /**
- * The replicated branch of the pipeline: load (with the dedup hit) → decide → apply → reply.
- * No queue, no version check, no conflict and no retry: the operations commute, so every
- * command is applied as it comes, whatever the number of replicas. A redelivery (same
- * CloudEvent `source`+`id`, or `Idempotency-Key`) is answered from its dedup record; the apply
- * script checks the record again, so a redelivery racing its first delivery applies nothing.
+ * The replicated branch of the pipeline: decide → apply → reply, with a load first when the
+ * handler reads values. No version check, no conflict and no retry: the operations commute,
+ * so commands to one entity are applied in batches (one script call per entity in flight, see
+ * replicated-batch.ts), whatever the number of replicas. A redelivery (same CloudEvent
+ * `source`+`id`, or `Idempotency-Key`) is answered from its dedup record; the apply script
+ * checks the record, so a redelivery racing its first delivery applies nothing.
  */
 export class ReplicatedRunner {
   readonly #options: ReplicatedRunnerOptions;
+  readonly #batcher: ReplicatedBatcher;
 
   constructor(options: ReplicatedRunnerOptions) {
     this.#options = options;
+    this.#batcher = new ReplicatedBatcher(() => this.#store());
   }
 
   async dispatch(request: ReplicatedRequest): Promise<CommandReply> {
@@ -86,7 +91,7 @@ export class ReplicatedRunner {
   }
 
   async #run(request: ReplicatedRequest): Promise<CommandReply> {
-    const { model, command, data, dedupId, trace } = request;
+    const { model, command, data, dedupId } = request;
     if (request.ifMatch !== undefined) {
       throw new HostError(
         Problem.invalidRequest,
@@ -94,14 +99,22 @@ export class ReplicatedRunner {
       );
     }
     const store = this.#store();
-    const { observer, dedupTtlMs, newId } = this.#options;
+    const { observer } = this.#options;
     const key: EntityKey = { entityType: model.name, entityId: request.entityId };
     const ctx = contextOf(request as Omit<CommandRequest, "model"> as CommandRequest);
     const dedup = dedupId === undefined ? [] : [dedupId];
+    // A handler that reads no value decides the same on any state: apply it without a load.
+    // Removes keep the load, since what they remove is what their command observed.
+    const blind = timed(observer, request, () => model.executeBlind(command, data, ctx));
+    if (blind?.kind === "rejected") throw new CommandRejected(blind.reason, blind.details);
+    if (blind !== undefined && blind.ops.length > 0 && !blind.ops.some(removes)) {
+      const answer = await this.#apply(request, key, blind, undefined);
+      if (answer !== undefined) return answer;
+    }
     for (;;) {
       const loadStarted = performance.now();
       const loaded = await store.loadReplicated(key, dedup);
-      observer.stateLoaded?.(model.name, (performance.now() - loadStarted) / 1000, 0, trace);
+      observer.stateLoaded?.(model.name, (performance.now() - loadStarted) / 1000, 0, request.trace);
       const before = loaded.snapshot;
       const record = dedupId === undefined ? undefined : loaded.duplicates.get(dedupId);
       if (record !== undefined) {
@@ -109,40 +122,69 @@ export class ReplicatedRunner {
         const reply = replyOfDuplicate(model, command, data, ctx, before, record);
         return { reply, version: record.seq, replyId: record.replyId, duplicate: true };
       }
-      const decision = execute(model, command, before, data, ctx, observer, request);
+      const decision = timed(observer, request, () => model.execute(command, before, data, ctx));
       if (decision.kind === "rejected") throw new CommandRejected(decision.reason, decision.details);
       if (decision.ops.length === 0) {
-        return { reply: decision.reply(before), version: before.seq, replyId: newId(), duplicate: false };
+        return {
+          reply: decision.reply(before),
+          version: before.seq,
+          replyId: this.#options.newId(),
+          duplicate: false,
+        };
       }
-      const replyId = newId();
-      const value = decision.returnCells.length === 0 ? decision.reply(before) : undefined;
-      const known = value === undefined ? undefined : { value };
-      const applyStarted = performance.now();
-      const result = await store.applyReplicated(key, {
+      const answer = await this.#apply(request, key, decision, before);
+      if (answer !== undefined) return answer;
+      // A delivery of the same command was applied meanwhile: answer from its record.
+    }
+  }
+
+  /**
+   * Applies an accepted decision made on `before` (undefined: made without reading values),
+   * in the entity's next batch. Undefined when the command's dedup record already exists.
+   */
+  async #apply(
+    request: ReplicatedRequest,
+    key: EntityKey,
+    decision: Accepted,
+    before: ReplicatedSnapshot | undefined,
+  ): Promise<CommandReply | undefined> {
+    const { model, command, dedupId, trace } = request;
+    const { observer, dedupTtlMs, newId } = this.#options;
+    const replyId = newId();
+    const value = decision.returnCells.length === 0 ? decision.reply(before ?? empty(0)) : undefined;
+    const known = value === undefined ? undefined : { value };
+    const applyStarted = performance.now();
+    const needsAll =
+      before === undefined && decision.returnCells.length > 0 && !coversAll(model, decision.ops);
+    const { result, all } = await this.#batcher.apply(
+      key,
+      {
         ops: decision.ops,
-        observed: before.seq,
+        // Without a load, the command observed the state it is applied to.
+        observed: before?.seq ?? Number.MAX_SAFE_INTEGER,
         returnCells: decision.returnCells,
-        checkDedup: dedup,
+        checkDedup: dedupId === undefined ? [] : [dedupId],
         ...(dedupId === undefined
           ? {}
           : { writeDedup: { id: dedupId, replyId, ...(known === undefined ? {} : { reply: known }) } }),
         dedupTtlMs,
-      });
-      if (result.kind === "duplicate") continue; // its first delivery just applied: answer from its record
-      const seconds = (performance.now() - applyStarted) / 1000;
-      observer.appended?.(model.name, seconds, decision.ops.length, 1, trace);
-      if (result.kind === "refused") {
-        throw new HostError(
-          Problem.operationRefused,
-          `${model.name}/${truncate(request.entityId)}.${command}: ${result.reason}; nothing was applied`,
-        );
-      }
-      const reply =
-        decision.returnCells.length === 0
-          ? value
-          : decision.reply(afterApply(before, decision.returnCells, result));
-      return { reply, version: result.seq, replyId, duplicate: false };
+      },
+      needsAll,
+    );
+    if (result.kind === "duplicate") return undefined;
+    if (result.kind === "failed") throw new Error(`the replicated apply script failed: ${result.message}`);
+    observer.appended?.(model.name, (performance.now() - applyStarted) / 1000, decision.ops.length, 1, trace);
+    if (result.kind === "refused") {
+      throw new HostError(
+        Problem.operationRefused,
+        `${model.name}/${truncate(request.entityId)}.${command}: ${result.reason}; nothing was applied`,
+      );
     }
+    if (decision.returnCells.length === 0)
+      return { reply: value, version: result.seq, replyId, duplicate: false };
+    const base = before ?? all ?? empty(result.nowMs);
+    const reply = decision.reply(afterApply(base, decision.returnCells, result));
+    return { reply, version: result.seq, replyId, duplicate: false };
   }
 
   #store(): ReplicatedStore {
@@ -157,20 +199,30 @@ export class ReplicatedRunner {
   }
 }
 
-function execute(
-  model: ReplicatedModel,
-  command: string,
-  before: ReplicatedSnapshot,
-  data: unknown,
-  ctx: CommandContext,
-  observer: PipelineObserver,
-  request: ReplicatedRequest,
-) {
-  if (!observer.handled) return model.execute(command, before, data, ctx);
+type Accepted = Extract<ReplicatedDecision, { kind: "accepted" }>;
+
+/** Runs a handler, timing it for the observer. */
+function timed<T>(observer: PipelineObserver, request: ReplicatedRequest, run: () => T): T {
+  if (!observer.handled) return run();
   const started = performance.now();
-  const decision = model.execute(command, before, data, ctx);
-  observer.handled(model.name, command, (performance.now() - started) / 1000, request.trace);
+  const decision = run();
+  observer.handled(request.model.name, request.command, (performance.now() - started) / 1000, request.trace);
   return decision;
+}
+
+/** Operations whose effect depends on the sequence the command observed. */
+function removes(op: ReplicatedOp): boolean {
+  return op.code === "srem" || op.code === "mrem";
+}
+
+/** True when the operations touch every declared value: the returned cells then make the whole state. */
+function coversAll(model: ReplicatedModel, ops: readonly ReplicatedOp[]): boolean {
+  const fields = new Set(ops.map((op) => op.field));
+  return Object.keys(model.specs).every((field) => fields.has(field));
+}
+
+function empty(nowMs: number): ReplicatedSnapshot {
+  return { seq: 0, cells: new Map(), nowMs };
 }
 
 function outcomeOf(error: HostError): Outcome {

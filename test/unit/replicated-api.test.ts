@@ -108,6 +108,53 @@ describe("the replicated model", () => {
     ]);
   });
 
+  it("decides without values when the handler reads none, and asks for them when it does", () => {
+    expect(model.executeBlind("like", { by: 3 }, ctx)).toMatchObject({
+      kind: "accepted",
+      returnCells: ["c|count"],
+    });
+    let after = 0;
+    const reader = toReplicatedModel(
+      defineReplicatedEntity({
+        name: "reader",
+        typePrefix: "com.example",
+        values: { n: counter() },
+        commands: {
+          bump: (v, _data: unknown, { ops }) => {
+            const op = v.n < 10 ? [ops.n.increment()] : [];
+            after++; // not reached when the values are withheld: the read throws first
+            return op;
+          },
+          fail: () => {
+            throw new Error("refused by the handler");
+          },
+        },
+      }) as never,
+    );
+    expect(reader.executeBlind("bump", undefined, ctx)).toBeUndefined();
+    expect(after).toBe(0);
+    expect(() => reader.executeBlind("fail", undefined, ctx)).toThrow(/refused by the handler/);
+  });
+
+  it("types an access rule's command names and runs it", () => {
+    const guarded = defineReplicatedEntity({
+      name: "guarded",
+      typePrefix: "com.example",
+      values: { n: counter() },
+      commands: { bump: (_v, _data: unknown, { ops }) => [ops.n.increment()] },
+      authorize: (caller, request) => {
+        if (request.kind === "command") expectTypeOf(request.command).toEqualTypeOf<"bump">();
+        return caller?.subject === "ann";
+      },
+    });
+    const guardedModel = toReplicatedModel(guarded as never);
+    const request = { kind: "command", command: "bump", entityId: "g" } as const;
+    expect(guardedModel.authorize({ subject: "ann", claims: {} }, request)).toBe(true);
+    expect(guardedModel.authorize({ subject: "bob", claims: {} }, request)).toBe(false);
+    expect(guardedModel.authorize(undefined, request)).toBe(false);
+    expect(model.authorize(undefined, request)).toBe(true);
+  });
+
   it("refuses a handler result holding an operation on an undeclared value", () => {
     const bad = defineReplicatedEntity({
       name: "bad",

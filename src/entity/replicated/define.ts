@@ -1,3 +1,4 @@
+import type { AccessRule } from "../access.js";
 import type { CommandContext } from "../define.js";
 import type { Emit, Rejection, Reply } from "../effects.js";
 import type { InputSchema } from "../input.js";
@@ -46,6 +47,8 @@ export interface ReplicatedEntityOptions<V extends ValueSpecs, I, S> {
   readonly reply?: (values: Values<V>, ctx: CommandContext) => unknown;
   /** The entity's state as reads show it (`GET /<name>/{id}`); default: the values themselves. */
   readonly view?: (values: Values<V>) => S;
+  /** Who may run each command and read the values; pure and synchronous (403 on `false`). */
+  readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
 }
 
 export interface ReplicatedEntity<V = ValueSpecs, CH = unknown, S = unknown> {
@@ -56,6 +59,7 @@ export interface ReplicatedEntity<V = ValueSpecs, CH = unknown, S = unknown> {
   readonly commands: CH;
   readonly reply: ((values: Values<V>, ctx: CommandContext) => unknown) | undefined;
   readonly view: ((values: Values<V>) => S) | undefined;
+  readonly authorize: AccessRule | undefined;
   /** The operation builders, for code outside the handlers (tests, helpers). */
   readonly ops: Operations<V>;
 }
@@ -99,6 +103,7 @@ export function defineReplicatedEntity<const V extends ValueSpecs, I, S = Values
     commands: options.commands,
     reply: options.reply,
     view: options.view,
+    authorize: options.authorize as AccessRule | undefined,
     ops: operations(options.values, `replicated entity ${options.name}`),
   });
 }

@@ -1,3 +1,4 @@
+import { checkAccess, type AccessRequest, type Caller } from "../access.js";
 import type { CommandContext } from "../define.js";
 import { isEmit, isRejection, isReply } from "../effects.js";
 import { parseInput, type InputSchema } from "../input.js";
@@ -43,6 +44,14 @@ export interface ReplicatedModel {
     data: unknown,
     ctx: CommandContext,
   ): ReplicatedDecision;
+  /**
+   * Runs the handler without values: the decision, or undefined when the handler read any
+   * value (it then needs `execute` on loaded values). A decision made without reading holds
+   * on any state, so the host may apply it without loading the entity first.
+   */
+  executeBlind(command: string, data: unknown, ctx: CommandContext): ReplicatedDecision | undefined;
+  /** The entity's `authorize` rule (true without one). */
+  authorize(caller: Caller | undefined, request: AccessRequest): boolean;
   /** The merged values (what handlers read). */
   values(snapshot: ReplicatedSnapshot): Record<string, unknown>;
   /** The state as reads show it: the entity's `view` of the values, or the values. */
@@ -63,6 +72,32 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
   const values = (s: ReplicatedSnapshot) => decodeValues(specs, s.cells, s.nowMs);
   const defaultReply = (after: ReplicatedSnapshot, ctx: CommandContext) =>
     entity.reply?.(values(after) as never, ctx);
+  const decide = (command: string, vals: unknown, data: unknown, ctx: CommandContext): ReplicatedDecision => {
+    const definition = commandOf(command);
+    const handle = typeof definition === "function" ? definition : definition.handle;
+    const result = handle(vals, data, { ...ctx, ops: entity.ops });
+    if (typeof (result as { then?: unknown } | null)?.then === "function") {
+      (result as Promise<unknown>).then(undefined, () => undefined);
+      throw new TypeError(
+        `command ${entity.name}.${command} returned a promise; handlers must be synchronous`,
+      );
+    }
+    if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
+    if (isReply(result)) return accepted([], [], () => result.value);
+    if (result === undefined) return accepted([], [], (after) => defaultReply(after, ctx));
+    const ops = Array.isArray(result) ? result : isEmit(result) ? result.events : undefined;
+    if (ops === undefined) {
+      throw new TypeError(
+        `command ${entity.name}.${command} returned ${typeof result}; return operations, emit(), reply() or reject()`,
+      );
+    }
+    const checked = ops.map((op) => checkOp(specs, entity.name, op));
+    if (isEmit(result) && !result.replyFrom) return accepted(checked, [], () => result.reply);
+    const from = isEmit(result) ? result.replyFrom : undefined;
+    return accepted(checked, returnCellsOf(specs, checked), (after) =>
+      from ? from(values(after)) : defaultReply(after, ctx),
+    );
+  };
   return {
     kind: "replicated",
     name: entity.name,
@@ -73,36 +108,37 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
       const definition = commandOf(command);
       return typeof definition === "function" ? data : parseInput(definition.input, data);
     },
-    execute(command, before, data, ctx) {
-      const definition = commandOf(command);
-      const handle = typeof definition === "function" ? definition : definition.handle;
-      const result = handle(values(before), data, { ...ctx, ops: entity.ops });
-      if (typeof (result as { then?: unknown } | null)?.then === "function") {
-        (result as Promise<unknown>).then(undefined, () => undefined);
-        throw new TypeError(
-          `command ${entity.name}.${command} returned a promise; handlers must be synchronous`,
-        );
+    execute: (command, before, data, ctx) => decide(command, values(before), data, ctx),
+    executeBlind(command, data, ctx) {
+      // Reading any value throws at once: the handler stops there, before doing more work,
+      // and the host loads the values and runs it again.
+      let read = false;
+      const touched = (): never => {
+        read = true;
+        throw new ValuesNeeded();
+      };
+      const blind = new Proxy(Object.create(null) as object, {
+        get: touched,
+        has: touched,
+        ownKeys: touched,
+        getOwnPropertyDescriptor: touched,
+      });
+      try {
+        const decision = decide(command, blind, data, ctx);
+        return read ? undefined : decision;
+      } catch (error) {
+        if (read) return undefined;
+        throw error;
       }
-      if (isRejection(result)) return { kind: "rejected", reason: result.reason, details: result.details };
-      if (isReply(result)) return accepted([], [], () => result.value);
-      if (result === undefined) return accepted([], [], (after) => defaultReply(after, ctx));
-      const ops = Array.isArray(result) ? result : isEmit(result) ? result.events : undefined;
-      if (ops === undefined) {
-        throw new TypeError(
-          `command ${entity.name}.${command} returned ${typeof result}; return operations, emit(), reply() or reject()`,
-        );
-      }
-      const checked = ops.map((op) => checkOp(specs, entity.name, op));
-      if (isEmit(result) && !result.replyFrom) return accepted(checked, [], () => result.reply);
-      const from = isEmit(result) ? result.replyFrom : undefined;
-      return accepted(checked, returnCellsOf(specs, checked), (after) =>
-        from ? from(values(after)) : defaultReply(after, ctx),
-      );
     },
+    authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
     values,
     state: (snapshot) => (entity.view ? entity.view(values(snapshot) as never) : values(snapshot)),
   };
 }
+
+/** Thrown into a handler run by `executeBlind` when it reads a value. */
+class ValuesNeeded extends Error {}
 
 function accepted(
   ops: readonly ReplicatedOp[],

@@ -5,7 +5,7 @@ import {
 } from "../../entity/replicated/model.js";
 import type { ReplicatedOp } from "../../entity/replicated/operations.js";
 import { SEQ } from "../../entity/replicated/cells.js";
-import { encodeEntityId, encodeSegment, KeyLayout } from "../redis-keys.js";
+import { encodeEntityId, encodeSegment } from "../redis-keys.js";
 import type { EntityKey } from "../state-store.js";
 
 /**
@@ -13,19 +13,20 @@ import type { EntityKey } from "../state-store.js";
  * records, under the entity's hash tag (one Redis Cluster slot):
  *
  * ```
- * <prefix>:<service>:<entityType>:{<id>}:r          hash: the cells (src/entity/replicated/cells.ts)
- * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: ReplicatedDedupRecord JSON, with a TTL
+ * <prefix>:<service>:<entityType>:{<id>}:r    hash: the cells (src/entity/replicated/cells.ts)
+ * <prefix>:<service>:<entityType>:{<id>}:rd   hash: r<dedup id> → <expiry ms, hex>|<ReplicatedDedupRecord JSON>,
+ *                                             t/tc/tm: the sweep of expired records
  * ```
  */
 export interface ReplicatedKeys {
   readonly values: string;
-  readonly dedup: (id: string) => string;
+  /** The dedup hash: a record per dedup id, with its expiry. */
+  readonly dedup: string;
 }
 
 export function replicatedKeys(prefix: string, service: string, key: EntityKey): ReplicatedKeys {
-  const entity = new KeyLayout(prefix, service).entity(key);
-  const values = `${prefix}:${encodeSegment(service)}:${encodeSegment(key.entityType)}:{${encodeEntityId(key.entityId)}}:r`;
-  return { values, dedup: entity.dedup };
+  const base = `${prefix}:${encodeSegment(service)}:${encodeSegment(key.entityType)}:{${encodeEntityId(key.entityId)}}`;
+  return { values: `${base}:r`, dedup: `${base}:rd` };
 }
 
 /** KEYS and ARGV of a script call. */
@@ -61,49 +62,96 @@ export type ReplicatedApplyResult =
   | { readonly kind: "refused"; readonly reason: string }
   | { readonly kind: "duplicate"; readonly duplicates: ReadonlyMap<string, ReplicatedDedupRecord> };
 
+/** One command's outcome in a batch: as `ReplicatedApplyResult`, or the script's error for it. */
+export type ReplicatedBatchItem =
+  ReplicatedApplyResult | { readonly kind: "failed"; readonly message: string };
+
+/** What a batch returns: each command's outcome, and every cell after the batch when asked for. */
+export interface ReplicatedBatchResult {
+  readonly results: readonly ReplicatedBatchItem[];
+  readonly all: ReplicatedSnapshot | undefined;
+}
+
 /** The call of `REPLICATED_APPLY_SCRIPT` for one command. */
 export function encodeReplicatedApply(keys: ReplicatedKeys, request: ReplicatedApplyRequest): ScriptCall {
-  const write = request.writeDedup;
-  let head = "";
-  if (write !== undefined) {
-    head = `{"replyId":${JSON.stringify(write.replyId)}`;
-    if (write.reply !== undefined) head += `,"reply":${JSON.stringify(write.reply.value) ?? "null"}`;
+  return encodeReplicatedBatch(keys, [request], false);
+}
+
+/**
+ * The call of `REPLICATED_APPLY_SCRIPT` for commands to one entity, applied in order; `withAll`
+ * asks for every cell after the batch as well. The dedup TTL is the longest of theirs.
+ */
+export function encodeReplicatedBatch(
+  keys: ReplicatedKeys,
+  requests: readonly ReplicatedApplyRequest[],
+  withAll: boolean,
+): ScriptCall {
+  const ttl = Math.max(...requests.map((r) => r.dedupTtlMs));
+  const args = [String(requests.length), withAll ? "1" : "0", String(ttl)];
+  for (const request of requests) {
+    const write = request.writeDedup;
+    let head = "";
+    if (write !== undefined) {
+      head = `{"replyId":${JSON.stringify(write.replyId)}`;
+      if (write.reply !== undefined) head += `,"reply":${JSON.stringify(write.reply.value) ?? "null"}`;
+    }
+    args.push(
+      String(request.ops.length),
+      String(request.observed),
+      String(request.checkDedup.length),
+      write === undefined ? "0" : "1",
+      head,
+      write !== undefined && write.reply === undefined ? "1" : "0",
+      String(request.returnCells.length),
+      ...request.checkDedup,
+    );
+    if (write !== undefined) args.push(write.id);
+    for (const op of request.ops) args.push(op.code, op.cell, op.a, op.b, op.c, op.entry);
+    args.push(...request.returnCells);
   }
-  const args = [
-    String(request.ops.length),
-    String(request.observed),
-    String(request.checkDedup.length),
-    write === undefined ? "0" : "1",
-    String(request.dedupTtlMs),
-    head,
-    write !== undefined && write.reply === undefined ? "1" : "0",
-    String(request.returnCells.length),
-  ];
-  for (const op of request.ops) args.push(op.code, op.cell, op.a, op.b, op.c, op.entry);
-  args.push(...request.returnCells);
-  const dedupKeys = request.checkDedup.map(keys.dedup);
-  if (write !== undefined) dedupKeys.push(keys.dedup(write.id));
-  return { keys: [keys.values, ...dedupKeys], args };
+  return { keys: [keys.values, keys.dedup], args };
 }
 
 export function decodeReplicatedApply(reply: unknown, checkDedup: readonly string[]): ReplicatedApplyResult {
-  const [kind, ...rest] = reply as [string, ...unknown[]];
-  if (kind === "refused") return { kind, reason: rest[0] as string };
-  if (kind === "duplicate") {
-    const hits = rest[0] as string[];
-    const duplicates = new Map<string, ReplicatedDedupRecord>();
-    for (let i = 0; i + 1 < hits.length; i += 2) {
-      duplicates.set(checkDedup[Number(hits[i]) - 1]!, JSON.parse(hits[i + 1]!) as ReplicatedDedupRecord);
+  const result = decodeReplicatedBatch(reply, [checkDedup]).results[0]!;
+  if (result.kind === "failed") throw new Error(`knstate replicated: ${result.message}`);
+  return result;
+}
+
+/** Decodes a batch's reply; `checkDedup` has each command's dedup ids to check, in order. */
+export function decodeReplicatedBatch(
+  reply: unknown,
+  checkDedup: ReadonlyArray<readonly string[]>,
+): ReplicatedBatchResult {
+  const [nowMs, items, all] = reply as [number, Array<[string, ...unknown[]]>, string[] | null];
+  const results = items.map((item, i): ReplicatedBatchItem => {
+    const [kind, ...rest] = item;
+    if (kind === "refused") return { kind, reason: rest[0] as string };
+    if (kind === "failed" || kind === "error") return { kind: "failed", message: rest[0] as string };
+    if (kind === "duplicate") {
+      const hits = rest[0] as string[];
+      const duplicates = new Map<string, ReplicatedDedupRecord>();
+      for (let h = 0; h + 1 < hits.length; h += 2) {
+        duplicates.set(
+          checkDedup[i]![Number(hits[h]) - 1]!,
+          JSON.parse(hits[h + 1]!) as ReplicatedDedupRecord,
+        );
+      }
+      return { kind, duplicates };
     }
-    return { kind, duplicates };
-  }
-  if (kind !== "applied") throw new Error(`unexpected reply of the replicated apply script: ${String(kind)}`);
-  return { kind, seq: Number(rest[0]), nowMs: Number(rest[1]), cells: cellsFromPairs(rest[2] as string[]) };
+    if (kind !== "applied")
+      throw new Error(`unexpected reply of the replicated apply script: ${String(kind)}`);
+    const cells = cellsFromPairs(rest[1] as string[]);
+    return { kind, seq: Number(rest[0]), nowMs: Number(nowMs), cells };
+  });
+  if (all === null || all === undefined) return { results, all: undefined };
+  const cells = cellsFromPairs(all);
+  return { results, all: { seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs: Number(nowMs) } };
 }
 
 /** The call of `REPLICATED_LOAD_SCRIPT`. */
 export function encodeReplicatedLoad(keys: ReplicatedKeys, dedupIds: readonly string[]): ScriptCall {
-  return { keys: [keys.values, ...dedupIds.map(keys.dedup)], args: [] };
+  return { keys: [keys.values, keys.dedup], args: [...dedupIds] };
 }
 
 export function decodeReplicatedLoad(

@@ -2,11 +2,20 @@
 export { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./scripts.js";
 export {
   decodeReplicatedApply,
+  decodeReplicatedBatch,
   decodeReplicatedLoad,
   encodeReplicatedApply,
+  encodeReplicatedBatch,
   encodeReplicatedLoad,
   replicatedKeys,
 } from "./codec.js";
-export type { ReplicatedApplyRequest, ReplicatedApplyResult, ReplicatedKeys, ScriptCall } from "./codec.js";
+export type {
+  ReplicatedApplyRequest,
+  ReplicatedApplyResult,
+  ReplicatedBatchItem,
+  ReplicatedBatchResult,
+  ReplicatedKeys,
+  ScriptCall,
+} from "./codec.js";
 export { memoryReplicated, redisReplicated } from "./replicated-store.js";
 export type { ReplicatedLoaded, ReplicatedStore, RunScript } from "./replicated-store.js";

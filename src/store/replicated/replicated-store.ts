@@ -8,12 +8,15 @@ import {
 import type { EntityKey } from "../state-store.js";
 import {
   decodeReplicatedApply,
+  decodeReplicatedBatch,
   decodeReplicatedLoad,
   encodeReplicatedApply,
+  encodeReplicatedBatch,
   encodeReplicatedLoad,
   replicatedKeys,
   type ReplicatedApplyRequest,
   type ReplicatedApplyResult,
+  type ReplicatedBatchResult,
 } from "./codec.js";
 import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./scripts.js";
 
@@ -29,6 +32,16 @@ export interface ReplicatedLoaded {
 export interface ReplicatedStore {
   loadReplicated(key: EntityKey, dedupIds: readonly string[]): Promise<ReplicatedLoaded>;
   applyReplicated(key: EntityKey, request: ReplicatedApplyRequest): Promise<ReplicatedApplyResult>;
+  /**
+   * Applies commands to one entity in one atomic step, in order, each as `applyReplicated`
+   * would (its own sequence, dedup check and record, returned cells); `withAll` also returns
+   * every cell after the batch.
+   */
+  applyReplicatedBatch(
+    key: EntityKey,
+    requests: readonly ReplicatedApplyRequest[],
+    withAll: boolean,
+  ): Promise<ReplicatedBatchResult>;
 }
 
 /** Runs a script: its source (to EVAL, or its SHA-1 for EVALSHA), KEYS and ARGV, for `key`. */
@@ -46,6 +59,13 @@ export function redisReplicated(run: RunScript, keyPrefix: string, service: stri
       return decodeReplicatedApply(
         await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args, key),
         request.checkDedup,
+      );
+    },
+    async applyReplicatedBatch(key, requests, withAll) {
+      const call = encodeReplicatedBatch(replicatedKeys(keyPrefix, service, key), requests, withAll);
+      return decodeReplicatedBatch(
+        await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args, key),
+        requests.map((r) => r.checkDedup),
       );
     },
   };
@@ -67,7 +87,7 @@ export function memoryReplicated(now: () => number = Date.now): ReplicatedStore 
     }
     return found;
   };
-  return {
+  const store: ReplicatedStore = {
     loadReplicated(key, dedupIds) {
       const cells = entities.get(id(key)) ?? new Map<string, string>();
       const snapshot = { seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs: now() };
@@ -92,5 +112,12 @@ export function memoryReplicated(now: () => number = Date.now): ReplicatedStore 
       }
       return Promise.resolve({ kind: "applied", seq: result.seq, nowMs, cells });
     },
+    async applyReplicatedBatch(key, requests, withAll) {
+      const results: ReplicatedApplyResult[] = [];
+      for (const request of requests) results.push(await store.applyReplicated(key, request));
+      if (!withAll) return { results, all: undefined };
+      return { results, all: (await store.loadReplicated(key, [])).snapshot };
+    },
   };
+  return store;
 }

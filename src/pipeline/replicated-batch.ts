@@ -1,0 +1,75 @@
+import type { ReplicatedSnapshot } from "../entity/replicated/model.js";
+import type { ReplicatedApplyRequest, ReplicatedBatchItem } from "../store/replicated/codec.js";
+import type { ReplicatedStore } from "../store/replicated/replicated-store.js";
+import type { EntityKey } from "../store/state-store.js";
+
+/** A command's outcome in its batch, and every cell after the batch when one command asked. */
+export interface BatchOutcome {
+  readonly result: ReplicatedBatchItem;
+  readonly all: ReplicatedSnapshot | undefined;
+}
+
+interface Queued {
+  readonly request: ReplicatedApplyRequest;
+  readonly needsAll: boolean;
+  readonly resolve: (outcome: BatchOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Commands per script call: enough to drain a hot entity's queue, few enough to keep one call short. */
+const MAX_BATCH = 256;
+
+/**
+ * Group commit for replicated entities: a command whose entity has no apply in flight on this
+ * host goes to Redis at once; commands that arrive meanwhile wait, then go together in one
+ * script call when it returns. Operations commute and each command keeps its own sequence,
+ * dedup record and reply, so a batch is the same as its commands applied one after the
+ * other — in one round trip, with one write per changed cell.
+ */
+export class ReplicatedBatcher {
+  readonly #store: () => ReplicatedStore;
+  /** Entities with a batch in flight, and the commands waiting for it to return. */
+  readonly #waiting = new Map<string, Queued[]>();
+
+  constructor(store: () => ReplicatedStore) {
+    this.#store = store;
+  }
+
+  /** Applies `request` to `key`, alone or with others; `needsAll`: also return every cell. */
+  apply(key: EntityKey, request: ReplicatedApplyRequest, needsAll: boolean): Promise<BatchOutcome> {
+    return new Promise((resolve, reject) => {
+      const id = JSON.stringify([key.entityType, key.entityId]);
+      const queued: Queued = { request, needsAll, resolve, reject };
+      const waiting = this.#waiting.get(id);
+      if (waiting !== undefined) {
+        waiting.push(queued);
+        return;
+      }
+      this.#waiting.set(id, []);
+      void this.#drain(id, key, [queued]);
+    });
+  }
+
+  /** Sends batches for one entity until none is waiting. Never rejects: each command gets its outcome. */
+  async #drain(id: string, key: EntityKey, first: Queued[]): Promise<void> {
+    let batch = first;
+    for (;;) {
+      try {
+        const { results, all } = await this.#store().applyReplicatedBatch(
+          key,
+          batch.map((q) => q.request),
+          batch.some((q) => q.needsAll),
+        );
+        batch.forEach((q, i) => q.resolve({ result: results[i]!, all }));
+      } catch (error) {
+        for (const q of batch) q.reject(error);
+      }
+      const waiting = this.#waiting.get(id)!;
+      if (waiting.length === 0) {
+        this.#waiting.delete(id);
+        return;
+      }
+      batch = waiting.splice(0, MAX_BATCH);
+    }
+  }
+}
