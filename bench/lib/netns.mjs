@@ -27,6 +27,11 @@ export function enterLoopbackNetns() {
     }
     process.exit(r.status ?? 1);
   }
+  return inLoopbackNetns();
+}
+
+/** Whether this process runs in the loopback-only namespace enterLoopbackNetns() made. */
+export function inLoopbackNetns() {
   return process.env.BENCH_IN_NETNS === "1" && onlyLoopback();
 }
 

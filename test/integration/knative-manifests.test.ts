@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { checkKnativeService, checkSecurityContext } from "../../src/deploy/admission.js";
 import { deployCommand } from "../../src/cli/deploy-argv.js";
 import { manifestsForFunction } from "../../src/deploy/function-service.js";
-import { buildService, DEFAULT_IMAGE, IMAGE_UID } from "../../src/deploy/service.js";
+import { buildService, DEFAULT_IMAGE } from "../../src/deploy/service.js";
 import { ROOT } from "../support/host.js";
 import { validators } from "../support/knative-schemas.js";
 import { delivers } from "../support/trigger-filter.js";
@@ -261,41 +261,5 @@ describe("knative/ manifests", () => {
         expect(at, `${op.path} in ${p.target.kind}/${p.target.name}`).toBeDefined();
       }
     }
-  });
-});
-
-describe("Dockerfile", () => {
-  const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-
-  it("runs as the non-root uid the manifests declare, production dependencies only", () => {
-    expect(runtime).toMatch(new RegExp(`^USER ${IMAGE_UID}:${IMAGE_UID}$`, "m"));
-    expect(runtime).toMatch(/NODE_ENV=production/);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    expect(runtime).toContain('ENTRYPOINT ["node", "/app/dist/src/cli/bin.js", "serve"]');
-    expect(dockerfile).not.toMatch(/^HEALTHCHECK/m);
-    expect(dockerfile).toMatch(
-      /^FROM node:(22|24)-bookworm-slim|^ARG NODE_IMAGE=node:(22|24)-bookworm-slim/m,
-    );
-  });
-
-  it("ships the runtime dependencies the compiled code imports", () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-      dependencies: Json;
-      peerDependencies: Json;
-      peerDependenciesMeta: Json;
-    };
-    for (const name of ["zod", "ioredis", "yaml", "jose", "lru-cache", "commander"]) {
-      expect(pkg.dependencies).toHaveProperty([name]);
-    }
-    // Only deploy/status/delete use the Kubernetes client: an optional peer, never in an image.
-    expect(pkg.dependencies).not.toHaveProperty(["@kubernetes/client-node"]);
-    expect(pkg.peerDependencies).toHaveProperty(["@kubernetes/client-node"]);
-    expect(pkg.peerDependenciesMeta).toHaveProperty(["@kubernetes/client-node"], { optional: true });
-  });
-
-  it("keeps tests, sources of other tools and local state out of the build context", () => {
-    const ignore = readFileSync(join(ROOT, ".dockerignore"), "utf8").split("\n");
-    for (const entry of ["**/node_modules", "dist", "test", ".git"]) expect(ignore).toContain(entry);
   });
 });

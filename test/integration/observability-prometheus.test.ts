@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import counter from "../../functions/counter/index.js";
 import type { Component } from "../../src/entity/define.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -12,132 +12,20 @@ import { whenMetricsReady } from "../../src/outbox/metrics.js";
 import { createMetricsServer } from "../../src/http/metrics-server.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
-import { postEvent, ROOT, startHost, type RunningHost } from "../support/host.js";
+import { postEvent, startHost, type RunningHost } from "../support/host.js";
 import { freePort } from "../support/ports.js";
 import { prometheusAvailable, startPrometheus, type PrometheusServer } from "../support/prometheus.js";
+import {
+  dashboard,
+  labelValuesQuery,
+  measuredSide,
+  rules,
+  RULES,
+  SCRAPE_CONFIG,
+  substitute,
+} from "./observability-shipped.js";
 
-const DASHBOARD = join(ROOT, "observability/grafana/knstate-dashboard.json");
-const RULES = join(ROOT, "observability/prometheus/knstate-rules.yaml");
-const OPERATOR_RULES = join(ROOT, "observability/prometheus/prometheus-rule.yaml");
-const SCRAPE_CONFIG = join(ROOT, "observability/prometheus/prometheus.yml");
-
-interface Panel {
-  readonly type: string;
-  readonly title: string;
-  readonly id: number;
-  readonly datasource?: { uid: string };
-  readonly gridPos: { x: number; y: number; w: number; h: number };
-  readonly targets?: ReadonlyArray<{ expr: string; refId: string }>;
-}
-interface Rule {
-  readonly record?: string;
-  readonly alert?: string;
-  readonly expr: string;
-}
-interface RuleGroups {
-  readonly groups: ReadonlyArray<{ name: string; interval?: string; rules: Rule[] }>;
-}
-
-const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as {
-  uid: string;
-  title: string;
-  panels: Panel[];
-  templating: { list: Array<{ name: string; query?: { query: string } | string }> };
-};
-const rules = parse(readFileSync(RULES, "utf8")) as RuleGroups;
-
-/** Grafana's variables and macros, as a dashboard user with "All" entity types would run them. */
-function substitute(expr: string): string {
-  return expr
-    .replaceAll("$__rate_interval", "15s")
-    .replaceAll("$__range", "1h")
-    .replaceAll("$service", "counter-svc")
-    .replaceAll("$entity_type", ".*");
-}
-
-/** `label_values(selector, label)` (a Grafana function) as PromQL. */
-function labelValuesQuery(query: string): { expr: string; label: string } {
-  const match = /^label_values\((.*),\s*(\w+)\)$/.exec(query);
-  if (match === null) throw new Error(`not a label_values() query: ${query}`);
-  return { expr: `count by (${match[2]}) (${substitute(match[1]!)})`, label: match[2]! };
-}
-
-/** An alert's measured side: `lhs > 0.05` → `lhs` (the comparison is empty while healthy). */
-function measuredSide(expr: string): string {
-  const match = /^([\s\S]*?)\s*(?:>|<|==|!=|>=|<=)\s*[\d.]+\s*$/.exec(expr.trim());
-  if (match === null) throw new Error(`an alert should compare a measure with a threshold: ${expr}`);
-  return match[1]!;
-}
-
-describe("shipped dashboards and rules, static checks", () => {
-  it("has an importable dashboard: unique ids, a datasource variable, service and entity type templates", () => {
-    expect(dashboard.uid).toBe("knstate-functions");
-    const names = dashboard.templating.list.map((v) => v.name);
-    expect(names).toEqual(expect.arrayContaining(["datasource", "service", "entity_type"]));
-    const ids = dashboard.panels.map((p) => p.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    const queries = dashboard.panels.filter((p) => p.type !== "row");
-    expect(queries.length).toBeGreaterThanOrEqual(12);
-    for (const panel of queries) {
-      expect(panel.datasource?.uid, panel.title).toBe("${datasource}");
-      expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);
-      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
-      for (const target of panel.targets ?? [])
-        expect(target.expr, panel.title).toContain('service=~"$service"');
-    }
-  });
-
-  it("keeps the Prometheus Operator rules identical to the plain rule file", () => {
-    const operator = parse(readFileSync(OPERATOR_RULES, "utf8")) as { kind: string; spec: RuleGroups };
-    expect(operator.kind).toBe("PrometheusRule");
-    expect(operator.spec).toEqual(rules);
-    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean)).toEqual([
-      "KnstateCommandErrorRatioHigh",
-      "KnstateConflictRetriesExhausted",
-      "KnstateStoreDown",
-      "KnstateCommandLatencyP99High",
-      "KnstateOutboxLagHigh",
-    ]);
-  });
-});
-
-describe("shipped collector and Knative settings", () => {
-  it("wires every component the collector pipelines name", () => {
-    const collector = parse(readFileSync(join(ROOT, "observability/otel-collector/config.yaml"), "utf8")) as {
-      receivers: Record<string, unknown>;
-      processors: Record<string, unknown>;
-      exporters: Record<string, unknown>;
-      service: {
-        pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
-      };
-    };
-    const traces = collector.service.pipelines.traces!;
-    expect(traces.receivers).toEqual(["otlp"]);
-    for (const name of traces.receivers) expect(collector.receivers).toHaveProperty([name]);
-    for (const name of traces.processors) expect(collector.processors).toHaveProperty([name]);
-    for (const name of traces.exporters) expect(collector.exporters).toHaveProperty([name]);
-  });
-
-  it("sends Knative's spans to the collector's OTLP/HTTP receiver", () => {
-    const docs = parseAllDocuments(
-      readFileSync(join(ROOT, "observability/knative/config-observability.yaml"), "utf8"),
-    );
-    const maps = docs.map(
-      (d) => d.toJS() as { metadata: { name: string; namespace: string }; data: Record<string, string> },
-    );
-    expect(maps.map((m) => m.metadata.namespace).sort()).toEqual(["knative-eventing", "knative-serving"]);
-    for (const map of maps) {
-      expect(map.metadata.name).toBe("config-observability");
-      expect(["grpc", "http/protobuf"]).toContain(map.data["tracing-protocol"]);
-      expect(map.data["tracing-endpoint"]).toMatch(
-        /^http:\/\/otel-collector\.observability:4318\/v1\/traces$/,
-      );
-      const rate = Number(map.data["tracing-sampling-rate"]);
-      expect(rate).toBeGreaterThan(0);
-      expect(rate).toBeLessThanOrEqual(1);
-    }
-  });
-});
+/** The shipped dashboard and rules queried on a real Prometheus scraping a host under load. */
 
 const available = prometheusAvailable();
 
