@@ -7,7 +7,7 @@ import { createClient, type RedisClient } from "./redis-connection.js";
 import type { DomainEvent } from "../entity/model.js";
 import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
-import { globEscape, scanKeys } from "./redis-erase.js";
+import { eraseOutside, globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
 import { RedisTimers } from "./redis-timers.js";
 import { OutboxKeys, outboxShard } from "./outbox-keys.js";
@@ -223,16 +223,27 @@ export class RedisStore implements StateStore, StoreIntrospection {
   /**
    * Erases the entity in one script (see DELETE_SCRIPT). Dedup records of the older layout are
    * separate string keys: they are found first by a SCAN of the entity's keys (on every master
-   * of a cluster), then deleted by the same script.
+   * of a cluster), then deleted by the same script. What lives outside the entity's hash tag
+   * (due-index members, the index entry, outbox messages) goes right after (`eraseOutside`).
    */
   async delete(key: EntityKey): Promise<DeleteResult> {
     const k = this.#keys.entity(key);
-    const [version] = (await this.#call("delete", key, async () => {
+    const [version, timers] = (await this.#call("delete", key, async () => {
       const legacy = await scanKeys(this.#client, `${globEscape(k.meta.slice(0, -1))}d:*`);
-      return this.#run("ksDelete", [k.meta, k.events, ...legacy], []);
-    })) as [number];
-    if (version > 0) await this.#awaitReplicas(key, k.meta);
-    return { erased: version > 0, version };
+      return this.#run("ksDelete", [k.meta, k.events, k.timers, ...legacy], []);
+    })) as [number, string[]];
+    if (version === 0) return { erased: false, version };
+    await this.#call("delete", key, () =>
+      eraseOutside(this.#client, key, version, {
+        dueIndex: this.#keys.dueIndex,
+        timers,
+        entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
+        outbox: this.#outbox.stream(outboxShard(key)),
+        dead: this.#outbox.dead,
+      }),
+    );
+    await this.#awaitReplicas(key, k.meta);
+    return { erased: true, version };
   }
 
   /** Whether appends maintain the entity index (never on a cluster: see docs/admin.md). */
