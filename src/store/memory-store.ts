@@ -30,6 +30,7 @@ import type {
 } from "./state-store.js";
 import { eraseOutside } from "./memory-erase.js";
 import { MemoryTimers } from "./memory-timers.js";
+import { KEEP_ALL, trimThrough, type Retention } from "./retention.js";
 import { memoryReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
 
 interface Row {
@@ -39,6 +40,8 @@ interface Row {
   firstLogged: number;
   snapshot: string | undefined;
   snapshotVersion: number;
+  /** The last version whose event retention deleted (0: none). */
+  trimmed?: number;
 }
 
 /**
@@ -64,8 +67,11 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   readonly #index = new Map<string, string[]>();
   readonly #indexed: boolean;
 
-  constructor(options: { now?: () => number; entityIndex?: boolean } = {}) {
+  readonly #retention: Retention;
+
+  constructor(options: { now?: () => number; entityIndex?: boolean; retention?: Retention } = {}) {
     this.#now = options.now ?? Date.now;
+    this.#retention = options.retention ?? KEEP_ALL;
     this.replicated = memoryReplicated(this.#now);
     this.#indexed = options.entityIndex ?? true;
   }
@@ -125,6 +131,7 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     if (plan.snapshot) {
       next.snapshot = plan.snapshot.state;
       next.snapshotVersion = plan.snapshot.version;
+      if (plan.logEvents) trimRow(next, trimThrough(next.snapshotVersion, this.#retention(key.entityType)));
     }
     this.#rows.set(id, next);
     if (plan.index !== undefined) {
@@ -218,6 +225,10 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     return Promise.resolve(true);
   }
 
+  trimmedThrough(key: EntityKey): Promise<number> {
+    return Promise.resolve(this.#rows.get(rowKey(key))?.trimmed ?? 0);
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }
@@ -253,6 +264,14 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     }
     return found;
   }
+}
+
+/** Deletes the events of `row` up to version `upto`, as the Redis store's trim script does. */
+function trimRow(row: Row, upto: number): void {
+  if (upto <= (row.trimmed ?? 0) || upto < row.firstLogged) return;
+  row.events.splice(0, upto - row.firstLogged + 1);
+  row.firstLogged = upto + 1;
+  row.trimmed = upto;
 }
 
 interface DedupHit {

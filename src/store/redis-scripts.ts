@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { encodeAppend } from "./append-encoding.js";
 import { KeyLayout } from "./redis-keys.js";
 import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.js";
+import { TRIM_SCRIPT } from "./redis-retention.js";
 import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/scripts.js";
 
 /**
@@ -247,6 +248,7 @@ export const SCRIPTS = {
   ksCheck: CHECK_SCRIPT,
   ksEvents: EVENTS_SCRIPT,
   ksDelete: DELETE_SCRIPT,
+  ksTrim: TRIM_SCRIPT,
   ksReplicatedApply: REPLICATED_APPLY_SCRIPT,
   ksReplicatedLoad: REPLICATED_LOAD_SCRIPT,
 } as const;

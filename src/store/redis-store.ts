@@ -8,7 +8,8 @@ import type { DomainEvent } from "../entity/model.js";
 import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
 import { eraseOutside, globEscape, scanKeys } from "./redis-erase.js";
-import { KeyLayout } from "./redis-keys.js";
+import { KeyLayout, type EntityKeys } from "./redis-keys.js";
+import { parseRetention, type Retention } from "./retention.js";
 import { RedisTimers } from "./redis-timers.js";
 import { OutboxKeys, outboxShard } from "./outbox-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
@@ -45,6 +46,8 @@ export interface RedisStoreOptions {
   readonly waitTimeoutMs: number;
   /** Keep the per-type entity index (standalone and Sentinel only: it is another slot on a cluster). */
   readonly entityIndex?: boolean;
+  /** Events to keep before the latest snapshot, by entity kind (default: every event). */
+  readonly retention?: Retention;
 }
 
 /**
@@ -110,6 +113,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       waitReplicas: config.redisWaitReplicas,
       waitTimeoutMs: config.redisWaitTimeoutMs,
       entityIndex: config.entityIndex,
+      retention: parseRetention(config.retainEvents),
     });
     // connect() rejects with "Connection is closed."; the reason came with the error event.
     let reason: Error | undefined;
@@ -200,7 +204,10 @@ export class RedisStore implements StateStore, StoreIntrospection {
       return appended[1];
     });
     const [kind, value] = reply as [string, unknown];
-    if (kind === "ok") return { kind: "ok", version: value as number };
+    if (kind === "ok") {
+      if (request.snapshot !== undefined && request.logEvents) await this.#trim(key, k);
+      return { kind: "ok", version: value as number };
+    }
     if (kind === "conflict") return { kind: "conflict", version: value as number };
     return { kind: "duplicate", duplicates: toHits(request.checkDedup, value as Array<number | string>) };
   }
@@ -244,6 +251,23 @@ export class RedisStore implements StateStore, StoreIntrospection {
     );
     await this.#awaitReplicas(key, k.meta);
     return { erased: true, version };
+  }
+
+  /**
+   * After an append that wrote a snapshot: deletes the events its kind's retention no longer
+   * keeps (TRIM_SCRIPT). The append has committed: a failed trim fails nothing, and the next
+   * snapshot trims what this one left.
+   */
+  async #trim(key: EntityKey, k: EntityKeys): Promise<void> {
+    const keep = this.#options.retention?.(key.entityType);
+    if (keep === undefined) return;
+    await this.#run("ksTrim", [k.meta, k.events], [String(keep)]).catch(() => undefined);
+  }
+
+  async trimmedThrough(key: EntityKey): Promise<number> {
+    const k = this.#keys.entity(key);
+    const value = await this.#call("load", key, () => this.#client.hget(k.meta, "f"));
+    return Number(value ?? 0);
   }
 
   /** Whether appends maintain the entity index (never on a cluster: see docs/admin.md). */
