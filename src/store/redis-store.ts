@@ -261,7 +261,11 @@ export class RedisStore implements StateStore, StoreIntrospection {
   async #trim(key: EntityKey, k: EntityKeys): Promise<void> {
     const keep = this.#options.retention?.(key.entityType);
     if (keep === undefined) return;
-    await this.#run("ksTrim", [k.meta, k.events], [String(keep)]).catch(() => undefined);
+    try {
+      await this.#run("ksTrim", [k.meta, k.events], [String(keep)]);
+    } catch {
+      // Nothing to undo: the events stay until the next snapshot's trim.
+    }
   }
 
   async trimmedThrough(key: EntityKey): Promise<number> {
