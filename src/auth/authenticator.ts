@@ -3,6 +3,7 @@ import { bearerToken, type RequestHeaders } from "./bearer.js";
 import { unauthorized, type AuthFailure } from "./failure.js";
 import { createJwtVerifier } from "./jwt-verifier.js";
 import { ANONYMOUS, type Principal } from "./principal.js";
+import { cachedVerifier } from "./token-cache.js";
 import type { ApiAuthSettings, EventsAuthSettings } from "./settings.js";
 
 /**
@@ -41,7 +42,9 @@ export async function createAuthenticator(
     }
     case "jwt":
     case "oidc": {
-      const verifier = await createJwtVerifier(settings.jwt, settings.mode);
+      const verifier = cachedVerifier(await createJwtVerifier(settings.jwt, settings.mode), {
+        maxAgeMs: settings.jwt.cacheMaxAgeMs,
+      });
       const subjects = settings.mode === "oidc" ? settings.allowedSubjects.map(glob) : [];
       return {
         mode: settings.mode,

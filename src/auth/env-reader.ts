@@ -81,6 +81,7 @@ export class Reader {
       jwksCooldownMs: this.seconds(`${prefix}_JWKS_COOLDOWN`, 30) * 1000,
       jwksMaxAgeMs: this.seconds(`${prefix}_JWKS_MAX_AGE`, 600) * 1000,
       jwksTimeoutMs: this.seconds(`${prefix}_JWKS_TIMEOUT`, 5) * 1000,
+      cacheMaxAgeMs: this.seconds(`${prefix}_CACHE_MAX_AGE`, 60) * 1000,
       caFile: fetch.caFile,
       fetchTokenFile: fetch.fetchTokenFile,
     };

@@ -8,6 +8,7 @@ export { createAuthenticator, type Authenticator } from "./authenticator.js";
 export { bearerToken, type RequestHeaders } from "./bearer.js";
 export { AuthProblem, isAuthFailure, type AuthFailure } from "./failure.js";
 export { createJwtVerifier, type TokenVerifier } from "./jwt-verifier.js";
+export { cachedVerifier, TOKEN_CACHE_ENTRIES, type TokenCacheOptions } from "./token-cache.js";
 export { authorize, loadPolicy, parsePolicy, type Action, type AuthorizationPolicy } from "./policy.js";
 export { ANONYMOUS, principalFromClaims, type Principal, type PrincipalKind } from "./principal.js";
 export { warnIfUnprotected, type WarnLogger } from "./production-warning.js";

@@ -16,6 +16,11 @@ import type { JwtSettings } from "./settings.js";
 /** Verifies one bearer token: a principal, or the refusal to answer with. */
 export interface TokenVerifier {
   verify(token: string): Promise<Principal | AuthFailure>;
+  /**
+   * A number that changes whenever keys were fetched again (absent: the keys never change). A
+   * cache of verified tokens drops what it verified under another number.
+   */
+  readonly keysGeneration?: () => number;
 }
 
 /**
@@ -26,13 +31,21 @@ export interface TokenVerifier {
  * `alg: none` and HMAC tokens are refused.
  */
 export async function createJwtVerifier(settings: JwtSettings, kind: PrincipalKind): Promise<TokenVerifier> {
-  const fetch = createKeyFetch({
+  const fetchKeys = createKeyFetch({
     caFile: settings.caFile,
     tokenFile: settings.fetchTokenFile,
     timeoutMs: settings.jwksTimeoutMs,
   });
+  // Counted when an answer arrives: a verification that began before holds the older number.
+  let generation = 0;
+  const fetch: KeyFetch = (url, init) =>
+    fetchKeys(url, init).then((res) => {
+      generation++;
+      return res;
+    });
   const getKey = await keyResolver(settings, fetch);
   return {
+    keysGeneration: () => generation,
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, getKey, {

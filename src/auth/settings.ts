@@ -29,6 +29,8 @@ export interface JwtSettings {
   /** A fetched JWKS is fetched again after this long, even when every `kid` matches. */
   readonly jwksMaxAgeMs: number;
   readonly jwksTimeoutMs: number;
+  /** A verified token is accepted again without checking its signature for this long at most (0: never). */
+  readonly cacheMaxAgeMs: number;
   /** PEM bundle trusted for the discovery and JWKS requests (the cluster CA in Kubernetes). */
   readonly caFile: string | undefined;
   /** A bearer token file sent with the discovery and JWKS requests (the API server asks for one). */

@@ -39,12 +39,24 @@ export const DEPLOY_OPTIONS = {
   "backoff-policy": { type: "string" },
   "backoff-delay": { type: "string" },
   "dead-letter-sink": { type: "string" },
+  "events-auth": { type: "string" },
+  "oidc-audience": { type: "string" },
   "wait-timeout": { type: "string" },
   "no-wait": { type: "boolean" },
   url: { type: "string" },
 } as const;
 
 class UsageError extends Error {}
+
+/** `--events-auth off|oidc`; `--oidc-audience` alone implies `oidc`. */
+function eventsAuth(value: string | undefined, audience: string | undefined): "off" | "oidc" | undefined {
+  if (value === undefined) return audience === undefined ? undefined : "oidc";
+  if (value !== "off" && value !== "oidc")
+    throw new UsageError(`--events-auth must be off or oidc, got "${value}"`);
+  if (value === "off" && audience !== undefined)
+    throw new UsageError("--oidc-audience needs --events-auth oidc");
+  return value;
+}
 
 /** `knstate manifest|deploy|status|delete|secret` from argv; resolves with the exit code. */
 export async function deployCommand(
@@ -100,6 +112,8 @@ export async function deployCommand(
       backoffPolicy: v["backoff-policy"] as BackoffPolicy | undefined,
       backoffDelay: v["backoff-delay"],
       deadLetterSink: v["dead-letter-sink"],
+      eventsAuth: eventsAuth(v["events-auth"], v["oidc-audience"]),
+      oidcAudience: v["oidc-audience"],
     };
     if (command === "manifest") {
       await manifestCommand({ ...options, out });

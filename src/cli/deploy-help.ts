@@ -15,5 +15,8 @@ export const DEPLOY_OPTIONS_HELP = `service options:
 trigger options (one Trigger per function: its command types, never its own replies or published events):
   --broker NAME (default)  --retry N (5)  --backoff-policy exponential|linear  --backoff-delay PT0.5S
   --dead-letter-sink SERVICE|URI  --no-trigger
+sender identity (Knative Eventing's authentication-oidc feature):
+  --events-auth oidc  --oidc-audience AUD (default serving.knative.dev/service/<namespace>/<name>): the
+  Trigger's subscriber.audience, and KNSTATE_EVENTS_AUTH=oidc, KNSTATE_OIDC_AUDIENCE on the Service
 timers: --ping-schedule CRON (a PingSource wakes the Service for its timers; default "* * * * *"
   for functions that schedule timers; none: leave it out)`;

@@ -73,6 +73,8 @@ export function manifestCommandLine(o: Omit<ManifestCommandOptions, "out">): str
   flag("backoff-policy", o.backoffPolicy);
   flag("backoff-delay", o.backoffDelay);
   flag("dead-letter-sink", o.deadLetterSink);
+  flag("events-auth", o.eventsAuth);
+  flag("oidc-audience", o.oidcAudience);
   return args.join(" ");
 }
 

@@ -45,6 +45,10 @@ export const authSettings = {
     "`jwt`: seconds a fetched JWKS is used before it is fetched again (default 600).",
   ),
   jwtJwksTimeout: text("KNSTATE_JWT_JWKS_TIMEOUT", "`jwt`: seconds to wait for the JWKS (default 5)."),
+  jwtCacheMaxAge: text(
+    "KNSTATE_JWT_CACHE_MAX_AGE",
+    "`jwt`: seconds a verified token is accepted again without checking its signature, at most until its `exp` (default 60; 0 turns the cache off).",
+  ),
   apiKeys: text(
     "KNSTATE_API_KEYS",
     "`api-key`: accepted keys, comma-separated, 16 characters at least, sent as `Authorization: Bearer <key>`.",
@@ -86,6 +90,7 @@ export const authSettings = {
   oidcJwksCooldown: text("KNSTATE_OIDC_JWKS_COOLDOWN", "`oidc`: as KNSTATE_JWT_JWKS_COOLDOWN."),
   oidcJwksMaxAge: text("KNSTATE_OIDC_JWKS_MAX_AGE", "`oidc`: as KNSTATE_JWT_JWKS_MAX_AGE."),
   oidcJwksTimeout: text("KNSTATE_OIDC_JWKS_TIMEOUT", "`oidc`: as KNSTATE_JWT_JWKS_TIMEOUT."),
+  oidcCacheMaxAge: text("KNSTATE_OIDC_CACHE_MAX_AGE", "`oidc`: as KNSTATE_JWT_CACHE_MAX_AGE."),
   authPolicy: text(
     "KNSTATE_AUTH_POLICY",
     "Authorization policy (JSON rules granting commands and reads by claims); unset: every authenticated caller.",

@@ -54,6 +54,12 @@ export const storeSettings = {
     default: "1s",
     doc: "How long to WAIT for replicas before answering 503.",
   },
+  retainEvents: {
+    env: "KNSTATE_RETAIN_EVENTS",
+    kind: "list",
+    default: undefined,
+    doc: "Event retention per entity kind, `<entity>=<n>` or `*=<n>`: when a snapshot is written, events older than it but the last n are deleted (unset: keep every event).",
+  },
   keyPrefix: {
     env: "KNSTATE_KEY_PREFIX",
     kind: "string",

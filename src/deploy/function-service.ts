@@ -3,7 +3,7 @@ import type { Component } from "../entity/define.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { routingOf, type FunctionRouting } from "./routing.js";
 import { buildService, IMAGE_FUNCTIONS_DIR, type KnativeService, type ServiceOptions } from "./service.js";
-import { buildTrigger, type KnativeTrigger, type TriggerOptions } from "./trigger.js";
+import { buildTrigger, serviceAudience, type KnativeTrigger, type TriggerOptions } from "./trigger.js";
 import { buildPingSource, usesTimers, type KnativePingSource } from "./ping-source.js";
 
 export type FunctionServiceOptions = Omit<ServiceOptions, "name" | "functionPath" | "stateful"> & {
@@ -22,6 +22,13 @@ export type FunctionManifestOptions = FunctionServiceOptions &
      * By default a function that schedules timers gets one, every minute.
      */
     readonly pingSchedule?: string | undefined;
+    /**
+     * `oidc`: the Service verifies Knative Eventing's sender identity (KNSTATE_EVENTS_AUTH=oidc)
+     * for the audience the Trigger sets as its subscriber's (`oidcAudience`, by default
+     * `serviceAudience(namespace or "default", name)`).
+     */
+    readonly eventsAuth?: "off" | "oidc" | undefined;
+    readonly oidcAudience?: string | undefined;
   };
 
 /** What `knstate manifest` prints for one function folder, and the routing its Trigger encodes. */
@@ -78,9 +85,18 @@ export async function manifestsForFunction(
   options: FunctionManifestOptions,
 ): Promise<FunctionManifests> {
   const { components, name } = await load(dir, options.name);
-  const service = serviceOf(dir, components, name, options);
+  const audience =
+    options.eventsAuth === "oidc"
+      ? (options.oidcAudience ?? serviceAudience(options.namespace ?? "default", name))
+      : undefined;
+  const service = serviceOf(dir, components, name, {
+    ...options,
+    ...(audience === undefined
+      ? {}
+      : { env: { KNSTATE_EVENTS_AUTH: "oidc", KNSTATE_OIDC_AUDIENCE: audience, ...options.env } }),
+  });
   const routing = routingOf(name, components);
-  const trigger = options.noTrigger ? undefined : buildTrigger(routing, options);
+  const trigger = options.noTrigger ? undefined : buildTrigger(routing, { ...options, audience });
   const ping = options.pingSchedule;
   if (ping === "none" || (ping === undefined && !usesTimers(components)))
     return { service, trigger, routing };

@@ -29,6 +29,21 @@ export interface TriggerOptions {
   readonly backoffDelay?: string | undefined;
   /** A Knative Service name, or a URI (`http://…`), for events that exhaust their retries or are refused. */
   readonly deadLetterSink?: string | undefined;
+  /**
+   * The OIDC audience of the subscriber (`spec.subscriber.audience`): with Knative Eventing's
+   * `authentication-oidc` feature, the Broker sends a token for it, which knstate verifies
+   * (`KNSTATE_EVENTS_AUTH=oidc`, `KNSTATE_OIDC_AUDIENCE`). A Knative Service publishes no
+   * audience of its own, so without it the Broker sends no token.
+   */
+  readonly audience?: string | undefined;
+}
+
+/**
+ * The audience knstate gives a function's Service, in the shape Knative Eventing gives its own
+ * resources (`<group>/<kind>/<namespace>/<name>`, lowercase).
+ */
+export function serviceAudience(namespace: string, name: string): string {
+  return `serving.knative.dev/service/${namespace}/${name}`;
 }
 
 export type TriggerFilter =
@@ -39,7 +54,9 @@ export type TriggerFilter =
   | { readonly all: readonly TriggerFilter[] }
   | { readonly not: TriggerFilter };
 
-type Destination = { ref: { apiVersion: string; kind: string; name: string } } | { uri: string };
+type Destination = ({ ref: { apiVersion: string; kind: string; name: string } } | { uri: string }) & {
+  audience?: string;
+};
 
 export interface KnativeTrigger {
   apiVersion: "eventing.knative.dev/v1";
@@ -87,6 +104,8 @@ export function buildTrigger(routing: FunctionRouting, options: TriggerOptions =
   if (sink !== undefined && !sinkIsUri && !DNS_LABEL.test(sink)) {
     problems.push(`dead-letter sink "${sink}" must be a Service name (a DNS label) or a URI`);
   }
+  if (options.audience !== undefined && !/^\S{1,253}$/.test(options.audience))
+    problems.push(`audience "${options.audience}" must be non-empty text without spaces`);
   if (routing.commandTypes.length === 0) problems.push(`${routing.service} has no commands to route`);
   if (problems.length > 0) throw new Error(`cannot build the Trigger:\n  - ${problems.join("\n  - ")}`);
 
@@ -108,7 +127,10 @@ export function buildTrigger(routing: FunctionRouting, options: TriggerOptions =
         types.length === 1 ? types[0]! : { any: types },
         { not: { prefix: { source: routing.ownSourcePrefix } } },
       ],
-      subscriber: serviceRef(routing.service),
+      subscriber: {
+        ...serviceRef(routing.service),
+        ...(options.audience === undefined ? {} : { audience: options.audience }),
+      },
       delivery: {
         retry: o.retry,
         backoffPolicy: o.backoffPolicy,

@@ -37,6 +37,13 @@ export async function foldLoaded(
         rewriteSnapshot = verdict.migrated;
       } else {
         rewriteSnapshot = true;
+        const trimmed = (await store.trimmedThrough?.(key)) ?? 0;
+        if (trimmed > 0)
+          throw new UnreadableState(
+            model.name,
+            snapshot.schemaVersion ?? 1,
+            `its snapshot at version ${snapshot.version} was written by another definition and its events up to version ${trimmed} were deleted by KNSTATE_RETAIN_EVENTS, so the state cannot be rebuilt; declare upcastState for schema version ${snapshot.schemaVersion ?? 1}`,
+          );
         state = model.initialState(key.entityId);
         for (const event of await store.readEvents(key, 1, snapshot.version))
           state = model.apply(state, event);

@@ -54,6 +54,25 @@ export class MemoryOutbox {
     this.ack(entry.shard, [entry.id]);
   }
 
+  /**
+   * Removes the messages of `shard` (and dead letters of any shard) that `matches` picks,
+   * whether handed out or not (erasure); returns how many.
+   */
+  remove(shard: number, matches: (message: string) => boolean): number {
+    let removed = 0;
+    for (const entry of [...this.#entries[shard]!.values()]) {
+      if (!matches(entry.message)) continue;
+      this.ack(shard, [entry.id]);
+      removed++;
+    }
+    for (let i = this.dead.length - 1; i >= 0; i--)
+      if (matches(this.dead[i]!.message)) {
+        this.dead.splice(i, 1);
+        removed++;
+      }
+    return removed;
+  }
+
   get length(): number {
     return this.#entries.reduce((sum, m) => sum + m.size, 0);
   }

@@ -31,7 +31,9 @@ import type {
   Snapshot,
   StateStore,
 } from "./state-store.js";
+import { eraseOutside } from "./memory-erase.js";
 import { MemoryTimers } from "./memory-timers.js";
+import { KEEP_ALL, trimThrough, type Retention } from "./retention.js";
 import { memoryReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
 
 interface Row {
@@ -41,6 +43,8 @@ interface Row {
   firstLogged: number;
   snapshot: string | undefined;
   snapshotVersion: number;
+  /** The last version whose event retention deleted (0: none). */
+  trimmed?: number;
 }
 
 /**
@@ -51,7 +55,8 @@ interface Row {
 export class MemoryStore implements StateStore, StoreIntrospection {
   readonly name = "memory";
   readonly #rows = new Map<string, Row>();
-  readonly #dedup = new Map<string, { record: string; expiresAt: number }>();
+  /** Dedup records per entity (`rowKey`), then by field: erasing one entity never reaches another. */
+  readonly #dedup = new Map<string, Map<string, DedupHit>>();
   readonly #now: () => number;
   #nextSweep = 0;
   /** Durable timers, in process (see memory-timers.ts). */
@@ -67,8 +72,11 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   readonly #index = new Map<string, string[]>();
   readonly #indexed: boolean;
 
-  constructor(options: { now?: () => number; entityIndex?: boolean } = {}) {
+  readonly #retention: Retention;
+
+  constructor(options: { now?: () => number; entityIndex?: boolean; retention?: Retention } = {}) {
     this.#now = options.now ?? Date.now;
+    this.#retention = options.retention ?? KEEP_ALL;
     this.replicated = memoryReplicated(this.#now);
     this.#indexed = options.entityIndex ?? true;
   }
@@ -128,6 +136,7 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     if (plan.snapshot) {
       next.snapshot = plan.snapshot.state;
       next.snapshotVersion = plan.snapshot.version;
+      if (plan.logEvents) trimRow(next, trimThrough(next.snapshotVersion, this.#retention(key.entityType)));
     }
     this.#rows.set(id, next);
     if (plan.index !== undefined) {
@@ -137,7 +146,11 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     }
     const now = this.#now();
     const expiresAt = now + plan.dedupTtlMs;
-    for (const [field, record] of plan.write) this.#dedup.set(dedupKey(key, field), { record, expiresAt });
+    if (plan.write.length > 0) {
+      const records = this.#dedup.get(id) ?? new Map<string, DedupHit>();
+      for (const [field, record] of plan.write) records.set(field, { record, expiresAt });
+      this.#dedup.set(id, records);
+    }
     this.timers.apply(key, plan.timers);
     // The outbox in the same step as the commit, as the append script writes it.
     if (plan.outbox.length > 0) for (const m of plan.outbox) this.outbox.add(outboxShard(key), m);
@@ -162,17 +175,16 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     return Promise.resolve(out);
   }
 
+  /**
+   * Erases the entity as the Redis store does: its row becomes a tombstone, its dedup records,
+   * pending timers, index entry and outbox messages not yet acknowledged by the relay go (see
+   * memory-erase.ts and docs/security.md).
+   */
   delete(key: EntityKey): Promise<DeleteResult> {
     const id = rowKey(key);
     const row = this.#rows.get(id);
-    const prefix = `${id}\u0000`;
-    let erased = row !== undefined;
-    for (const k of this.#dedup.keys()) {
-      if (!k.startsWith(prefix)) continue;
-      this.#dedup.delete(k);
-      erased = true;
-    }
-    if (!erased) return Promise.resolve({ erased: false, version: 0 });
+    const hadRecords = this.#dedup.delete(id);
+    if (row === undefined && !hadRecords) return Promise.resolve({ erased: false, version: 0 });
     const version = (row?.version ?? 0) + 1;
     this.#rows.set(id, {
       version,
@@ -181,6 +193,7 @@ export class MemoryStore implements StateStore, StoreIntrospection {
       snapshot: undefined,
       snapshotVersion: 0,
     });
+    eraseOutside(key, version, { timers: this.timers, outbox: this.outbox, index: this.#index });
     return Promise.resolve({ erased: true, version });
   }
 
@@ -202,12 +215,10 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   }
 
   listDedup(key: EntityKey): Promise<DedupEntry[]> {
-    const prefix = `${rowKey(key)}\u0000`;
     const now = this.#now();
     const out: DedupEntry[] = [];
-    for (const [k, hit] of this.#dedup) {
-      if (!k.startsWith(prefix) || hit.expiresAt <= now) continue;
-      const field = k.slice(prefix.length);
+    for (const [field, hit] of this.#dedup.get(rowKey(key)) ?? []) {
+      if (hit.expiresAt <= now) continue;
       out.push({
         id: field.startsWith("r") ? field.slice(1) : field,
         expiresAt: hit.expiresAt,
@@ -225,6 +236,10 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     return Promise.resolve(true);
   }
 
+  trimmedThrough(key: EntityKey): Promise<number> {
+    return Promise.resolve(this.#rows.get(rowKey(key))?.trimmed ?? 0);
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }
@@ -236,7 +251,10 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   /** Drops expired dedup records at most once a minute, so memory stays bounded by the TTL's traffic. */
   #sweep(now: number): void {
     this.#nextSweep = now + 60_000;
-    for (const [k, hit] of this.#dedup) if (hit.expiresAt <= now) this.#dedup.delete(k);
+    for (const [id, records] of this.#dedup) {
+      for (const [field, hit] of records) if (hit.expiresAt <= now) records.delete(field);
+      if (records.size === 0) this.#dedup.delete(id);
+    }
   }
 
   #findDuplicates(
@@ -246,21 +264,33 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   ): Map<string, DedupRecord> {
     const found = new Map<string, DedupRecord>();
     if (ids.length === 0) return found;
+    const records = this.#dedup.get(rowKey(key));
+    if (records === undefined) return found;
     const now = this.#now();
     for (const [i, id] of ids.entries()) {
-      const k = dedupKey(key, fields[i]!);
-      const hit = this.#dedup.get(k);
+      const hit = records.get(fields[i]!);
       if (!hit) continue;
-      if (hit.expiresAt <= now) this.#dedup.delete(k);
+      if (hit.expiresAt <= now) records.delete(fields[i]!);
       else found.set(id, decodeRecord(hit.record, false));
     }
     return found;
   }
 }
 
+/** Deletes the events of `row` up to version `upto`, as the Redis store's trim script does. */
+function trimRow(row: Row, upto: number): void {
+  if (upto <= (row.trimmed ?? 0) || upto < row.firstLogged) return;
+  row.events.splice(0, upto - row.firstLogged + 1);
+  row.firstLogged = upto + 1;
+  row.trimmed = upto;
+}
+
+interface DedupHit {
+  readonly record: string;
+  readonly expiresAt: number;
+}
+
+/** An entity's row: entity names hold no NUL, so the type ends at the first one. */
 function rowKey(key: EntityKey): string {
   return `${key.entityType}\u0000${key.entityId}`;
-}
-function dedupKey(key: EntityKey, id: string): string {
-  return `${rowKey(key)}\u0000${id}`;
 }

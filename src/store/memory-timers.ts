@@ -1,4 +1,4 @@
-import type { AppendPlan } from "./append-encoding.js";
+import { timerMember, type AppendPlan } from "./append-encoding.js";
 import type { EntityKey } from "./state-store.js";
 import type { ClaimedTimer, StoredTimer, TimerStore } from "./timer-store.js";
 
@@ -71,6 +71,16 @@ export class MemoryTimers implements TimerStore {
       this.#due.set(member, nextDue);
     }
     return Promise.resolve();
+  }
+
+  /** Removes every timer of the entity and its due-index members (erasure); returns how many. */
+  erase(key: EntityKey): number {
+    const id = entityOf(key);
+    const timers = this.#byEntity.get(id);
+    if (timers === undefined) return 0;
+    for (const name of timers.keys()) this.#due.delete(timerMember(key.entityType, key.entityId, name));
+    this.#byEntity.delete(id);
+    return timers.size;
   }
 
   countPending(): Promise<number> {

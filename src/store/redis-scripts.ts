@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { encodeAppend } from "./append-encoding.js";
 import { KeyLayout } from "./redis-keys.js";
 import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.js";
+import { TRIM_SCRIPT } from "./redis-retention.js";
 import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/scripts.js";
 
 /**
@@ -219,20 +220,23 @@ return {'ok', nextVersion}
 `;
 
 /**
- * Erasure of one entity, atomic: deletes its hash, its stream and the older-layout dedup keys
- * passed, then leaves a tombstone hash holding only `v` = the former version + 1, so that the
- * entity loads as its initial state and a writer that decided on the erased state conflicts.
+ * Erasure of one entity, atomic: deletes its hash, its stream, its timer hash and the
+ * older-layout dedup keys passed, then leaves a tombstone hash holding only `v` = the former
+ * version + 1, so that the entity loads as its initial state and a writer that decided on the
+ * erased state conflicts. The names of the timers it deleted come back, for the caller to
+ * remove their members from the service's due index (another slot on a cluster).
  *
- * KEYS: entity hash, event stream, older-layout dedup keys (all under the entity's hash tag).
- * Reply: {tombstone version, or 0 when nothing was stored}.
+ * KEYS: entity hash, event stream, timer hash, older-layout dedup keys (all under the entity's
+ * hash tag). Reply: {tombstone version, or 0 when nothing was stored; {timer name, ...}}.
  */
 export const DELETE_SCRIPT = `#!lua
 local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if redis.call('EXISTS', unpack(KEYS)) == 0 then return {0} end
+if redis.call('EXISTS', unpack(KEYS)) == 0 then return {0, {}} end
+local timers = redis.call('HKEYS', KEYS[3])
 redis.call('DEL', unpack(KEYS))
 local tombstone = string.format('%d', version + 1)
 redis.call('HSET', KEYS[1], 'v', tombstone)
-return {version + 1}
+return {version + 1, timers}
 `;
 
 export { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT };
@@ -244,6 +248,7 @@ export const SCRIPTS = {
   ksCheck: CHECK_SCRIPT,
   ksEvents: EVENTS_SCRIPT,
   ksDelete: DELETE_SCRIPT,
+  ksTrim: TRIM_SCRIPT,
   ksReplicatedApply: REPLICATED_APPLY_SCRIPT,
   ksReplicatedLoad: REPLICATED_LOAD_SCRIPT,
 } as const;

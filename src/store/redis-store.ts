@@ -7,8 +7,9 @@ import { createClient, type RedisClient } from "./redis-connection.js";
 import type { DomainEvent } from "../entity/model.js";
 import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
 import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
-import { globEscape, scanKeys } from "./redis-erase.js";
-import { KeyLayout } from "./redis-keys.js";
+import { eraseOutside, globEscape, scanKeys } from "./redis-erase.js";
+import { KeyLayout, type EntityKeys } from "./redis-keys.js";
+import { parseRetention, type Retention } from "./retention.js";
 import { RedisTimers } from "./redis-timers.js";
 import { OutboxKeys, outboxShard } from "./outbox-keys.js";
 import { redisOutboxAdmin, type OutboxAdmin } from "./outbox-admin.js";
@@ -52,6 +53,8 @@ export interface RedisStoreOptions {
   readonly waitTimeoutMs: number;
   /** Keep the per-type entity index (standalone and Sentinel only: it is another slot on a cluster). */
   readonly entityIndex?: boolean;
+  /** Events to keep before the latest snapshot, by entity kind (default: every event). */
+  readonly retention?: Retention;
 }
 
 /**
@@ -120,6 +123,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       waitReplicas: config.redisWaitReplicas,
       waitTimeoutMs: config.redisWaitTimeoutMs,
       entityIndex: config.entityIndex,
+      retention: parseRetention(config.retainEvents),
     });
     // connect() rejects with "Connection is closed."; the reason came with the error event.
     let reason: Error | undefined;
@@ -210,7 +214,10 @@ export class RedisStore implements StateStore, StoreIntrospection {
       return appended[1];
     });
     const [kind, value] = reply as [string, unknown];
-    if (kind === "ok") return { kind: "ok", version: value as number };
+    if (kind === "ok") {
+      if (request.snapshot !== undefined && request.logEvents) await this.#trim(key, k);
+      return { kind: "ok", version: value as number };
+    }
     if (kind === "conflict") return { kind: "conflict", version: value as number };
     return { kind: "duplicate", duplicates: toHits(request.checkDedup, value as Array<number | string>) };
   }
@@ -234,16 +241,48 @@ export class RedisStore implements StateStore, StoreIntrospection {
   /**
    * Erases the entity in one script (see DELETE_SCRIPT). Dedup records of the older layout are
    * separate string keys: they are found first by a SCAN of the entity's keys (on every master
-   * of a cluster), then deleted by the same script.
+   * of a cluster), then deleted by the same script. What lives outside the entity's hash tag
+   * (due-index members, the index entry, outbox messages) goes right after (`eraseOutside`).
    */
   async delete(key: EntityKey): Promise<DeleteResult> {
     const k = this.#keys.entity(key);
-    const [version] = (await this.#call("delete", key, async () => {
+    const [version, timers] = (await this.#call("delete", key, async () => {
       const legacy = await scanKeys(this.#client, `${globEscape(k.meta.slice(0, -1))}d:*`);
-      return this.#run("ksDelete", [k.meta, k.events, ...legacy], []);
-    })) as [number];
-    if (version > 0) await this.#awaitReplicas(key, k.meta);
-    return { erased: version > 0, version };
+      return this.#run("ksDelete", [k.meta, k.events, k.timers, ...legacy], []);
+    })) as [number, string[]];
+    if (version === 0) return { erased: false, version };
+    await this.#call("delete", key, () =>
+      eraseOutside(this.#client, key, version, {
+        dueIndex: this.#keys.dueIndex,
+        timers,
+        entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
+        outbox: this.#outbox.stream(outboxShard(key)),
+        dead: this.#outbox.dead,
+      }),
+    );
+    await this.#awaitReplicas(key, k.meta);
+    return { erased: true, version };
+  }
+
+  /**
+   * After an append that wrote a snapshot: deletes the events its kind's retention no longer
+   * keeps (TRIM_SCRIPT). The append has committed: a failed trim fails nothing, and the next
+   * snapshot trims what this one left.
+   */
+  async #trim(key: EntityKey, k: EntityKeys): Promise<void> {
+    const keep = this.#options.retention?.(key.entityType);
+    if (keep === undefined) return;
+    try {
+      await this.#run("ksTrim", [k.meta, k.events], [String(keep)]);
+    } catch {
+      // Nothing to undo: the events stay until the next snapshot's trim.
+    }
+  }
+
+  async trimmedThrough(key: EntityKey): Promise<number> {
+    const k = this.#keys.entity(key);
+    const value = await this.#call("load", key, () => this.#client.hget(k.meta, "f"));
+    return Number(value ?? 0);
   }
 
   /** Whether appends maintain the entity index (never on a cluster: see docs/admin.md). */

@@ -136,6 +136,11 @@ export interface StateStore {
    * that version, and a writer that decided on the erased state conflicts.
    */
   delete(key: EntityKey): Promise<DeleteResult>;
+  /**
+   * The last version whose events retention deleted (0: none; see retention.ts), for a load
+   * that cannot use the snapshot and would otherwise fold a partial history. Absent: never trims.
+   */
+  trimmedThrough?(key: EntityKey): Promise<number>;
   /** Resolves when the store can serve requests; rejects with the reason otherwise. */
   ping(): Promise<void>;
   /** Durable timers (claim, settle, list); absent in a store that keeps none. */

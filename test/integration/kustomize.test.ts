@@ -30,8 +30,12 @@ const dirs = kustomizations(KNATIVE);
 const available = kustomizeAvailable("the kustomize builds of knative/");
 
 describe.skipIf(!available)("kubectl kustomize", () => {
-  it("finds the base and the example overlay", () => {
-    expect(dirs.map((d) => relative(ROOT, d)).sort()).toEqual(["knative/base", "knative/overlays/example"]);
+  it("finds the base, the example overlay and the sender-identity overlay", () => {
+    expect(dirs.map((d) => relative(ROOT, d)).sort()).toEqual([
+      "knative/base",
+      "knative/overlays/example",
+      "knative/overlays/oidc",
+    ]);
   });
 
   it.each(dirs.map((d) => [relative(ROOT, d), d]))(
