@@ -10,7 +10,7 @@ import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replie
 import { globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout } from "./redis-keys.js";
 import { RedisTimers } from "./redis-timers.js";
-import { OutboxKeys, outboxShard } from "./outbox-keys.js";
+import { OutboxKeys } from "./outbox-keys.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import type { DedupEntry, EntityPage, ListEntitiesOptions, StoreIntrospection } from "./introspection.js";
 import { listDedupFields, listIndexed, listScanned, writeSnapshotIfAt } from "./redis-admin.js";
@@ -85,7 +85,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       options.keyPrefix,
       options.service,
     );
-    this.#outbox = new OutboxKeys(options.keyPrefix, options.service);
+    this.#outbox = new OutboxKeys(options.keyPrefix, options.service, client instanceof Cluster);
   }
 
   /** The connection, for the outbox relay (src/outbox/), which reads what the appends wrote. */
@@ -181,7 +181,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
     for (const id of request.checkDedup) keys.push(k.dedup(id));
     if (index) keys.push(this.#keys.entityIndex(key.entityType));
     // The outbox stream only when there is something to publish (see outbox-keys.ts).
-    if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.stream(outboxShard(key)));
+    if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.streamOf(key, k.meta));
     if (request.timers !== undefined && request.timers.length > 0) keys.push(k.timers, this.#keys.dueIndex);
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
