@@ -165,7 +165,9 @@ export class ClusterOutboxSource implements OutboxSource {
 
   /** `slots` by the master serving them, as the client's slot map has it. */
   #byMaster(slots: readonly number[]): Map<Redis, number[]> {
-    const masters = new Map(this.#client.nodes("master").map((n) => [`${n.options.host}:${n.options.port}`, n]));
+    const masters = new Map(
+      this.#client.nodes("master").map((n) => [`${n.options.host}:${n.options.port}`, n]),
+    );
     const out = new Map<Redis, number[]>();
     const unknown: number[] = [];
     for (const slot of slots) {

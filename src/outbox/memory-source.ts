@@ -27,9 +27,7 @@ export class MemoryOutboxSource implements OutboxSource {
   }
 
   claim(shard: number, stream: string): Promise<OutboxEntry[]> {
-    return Promise.resolve(
-      this.#outbox.pending(shard).map((e) => entryOf(shard, stream, e.id, e.message)),
-    );
+    return Promise.resolve(this.#outbox.pending(shard).map((e) => entryOf(shard, stream, e.id, e.message)));
   }
 
   read(shard: number, stream: string, _consumer: string, count: number): Promise<OutboxEntry[]> {

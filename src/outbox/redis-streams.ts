@@ -13,6 +13,14 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
+/** XGROUP CREATE as a script: the stream is then a declared key, routed to its slot on a cluster. */
+const GROUP = `
+local created = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+if type(created) == 'table' and created.err and not string.find(created.err, 'BUSYGROUP', 1, true) then
+  return redis.error_reply(created.err)
+end
+return 1`;
+
 type StreamEntry = [id: string, fields: string[] | null];
 
 /**
@@ -40,11 +48,7 @@ export class RedisStreams {
   /** Creates the stream's consumer group (from its first entry) unless it exists. */
   async group(stream: string): Promise<void> {
     if (this.#groups.has(stream)) return;
-    try {
-      await this.#client.xgroup("CREATE", stream, OUTBOX_GROUP, "0", "MKSTREAM");
-    } catch (error) {
-      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
-    }
+    await this.#client.eval(GROUP, 1, stream, OUTBOX_GROUP);
     this.#groups.add(stream);
   }
 

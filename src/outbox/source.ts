@@ -72,5 +72,10 @@ const BROKEN: OutboxMessage = {
 
 /** An entry for `text`, a placeholder message when it does not parse. */
 export function entryOf(shard: number, stream: string, id: string, text: string): OutboxEntry {
-  return { shard, stream, id, message: parseMessage(text) ?? { ...BROKEN, id: `unreadable/${id}`, data: text } };
+  return {
+    shard,
+    stream,
+    id,
+    message: parseMessage(text) ?? { ...BROKEN, id: `unreadable/${id}`, data: text },
+  };
 }
