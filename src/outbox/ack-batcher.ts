@@ -5,7 +5,7 @@ import type { OutboxEntry, OutboxSource } from "./source.js";
  * Acknowledges delivered entries in batches: one `XACK` + `XDEL` per stream for whatever was
  * delivered since the last batch, sent on the next turn of the event loop, so that a relay
  * publishing hundreds of events a second makes a few Redis calls for them, not one each.
- * A batch that fails is kept and sent again with the next one.
+ * A batch that fails is kept and sent again with the next one (logged once per run of failures).
  */
 export class AckBatcher {
   readonly #source: Pick<OutboxSource, "ack">;
@@ -14,6 +14,8 @@ export class AckBatcher {
   #size = 0;
   #scheduled = false;
   #flushing: Promise<void> | undefined;
+  /** A batch failed and none succeeded since: the failure was logged once. */
+  #failing = false;
 
   constructor(source: Pick<OutboxSource, "ack">, logger: Logger) {
     this.#source = source;
@@ -49,8 +51,12 @@ export class AckBatcher {
         try {
           await this.#source.ack(stream, ids);
           this.#size -= ids.length;
+          this.#failing = false;
         } catch (error) {
-          this.#logger.warn("outbox relay: acknowledging published events failed; retrying", { error });
+          if (!this.#failing) {
+            this.#logger.warn("outbox relay: acknowledging published events failed; retrying", { error });
+          }
+          this.#failing = true;
           const later = this.#waiting.get(stream);
           this.#waiting.set(stream, later === undefined ? ids : [...ids, ...later]);
         }

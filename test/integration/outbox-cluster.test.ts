@@ -63,7 +63,14 @@ describe.runIf(redisAvailable())("the outbox on Redis Cluster", () => {
     expect(new Set(ids.map(entitySlot)).size).toBeGreaterThan(30);
     await sink.until(() => new Set(sink.acceptedIds()).size === committed.length);
     // Once each: no id twice, and nothing that was not committed.
-    expect([...sink.acceptedIds()].sort()).toEqual([...committed].sort());
+    const relayLog = hosts.map((h) =>
+      h
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("outbox"))
+        .join("\n"),
+    );
+    expect([...sink.acceptedIds()].sort(), relayLog.join("\n")).toEqual([...committed].sort());
     expect(inEntityOrder(sink.acceptedIds())).toBe(true);
     // The messages went through the per-slot streams: each entity's slot has one, now empty.
     for (const id of ids.slice(0, 5)) {
