@@ -1,40 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { OutgoingEvent } from "../cloudevents/reply.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
 import type { EntityKey } from "../store/state-store.js";
 import { AckBatcher } from "./ack-batcher.js";
+import type { RelayOptions, RelayStats } from "./relay-options.js";
 import { retryable, toCloudEvent } from "./outbox-event.js";
-import type { OutboxEntry, OutboxSource } from "./source.js";
+import type { OutboxEntry } from "./source.js";
 
-export interface RelayOptions {
-  readonly source: OutboxSource;
-  /** POSTs one event and resolves with the status; rejects on a network error. */
-  readonly sink: { send(event: OutgoingEvent): Promise<number> };
-  /** `K_SERVICE`: first segment of every event's `source`. */
-  readonly service: string;
-  /** Extension attributes of `K_CE_OVERRIDES`. */
-  readonly overrides?: Readonly<Record<string, string>>;
-  /** This pod's name in the consumer groups and leases (unique per process). */
-  readonly consumer: string;
-  /** How long a shard's lease lasts without renewal: a dead pod's shards move after it. */
-  readonly leaseMs: number;
-  /** How often the outbox is read when nothing wakes the relay. */
-  readonly pollMs: number;
-  /** Attempts of an event the sink refuses (4xx but 404/408/409/429) before it is dead-lettered. */
-  readonly maxAttempts: number;
-  readonly backoffMs: { readonly base: number; readonly max: number };
-  /** Entities whose events are sent at once (one request in flight per entity). */
-  readonly concurrency: number;
-  /** Entries held in memory at most (read ahead of sending). */
-  readonly maxQueued?: number;
-  readonly logger?: Logger;
-}
+/** The shortest time between two reads of the outbox that commits asked for. */
+const WAKE_GAP_MS = 10;
 
-export interface RelayStats {
-  readonly published: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-}
+export type { RelayOptions, RelayStats } from "./relay-options.js";
 
 /**
  * Relays the outbox to `K_SINK`, in every pod. Each shard's streams are relayed by the pod
@@ -59,6 +34,10 @@ export class OutboxRelay {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Woken while reading: read again soon. */
+  #again = false;
+  /** When each shard's lease was last taken, renewed or tried. */
+  readonly #tried = new Map<number, number>();
   #published = 0;
   #retried = 0;
   #dead = 0;
@@ -92,6 +71,7 @@ export class OutboxRelay {
   /** Reads the outbox now: something was just committed (for `key`, when given). */
   wake(key?: EntityKey): void {
     if (key !== undefined) this.#o.source.committed?.(key);
+    this.#again = true;
     this.#wake?.();
   }
 
@@ -120,38 +100,53 @@ export class OutboxRelay {
       await this.#o.source.release(shard, this.#o.consumer).catch(() => undefined);
     }
     this.#owned.clear();
+    this.#tried.clear();
     return drained;
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
+      const started = Date.now();
+      this.#again = false;
       try {
         await this.#tick();
       } catch (error) {
         this.#logger.warn("outbox relay: reading the outbox failed", { error });
       }
       if (!this.#running) break;
+      // Commits during the tick: read again after a short gap that gathers more of them, so a
+      // busy pod reads the outbox a hundred times a second at most, not once per commit.
+      const gap = this.#again ? Math.max(0, WAKE_GAP_MS - (Date.now() - started)) : undefined;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#o.pollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+        const timer = setTimeout(resolve, gap ?? this.#o.pollMs);
+        this.#wake =
+          gap === undefined
+            ? () => {
+                clearTimeout(timer);
+                resolve();
+              }
+            : undefined;
       });
       this.#wake = undefined;
     }
   }
 
   async #tick(): Promise<void> {
-    const { source, consumer } = this.#o;
+    const { source, consumer, leaseMs, pollMs } = this.#o;
     void this.#acks.flush();
     for (let shard = 0; shard < source.shards && this.#running; shard++) {
-      if (!(await source.acquire(shard, consumer, this.#o.leaseMs))) {
-        if (this.#owned.has(shard)) this.#lose(shard);
-        continue;
-      }
       let claimed = this.#owned.get(shard);
-      if (claimed === undefined) this.#owned.set(shard, (claimed = new Set()));
+      // A held lease is renewed four times per lease; a free one is tried once per poll.
+      const now = Date.now();
+      if ((this.#tried.get(shard) ?? 0) + (claimed ? leaseMs / 4 : pollMs) <= now) {
+        this.#tried.set(shard, now);
+        if (!(await source.acquire(shard, consumer, leaseMs))) {
+          if (claimed) this.#lose(shard);
+          continue;
+        }
+        if (claimed === undefined) this.#owned.set(shard, (claimed = new Set()));
+      }
+      if (claimed === undefined) continue;
       await this.#readShard(shard, await source.streams(shard), claimed);
     }
     this.#pump();
