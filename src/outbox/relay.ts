@@ -84,13 +84,16 @@ export class OutboxRelay {
     const deadline = Date.now() + flushMs;
     let drained = false;
     while (Date.now() < deadline) {
-      const { length } = await this.#o.source.backlog().catch(() => ({ length: -1 }));
-      if (this.queued === 0 && length === 0) {
+      // The whole outbox is asked only once nothing is in flight here (on a cluster it is a
+      // sweep of every slot), and then every 100 ms.
+      const idle = this.queued === 0;
+      const { length } = idle ? await this.#o.source.backlog().catch(() => ({ length: -1 })) : { length: -1 };
+      if (idle && length === 0) {
         drained = true;
         break;
       }
       this.wake();
-      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+      await sleep(Math.min(idle ? 100 : 20, Math.max(1, deadline - Date.now())));
     }
     this.#running = false;
     this.wake();
