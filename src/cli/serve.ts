@@ -6,7 +6,7 @@ import { loadFunctions } from "../host/load-functions.js";
 import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
 import { startTracing } from "../observability/start-tracing.js";
-import { relayFromConfig, servedComponents } from "../outbox/from-config.js";
+import { relayFromConfig } from "../outbox/from-config.js";
 import { whenMetricsReady } from "../outbox/metrics.js";
 import { createStore } from "../store/create-store.js";
 
@@ -50,12 +50,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 2;
   }
   // Module loading and the store connection are independent: do them at once (cold start).
-  const [loaded, store, tracing] = await Promise.all([
+  const [components, store, tracing] = await Promise.all([
     loadFunctions(paths),
     createStore(config, logger),
     startTracing(config.otel, { service: config.service, revision: config.revision, logger }),
   ]);
-  const components = servedComponents(config, loaded);
   let outbox;
   try {
     outbox = await relayFromConfig(config, store, components, logger);

@@ -35,8 +35,8 @@ export const publishSettings = {
   sinkConcurrency: {
     env: "KNSTATE_SINK_CONCURRENCY",
     kind: "integer",
-    default: "4",
-    doc: "Requests to K_SINK in flight at once.",
+    default: "16",
+    doc: "Requests to K_SINK in flight at once (one per entity at most, so each entity's events stay in order).",
   },
   sinkFlushTimeoutMs: {
     env: "KNSTATE_SINK_FLUSH_TIMEOUT",

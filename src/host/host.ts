@@ -13,6 +13,7 @@ import { addProbes } from "../http/probes.js";
 import { Router, type RequestWrapper } from "../http/router.js";
 import { createHttpServer } from "../http/server.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
+import { servedComponents } from "../outbox/served-components.js";
 import { MemoryStore } from "../store/memory-store.js";
 import type { StateStore } from "../store/state-store.js";
 import type { PipelineObserver } from "../observability/pipeline-observer.js";
@@ -71,7 +72,8 @@ export function createHost(options: HostOptions): Host {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
   const store = options.store ?? new MemoryStore();
-  const registry = new Registry(options.components);
+  // Without K_SINK no relay empties the outbox: publishing entities write none.
+  const registry = new Registry(servedComponents(config.sink, options.components, logger));
   const dispatcher = new Dispatcher({
     store,
     cache: { enabled: config.cache, maxEntities: config.cacheMaxEntities, maxBytes: config.cacheMaxBytes },

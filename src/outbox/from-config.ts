@@ -10,6 +10,7 @@ import { MemoryStore } from "../store/memory-store.js";
 import type { StateStore } from "../store/state-store.js";
 import { MemoryOutboxSource } from "./memory-source.js";
 import { OutboxRelay } from "./relay.js";
+import { publishes, publishingNames } from "./served-components.js";
 import type { OutboxSource } from "./source.js";
 
 /** The relay of a host and the observer that wakes it when this pod commits. */
@@ -18,34 +19,11 @@ export interface RelaySetup {
   readonly observer: PipelineObserver;
 }
 
-/** True when some entity publishes (declares `publish`). */
-export function publishes(components: readonly Component[]): boolean {
-  return components.some(
-    (c) => c.kind !== "action" && c.kind !== "replicated" && c.publish !== undefined && c.publish !== false,
-  );
-}
-
-/**
- * The components as served: without `K_SINK` nothing is published, so no entity's appends
- * carry an outbox (it would grow with no relay to empty it).
- */
-export function servedComponents(
-  config: Pick<HostConfig, "sink">,
-  components: readonly Component[],
-): Component[] {
-  if (config.sink !== undefined) return [...components];
-  return components.map((c) =>
-    c.kind !== "action" && c.kind !== "replicated" && c.publish !== undefined
-      ? { ...c, publish: undefined }
-      : c,
-  );
-}
-
 /**
  * The outbox relay for `K_SINK`, with the extensions of `K_CE_OVERRIDES`, the CA certificates of
  * `K_CA_CERTS` and the timeout of `K_SINK_TIMEOUT`; `undefined` when no entity publishes or
- * `K_SINK` is unset (see `servedComponents`). Throws on a `K_CE_OVERRIDES`
- * of the wrong shape, and on Redis Cluster (see docs/outbox.md).
+ * `K_SINK` is unset (`createHost` then drops `publish`, see served-components.ts). Throws on a
+ * `K_CE_OVERRIDES` of the wrong shape.
  */
 export async function relayFromConfig(
   config: HostConfig,
@@ -89,7 +67,13 @@ export async function relayFromConfig(
     extensions: Object.keys(extensions),
     ...(config.caCerts === undefined ? {} : { caCerts: true }),
   });
-  return { relay, observer: { committed: () => relay.wake() } };
+  const publishing = new Set(publishingNames(components));
+  const observer: PipelineObserver = {
+    committed: (entityType, entityId) => {
+      if (publishing.has(entityType)) relay.wake({ entityType, entityId });
+    },
+  };
+  return { relay, observer };
 }
 
 async function sourceOf(config: HostConfig, store: StateStore): Promise<OutboxSource> {
@@ -102,7 +86,10 @@ async function sourceOf(config: HostConfig, store: StateStore): Promise<OutboxSo
   if (!(store instanceof RedisStore)) throw new Error(`the ${store.name} store has no outbox`);
   const client = store.connection;
   if (client instanceof Cluster) {
-    throw new Error("publishing through the outbox is not available on Redis Cluster yet (docs/outbox.md)");
+    const { ClusterOutboxSource } = await import("./cluster-source.js");
+    // A sweep of the slots every few polls; this pod's own commits are read at once.
+    const sweepMs = Math.max(1000, config.outboxPollMs * 5);
+    return new ClusterOutboxSource(client, { prefix: config.keyPrefix, service: config.service, sweepMs });
   }
   return new RedisOutboxSource(client, config.keyPrefix, config.service);
 }

@@ -21,16 +21,23 @@ export class MemoryOutboxSource implements OutboxSource {
     return Promise.resolve();
   }
 
-  claim(shard: number): Promise<OutboxEntry[]> {
-    return Promise.resolve(this.#outbox.pending(shard).map((e) => entryOf(shard, e.id, e.message)));
+  /** One stream per shard, named by its number. */
+  streams(shard: number): Promise<readonly string[]> {
+    return Promise.resolve([String(shard)]);
   }
 
-  read(shard: number, _consumer: string, count: number): Promise<OutboxEntry[]> {
-    return Promise.resolve(this.#outbox.read(shard, count).map((e) => entryOf(shard, e.id, e.message)));
+  claim(shard: number, stream: string): Promise<OutboxEntry[]> {
+    return Promise.resolve(this.#outbox.pending(shard).map((e) => entryOf(shard, stream, e.id, e.message)));
   }
 
-  ack(shard: number, ids: readonly string[]): Promise<void> {
-    this.#outbox.ack(shard, ids);
+  read(shard: number, stream: string, _consumer: string, count: number): Promise<OutboxEntry[]> {
+    return Promise.resolve(
+      this.#outbox.read(shard, count).map((e) => entryOf(shard, stream, e.id, e.message)),
+    );
+  }
+
+  ack(stream: string, ids: readonly string[]): Promise<void> {
+    this.#outbox.ack(Number(stream), ids);
     return Promise.resolve();
   }
 

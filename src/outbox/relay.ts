@@ -1,87 +1,43 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { OutgoingEvent } from "../cloudevents/reply.js";
 import { silentLogger, type Logger } from "../observability/logger.js";
-import type { OutboxEntry, OutboxSource } from "./source.js";
+import type { EntityKey } from "../store/state-store.js";
+import { AckBatcher } from "./ack-batcher.js";
+import type { RelayOptions, RelayStats } from "./relay-options.js";
+import { retryable, toCloudEvent } from "./outbox-event.js";
+import type { OutboxEntry } from "./source.js";
 
-/** The extension attribute with the entity version an event produced (as the sink publisher sets it). */
-const ENTITY_VERSION = "entityversion";
+/** The shortest time between two reads of the outbox that commits asked for. */
+const WAKE_GAP_MS = 10;
 
-export interface RelayOptions {
-  readonly source: OutboxSource;
-  /** POSTs one event and resolves with the status; rejects on a network error. */
-  readonly sink: { send(event: OutgoingEvent): Promise<number> };
-  /** `K_SERVICE`: first segment of every event's `source`. */
-  readonly service: string;
-  /** Extension attributes of `K_CE_OVERRIDES`. */
-  readonly overrides?: Readonly<Record<string, string>>;
-  /** This pod's name in the consumer groups and leases (unique per process). */
-  readonly consumer: string;
-  /** How long a shard's lease lasts without renewal: a dead pod's shards move after it. */
-  readonly leaseMs: number;
-  /** How often the outbox is read when nothing wakes the relay. */
-  readonly pollMs: number;
-  /** Attempts of an event the sink refuses (4xx but 404/408/409/429) before it is dead-lettered. */
-  readonly maxAttempts: number;
-  readonly backoffMs: { readonly base: number; readonly max: number };
-  /** Entities whose events are sent at once (one request in flight per entity). */
-  readonly concurrency: number;
-  /** Entries held in memory at most (read ahead of sending). */
-  readonly maxQueued?: number;
-  readonly logger?: Logger;
-}
-
-export interface RelayStats {
-  readonly published: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-}
-
-/** Statuses worth retrying as they are: the sink or the way to it may get better. */
-export function retryable(status: number): boolean {
-  return status >= 500 || status === 404 || status === 408 || status === 409 || status === 429;
-}
-
-/** The CloudEvent of an outbox entry, as `K_SINK` receives it. */
-export function toCloudEvent(
-  entry: OutboxEntry,
-  service: string,
-  overrides: Readonly<Record<string, string>> = {},
-): OutgoingEvent {
-  const m = entry.message;
-  return {
-    id: m.id,
-    source: `/${service}/${m.entityType}`,
-    type: m.type,
-    subject: m.entityId,
-    time: m.time,
-    extensions: {
-      ...overrides,
-      [ENTITY_VERSION]: m.version,
-      ...(m.traceparent === undefined ? {} : { traceparent: m.traceparent }),
-    },
-    data: m.data,
-  };
-}
+export type { RelayOptions, RelayStats } from "./relay-options.js";
 
 /**
- * Relays the outbox to `K_SINK`, in every pod. Each shard is relayed by the pod holding its
- * lease: it first claims what the shard's previous holder left unacknowledged, then reads new
- * entries with its consumer group. An entity's entries are sent one at a time, in order, each
- * acknowledged (and deleted) only after a 2xx; other entities go on meanwhile. Retryable
- * answers are retried with backoff without limit; other refusals `maxAttempts` times, then the
- * entry goes to the dead-letter stream.
+ * Relays the outbox to `K_SINK`, in every pod. Each shard's streams are relayed by the pod
+ * holding the shard's lease: it first claims what a stream's previous reader left
+ * unacknowledged, then reads new entries with its consumer group. An entity's entries are sent
+ * one at a time, in order, each acknowledged (and deleted, in batches) only after a 2xx; up to
+ * `concurrency` entities are sent at once. Retryable answers are retried with backoff without
+ * limit; other refusals `maxAttempts` times, then the entry goes to the dead-letter stream.
  */
 export class OutboxRelay {
   readonly #o: RelayOptions;
   readonly #logger: Logger;
-  readonly #owned = new Set<number>();
-  /** Per entity (`<shard>/<type>/<id>`), its entries in order. */
+  /** Shards this pod holds, each with the streams claimed since it took the lease. */
+  readonly #owned = new Map<number, Set<string>>();
+  /** Per entity (`<stream>/<type>/<id>`), its entries in order. */
   readonly #queues = new Map<string, OutboxEntry[]>();
+  /** Entities with entries and no request in flight, oldest first. */
+  readonly #ready = new Set<string>();
   readonly #sending = new Set<string>();
+  readonly #acks: AckBatcher;
   #queued = 0;
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Woken while reading: read again soon. */
+  #again = false;
+  /** When each shard's lease was last taken, renewed or tried. */
+  readonly #tried = new Map<number, number>();
   #published = 0;
   #retried = 0;
   #dead = 0;
@@ -89,6 +45,7 @@ export class OutboxRelay {
   constructor(options: RelayOptions) {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
+    this.#acks = new AckBatcher(options.source, this.#logger);
   }
 
   get stats(): RelayStats {
@@ -97,7 +54,7 @@ export class OutboxRelay {
 
   /** Entries read and not yet acknowledged by this pod. */
   get queued(): number {
-    return this.#queued;
+    return this.#queued + this.#acks.size;
   }
 
   /** Entries waiting in the outbox (all pods') and when the oldest was committed. */
@@ -111,8 +68,10 @@ export class OutboxRelay {
     this.#loop = this.#run();
   }
 
-  /** Reads the outbox now (something was just committed). */
-  wake(): void {
+  /** Reads the outbox now: something was just committed (for `key`, when given). */
+  wake(key?: EntityKey): void {
+    if (key !== undefined) this.#o.source.committed?.(key);
+    this.#again = true;
     this.#wake?.();
   }
 
@@ -125,75 +84,105 @@ export class OutboxRelay {
     const deadline = Date.now() + flushMs;
     let drained = false;
     while (Date.now() < deadline) {
-      const { length } = await this.#o.source.backlog().catch(() => ({ length: -1 }));
-      if (this.#queued === 0 && length === 0) {
+      // The whole outbox is asked only once nothing is in flight here (on a cluster it is a
+      // sweep of every slot), and then every 100 ms.
+      const idle = this.queued === 0;
+      const { length } = idle ? await this.#o.source.backlog().catch(() => ({ length: -1 })) : { length: -1 };
+      if (idle && length === 0) {
         drained = true;
         break;
       }
       this.wake();
-      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+      await sleep(Math.min(idle ? 100 : 20, Math.max(1, deadline - Date.now())));
     }
     this.#running = false;
     this.wake();
     await this.#loop;
-    for (const shard of this.#owned) {
+    await this.#acks.flush();
+    for (const shard of this.#owned.keys()) {
       await this.#o.source.release(shard, this.#o.consumer).catch(() => undefined);
     }
     this.#owned.clear();
+    this.#tried.clear();
     return drained;
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
+      const started = Date.now();
+      this.#again = false;
       try {
         await this.#tick();
       } catch (error) {
         this.#logger.warn("outbox relay: reading the outbox failed", { error });
       }
       if (!this.#running) break;
+      // Commits during the tick: read again after a short gap that gathers more of them, so a
+      // busy pod reads the outbox a hundred times a second at most, not once per commit.
+      const gap = this.#again ? Math.max(0, WAKE_GAP_MS - (Date.now() - started)) : undefined;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#o.pollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+        const timer = setTimeout(resolve, gap ?? this.#o.pollMs);
+        this.#wake =
+          gap === undefined
+            ? () => {
+                clearTimeout(timer);
+                resolve();
+              }
+            : undefined;
       });
       this.#wake = undefined;
     }
   }
 
   async #tick(): Promise<void> {
-    const { source, consumer } = this.#o;
-    const max = this.#o.maxQueued ?? 2000;
-    for (let shard = 0; shard < source.shards; shard++) {
-      if (!(await source.acquire(shard, consumer, this.#o.leaseMs))) {
-        if (this.#owned.has(shard)) this.#lose(shard);
-        continue;
+    const { source, consumer, leaseMs, pollMs } = this.#o;
+    void this.#acks.flush();
+    for (let shard = 0; shard < source.shards && this.#running; shard++) {
+      let claimed = this.#owned.get(shard);
+      // A held lease is renewed four times per lease; a free one is tried once per poll.
+      const now = Date.now();
+      if ((this.#tried.get(shard) ?? 0) + (claimed ? leaseMs / 4 : pollMs) <= now) {
+        this.#tried.set(shard, now);
+        if (!(await source.acquire(shard, consumer, leaseMs))) {
+          if (claimed) this.#lose(shard);
+          continue;
+        }
+        if (claimed === undefined) this.#owned.set(shard, (claimed = new Set()));
       }
-      if (!this.#owned.has(shard)) {
-        this.#owned.add(shard);
-        // What the shard's previous holder (or this pod, before it lost the lease) left.
-        this.#enqueue(await source.claim(shard, consumer));
-      }
-      while (this.#running && this.#queued < max) {
-        const entries = await source.read(shard, consumer, Math.min(500, max - this.#queued));
-        if (entries.length === 0) break;
-        this.#enqueue(entries);
-        this.#pump();
-      }
+      if (claimed === undefined) continue;
+      await this.#readShard(shard, await source.streams(shard), claimed);
     }
     this.#pump();
   }
 
+  /** Claims what each new stream's previous reader left, then reads the streams in turns, at once. */
+  async #readShard(shard: number, streams: readonly string[], claimed: Set<string>): Promise<void> {
+    const { source, consumer } = this.#o;
+    const max = this.#o.maxQueued ?? 2000;
+    const fresh = streams.filter((s) => !claimed.has(s));
+    for (const stream of fresh) claimed.add(stream);
+    const claims = await Promise.all(fresh.map((s) => source.claim(shard, s, consumer)));
+    for (const entries of claims) this.#enqueue(entries);
+    let pending = streams;
+    while (this.#running && pending.length > 0 && this.#queued < max) {
+      const count = Math.max(1, Math.min(500, Math.floor((max - this.#queued) / pending.length)));
+      const reads = await Promise.all(pending.map((s) => source.read(shard, s, consumer, count)));
+      for (const entries of reads) this.#enqueue(entries);
+      this.#pump();
+      pending = pending.filter((_, i) => reads[i]!.length === count);
+    }
+  }
+
   #enqueue(entries: readonly OutboxEntry[]): void {
     for (const entry of entries) {
-      const key = `${entry.shard}/${entry.message.entityType}/${entry.message.entityId}`;
+      const key = `${entry.stream}/${entry.message.entityType}/${entry.message.entityId}`;
       let queue = this.#queues.get(key);
       if (queue === undefined) this.#queues.set(key, (queue = []));
       // A claimed entry may already be queued here: keep one.
       if (queue.some((e) => e.id === entry.id)) continue;
       queue.push(entry);
       this.#queued++;
+      if (!this.#sending.has(key)) this.#ready.add(key);
     }
   }
 
@@ -204,17 +193,19 @@ export class OutboxRelay {
       if (queue[0]?.shard !== shard || this.#sending.has(key)) continue;
       this.#queued -= queue.length;
       this.#queues.delete(key);
+      this.#ready.delete(key);
     }
     this.#logger.info("outbox relay: another pod relays this shard now", { shard });
   }
 
   #pump(): void {
-    for (const key of this.#queues.keys()) {
+    for (const key of this.#ready) {
       if (this.#sending.size >= this.#o.concurrency) return;
-      if (this.#sending.has(key)) continue;
+      this.#ready.delete(key);
       this.#sending.add(key);
       void this.#drain(key).finally(() => {
         this.#sending.delete(key);
+        if (this.#queues.get(key)?.length) this.#ready.add(key);
         if (this.#running) this.#pump();
       });
     }
@@ -233,6 +224,7 @@ export class OutboxRelay {
     }
     if (queue.length === 0 || !this.#owned.has(queue[0]!.shard)) {
       this.#queued -= queue.length;
+      queue.length = 0;
       this.#queues.delete(key);
     }
   }
@@ -256,7 +248,9 @@ export class OutboxRelay {
         error = e;
       }
       if (status !== undefined && status >= 200 && status < 300) {
-        await source.ack(entry.shard, [entry.id]);
+        // Acknowledged with others a moment later: the entity's next event need not wait for it
+        // (a crash before the acknowledgement sends both again, in order).
+        this.#acks.add(entry);
         this.#published++;
         return true;
       }

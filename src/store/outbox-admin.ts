@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from "ioredis";
 import type { MemoryOutbox } from "./memory-outbox.js";
 import { OUTBOX_SHARDS, outboxShard, type OutboxKeys } from "./outbox-keys.js";
+import { scanKeys } from "./redis-erase.js";
+import type { EntityKey } from "./state-store.js";
 
 /** A message the relay gave up on (the sink refused it for good), kept in the dead-letter list. */
 export interface DeadLetter {
@@ -44,11 +46,17 @@ function parsed(text: string): unknown {
   }
 }
 
+/** The entity an outbox message belongs to, when it names one. */
+function entityOf(message: unknown): EntityKey | undefined {
+  const m = message as { entityType?: unknown; entityId?: unknown } | null;
+  if (typeof m?.entityType !== "string" || typeof m.entityId !== "string") return undefined;
+  return { entityType: m.entityType, entityId: m.entityId };
+}
+
 /** The shard a dead letter goes back to: its entity's, or shard 0 for an unreadable message. */
 function shardOf(message: unknown): number {
-  const m = message as { entityType?: unknown; entityId?: unknown } | null;
-  if (typeof m?.entityType !== "string" || typeof m.entityId !== "string") return 0;
-  return outboxShard({ entityType: m.entityType, entityId: m.entityId });
+  const key = entityOf(message);
+  return key === undefined ? 0 : outboxShard(key);
 }
 
 export function memoryOutboxAdmin(outbox: MemoryOutbox): OutboxAdmin {
@@ -100,12 +108,18 @@ function field(fields: readonly string[] | null, name: string): string | undefin
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 /**
- * The Redis outbox (`OutboxKeys`): the shard streams' length and first entries, the dead-letter
- * stream newest first. A retry adds the message to its shard, then deletes the dead letter: two
- * calls (the streams may be in different slots), so a crash in between leaves the message both
- * relayed and still dead-lettered, never lost; consumers deduplicate on its `source` + `id`.
+ * The Redis outbox (`OutboxKeys`): the streams' length and first entries (the shards, or on Redis
+ * Cluster the slot streams found by a SCAN of each master: an operator's view, not a hot path),
+ * the dead-letter stream newest first. A retry adds the message to its entity's stream
+ * (`streamOf`), then deletes the dead letter: two calls (the streams may be in different slots),
+ * so a crash in between leaves the message both relayed and still dead-lettered, never lost;
+ * consumers deduplicate on its `source` + `id`.
  */
-export function redisOutboxAdmin(client: Redis | Cluster, keys: OutboxKeys): OutboxAdmin {
+export function redisOutboxAdmin(
+  client: Redis | Cluster,
+  keys: OutboxKeys,
+  streamOf: (key: EntityKey) => string,
+): OutboxAdmin {
   const deadEntry = async (id: string) => {
     if (!STREAM_ID.test(id)) return undefined;
     const found = (await client.xrange(keys.dead, id, id)) as StreamEntry[];
@@ -113,11 +127,14 @@ export function redisOutboxAdmin(client: Redis | Cluster, keys: OutboxKeys): Out
   };
   return {
     async info(deadLimit) {
+      const streams = keys.isCluster
+        ? await scanKeys(client, keys.slotStreamPattern)
+        : Array.from({ length: OUTBOX_SHARDS }, (_, s) => keys.stream(s));
       const firsts = await Promise.all(
-        Array.from({ length: OUTBOX_SHARDS }, async (_, s) => {
+        streams.map(async (stream) => {
           const [length, first] = await Promise.all([
-            client.xlen(keys.stream(s)),
-            client.xrange(keys.stream(s), "-", "+", "COUNT", 1) as Promise<StreamEntry[]>,
+            client.xlen(stream),
+            client.xrange(stream, "-", "+", "COUNT", 1) as Promise<StreamEntry[]>,
           ]);
           return { length, first: first[0] };
         }),
@@ -152,7 +169,9 @@ export function redisOutboxAdmin(client: Redis | Cluster, keys: OutboxKeys): Out
       const entry = await deadEntry(id);
       const text = entry === undefined ? undefined : field(entry[1], "m");
       if (text === undefined) return false;
-      await client.xadd(keys.stream(shardOf(parsed(text))), "*", "m", text);
+      const key = entityOf(parsed(text));
+      const stream = key !== undefined ? streamOf(key) : keys.isCluster ? keys.slotStream(0) : keys.stream(0);
+      await client.xadd(stream, "*", "m", text);
       await client.xdel(keys.dead, id);
       return true;
     },

@@ -11,7 +11,7 @@ import { eraseOutside, globEscape, scanKeys } from "./redis-erase.js";
 import { KeyLayout, type EntityKeys } from "./redis-keys.js";
 import { parseRetention, type Retention } from "./retention.js";
 import { RedisTimers } from "./redis-timers.js";
-import { OutboxKeys, outboxShard } from "./outbox-keys.js";
+import { OutboxKeys } from "./outbox-keys.js";
 import { redisOutboxAdmin, type OutboxAdmin } from "./outbox-admin.js";
 import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
 import type {
@@ -97,8 +97,10 @@ export class RedisStore implements StateStore, StoreIntrospection {
       options.keyPrefix,
       options.service,
     );
-    this.#outbox = new OutboxKeys(options.keyPrefix, options.service);
-    this.outboxAdmin = redisOutboxAdmin(client, this.#outbox);
+    this.#outbox = new OutboxKeys(options.keyPrefix, options.service, client instanceof Cluster);
+    this.outboxAdmin = redisOutboxAdmin(client, this.#outbox, (key) =>
+      this.#outbox.streamOf(key, this.#keys.entity(key).meta),
+    );
   }
 
   /** The connection, for the outbox relay (src/outbox/), which reads what the appends wrote. */
@@ -195,7 +197,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
     for (const id of request.checkDedup) keys.push(k.dedup(id));
     if (index) keys.push(this.#keys.entityIndex(key.entityType));
     // The outbox stream only when there is something to publish (see outbox-keys.ts).
-    if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.stream(outboxShard(key)));
+    if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.streamOf(key, k.meta));
     if (request.timers !== undefined && request.timers.length > 0) keys.push(k.timers, this.#keys.dueIndex);
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
@@ -256,7 +258,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
         dueIndex: this.#keys.dueIndex,
         timers,
         entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
-        outbox: this.#outbox.stream(outboxShard(key)),
+        outbox: this.#outbox.streamOf(key, k.meta),
         dead: this.#outbox.dead,
       }),
     );

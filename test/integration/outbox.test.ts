@@ -87,7 +87,7 @@ describe.runIf(redisAvailable())("the outbox on Redis", () => {
     cleanups.push(() => sink.close());
     const running = await host(sink, redis);
     const committed = await load([running], 5, 6, "u");
-    // The backlog builds up while the sink refuses (a 2 s window here, not 20 s).
+    // The backlog builds up while the sink refuses (2 s here; 20 s under load in test/faults/outbox.test.ts).
     await sink.until(() => sink.received.length >= 10);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await outboxLength(redis)).toBe(committed.length);
