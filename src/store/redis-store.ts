@@ -45,6 +45,8 @@ export interface RedisStoreOptions {
   readonly waitTimeoutMs: number;
   /** Keep the per-type entity index (standalone and Sentinel only: it is another slot on a cluster). */
   readonly entityIndex?: boolean;
+  /** Redis Cluster: how often a pod scans for timers' slot due indexes (see redis-timer-slots.ts). */
+  readonly timerSweepMs?: number;
 }
 
 /**
@@ -74,7 +76,9 @@ export class RedisStore implements StateStore, StoreIntrospection {
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
-    this.timers = new RedisTimers(client, this.#keys);
+    this.timers = new RedisTimers(client, this.#keys, {
+      ...(options.timerSweepMs === undefined ? {} : { sweepMs: options.timerSweepMs }),
+    });
     this.replicated = redisReplicated(
       (lua, keys, args, key) =>
         this.#call("replicated", key, () =>
@@ -110,6 +114,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       waitReplicas: config.redisWaitReplicas,
       waitTimeoutMs: config.redisWaitTimeoutMs,
       entityIndex: config.entityIndex,
+      timerSweepMs: config.timerSweepMs,
     });
     // connect() rejects with "Connection is closed."; the reason came with the error event.
     let reason: Error | undefined;
@@ -182,7 +187,8 @@ export class RedisStore implements StateStore, StoreIntrospection {
     if (index) keys.push(this.#keys.entityIndex(key.entityType));
     // The outbox stream only when there is something to publish (see outbox-keys.ts).
     if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.stream(outboxShard(key)));
-    if (request.timers !== undefined && request.timers.length > 0) keys.push(k.timers, this.#keys.dueIndex);
+    const timers = request.timers ?? [];
+    if (timers.length > 0) keys.push(k.timers, this.timers.dueIndexOf(key));
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
@@ -200,7 +206,12 @@ export class RedisStore implements StateStore, StoreIntrospection {
       return appended[1];
     });
     const [kind, value] = reply as [string, unknown];
-    if (kind === "ok") return { kind: "ok", version: value as number };
+    if (kind === "ok") {
+      // On a cluster, pollers learn of the slot's new timers from a registry written after the
+      // append; a failure here is left to their sweep (see redis-timer-slots.ts).
+      if (timers.length > 0) await this.timers.indexed(key, timers).catch(() => undefined);
+      return { kind: "ok", version: value as number };
+    }
     if (kind === "conflict") return { kind: "conflict", version: value as number };
     return { kind: "duplicate", duplicates: toHits(request.checkDedup, value as Array<number | string>) };
   }
