@@ -111,7 +111,7 @@ try {
 
   async function fireBacklog(round) {
     const ids = Array.from({ length: backlog }, (_, i) => `backlog-${round}-${i}`);
-    const due = Date.now() + 1000 + backlog / 5; // after the preload
+    const due = Date.now() + 2000 + backlog; // after the preload, even on a busy machine
     // The commit-path runs left timers an hour away: the backlog is gone when only they remain.
     const baseline = await store.timers.countPending();
     await preload(store, ids, () => due);
@@ -132,7 +132,7 @@ try {
 
   async function lateness(variant, round) {
     const ids = Array.from({ length: spread }, (_, i) => `late-${variant.replace(" ", "-")}-${round}-${i}`);
-    const start = Date.now() + 1000 + spread / 5;
+    const start = Date.now() + 2000 + spread;
     const dueOf = (i) => start + Math.floor((i * windowS * 1000) / spread);
     const baseline = await store.timers.countPending();
     await preload(store, ids, dueOf);
