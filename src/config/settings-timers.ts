@@ -24,6 +24,6 @@ export const timerSettings = {
     env: "KNSTATE_TIMER_SWEEP_INTERVAL",
     kind: "duration",
     default: "60s",
-    doc: "Redis Cluster only: how often a pod scans the masters for timers whose slot a crashed pod did not register (the longest a timer can be found late after such a crash).",
+    doc: "Redis Cluster only: how often a pod scans the masters for timers a crashed pod left unregistered (bounds their delay).",
   },
 } as const satisfies Record<string, SettingSpec>;
