@@ -94,11 +94,12 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
     await send(b, "replaced", "schedule", { name: "t", afterMs: 1500, message: "second" });
     await send(a, "cancelled", "schedule", { name: "t", afterMs: 500, message: "never" });
     await send(b, "cancelled", "cancel", { name: "t" });
-    // The due entries are spread over the masters, one index per slot.
-    const perMaster = await Promise.all(
-      cluster.servers.map((s) => s.cli("--scan", "--pattern", "ks:knstate:timers:due:*")),
+    // The entities (and so their slots' due indexes) are on all three masters.
+    const owners = (store.connection as Cluster).slots;
+    const masters = new Set(
+      ids.map((id) => owners[keySlot(layout.entity({ entityType: "reminder", entityId: id }).meta)]?.[0]),
     );
-    expect(perMaster.filter((keys) => keys.length > 0).length).toBe(3);
+    expect(masters.size).toBe(3);
 
     await allFired(a, [...ids, "replaced"]);
     await sleep(2000); // a second firing would show by now (poll 250 ms)
@@ -160,6 +161,13 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
         { kind: "set", timer: { name: "t", due, command: "fire", data: { name: "t", message: "l" } } },
       ],
     });
+    // Indexed in the due index of the entity's own slot, by the append itself.
+    const layout = new KeyLayout("ks", "knstate");
+    const index = layout.slotDueIndex(slotTagOf(layout.entity(key).meta));
+    expect(keySlot(index)).toBe(keySlot(layout.entity(key).meta));
+    expect(await store.connection.zscore(index, JSON.stringify(["reminder", "leased", "t"]))).toBe(
+      String(due),
+    );
     const now = Date.now();
     const first = await store.timers.claimDue(now, 100, 5000);
     expect(first.map((c) => c.key.entityId)).toEqual(["leased"]);
