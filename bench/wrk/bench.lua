@@ -63,6 +63,18 @@ function request()
       ["ce-specversion"] = "1.0",
       ["ce-subject"] = entity(),
     }, '{"by":1}')
+  elseif mode == "ce-reminder-fire" or mode == "ce-reminder-schedule" then
+    -- bench/timers.mjs: one event per command, and with "schedule" also a timer (an hour away,
+    -- replacing the entity's previous one), to price a timer on the commit path.
+    local schedule = mode == "ce-reminder-schedule"
+    return wrk.format("POST", "/", {
+      ["Content-Type"] = "application/json",
+      ["ce-id"] = runTag .. seq,
+      ["ce-source"] = "/bench/wrk",
+      ["ce-type"] = schedule and "com.example.reminder.schedule" or "com.example.reminder.fire",
+      ["ce-specversion"] = "1.0",
+      ["ce-subject"] = entity(),
+    }, schedule and '{"name":"t","afterMs":3600000,"message":"m"}' or '{"name":"t","message":"m"}')
   elseif mode == "http-counter" then
     return wrk.format("POST", "/counter/" .. entity() .. "/increment", httpHeaders, '{"by":1}')
   elseif mode == "restate" then

@@ -6,7 +6,7 @@ const COMMANDS = {
   manifest: ["<function-dir>", "print the function's Knative manifests as YAML"],
   deploy: ["<function-dir>", "apply the function's manifests through the current kubeconfig, wait for Ready"],
   status: ["<name>", "revision, Ready condition, URL and replicas of a Service"],
-  delete: ["<name>", "delete a Service and its Trigger"],
+  delete: ["<name>", "delete a Service, its Trigger and its PingSource"],
   secret: ["<kind>", "print a Secret manifest: `secret redis --url redis://…` for REDIS_URL"],
 } as const;
 

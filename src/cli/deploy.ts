@@ -1,6 +1,7 @@
 import { manifestsForFunction, type FunctionManifestOptions } from "../deploy/function-service.js";
 import { currentNamespace, KnativeClient, loadKubeConfig, type ServiceStatus } from "../deploy/kube.js";
 import { renderFunctionManifests, renderYaml } from "../deploy/render.js";
+import { pingSourceName } from "../deploy/ping-source.js";
 import { buildRedisSecret } from "../deploy/secret.js";
 import { DEFAULT_IMAGE } from "../deploy/service.js";
 
@@ -85,12 +86,15 @@ export async function manifestCommand(options: ManifestCommandOptions): Promise<
   out(renderFunctionManifests(manifests, manifestCommandLine(options)).trimEnd());
 }
 
-/** Server-side applies the Service and the Trigger, then waits for both to be Ready, printing progress. */
+/**
+ * Server-side applies the Service, its Trigger and (for a function with timers) its PingSource,
+ * then waits for each to be Ready, printing progress.
+ */
 export async function deployFunction(options: DeployCommandOptions): Promise<void> {
   const { out, dir, processEnv, waitTimeoutSeconds, noWait, pollMs, ...rest } = options;
   const kc = await loadKubeConfig(processEnv);
   const namespace = options.namespace ?? currentNamespace(kc);
-  const { service, trigger, routing } = await manifestsForFunction(dir, { ...rest, namespace });
+  const { service, trigger, routing, pingSource } = await manifestsForFunction(dir, { ...rest, namespace });
   const client = new KnativeClient(kc);
   const name = service.metadata.name;
   out(`applying service ${namespace}/${name} (image ${options.image}) to ${kc.getCurrentCluster()!.server}`);
@@ -101,6 +105,12 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
     );
     await client.apply(trigger, namespace);
   }
+  if (pingSource) {
+    out(
+      `applying pingsource ${namespace}/${pingSource.metadata.name} (schedule "${pingSource.spec.schedule}": wakes ${name} for its timers)`,
+    );
+    await client.apply(pingSource, namespace);
+  }
   if (noWait) return;
   const wait = {
     timeoutMs: (waitTimeoutSeconds ?? 300) * 1000,
@@ -110,8 +120,14 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
   const status = await client.waitForReady(name, namespace, wait);
   out(`service ${namespace}/${name} is ready at ${status.url ?? "(no URL yet)"}`);
   if (trigger) {
-    await client.waitForTriggerReady(trigger.metadata.name, namespace, wait);
+    await client.waitForEventingReady("Trigger", trigger.metadata.name, namespace, wait);
     out(`trigger ${namespace}/${trigger.metadata.name} is ready: broker ${trigger.spec.broker} → ${name}`);
+  }
+  if (pingSource) {
+    await client.waitForEventingReady("PingSource", pingSource.metadata.name, namespace, wait);
+    out(
+      `pingsource ${namespace}/${pingSource.metadata.name} is ready: "${pingSource.spec.schedule}" → ${name}`,
+    );
   }
 }
 
@@ -120,14 +136,18 @@ export async function statusCommand(o: ServiceCommandOptions): Promise<void> {
   printStatus(await new KnativeClient(kc).status(o.name, o.namespace ?? currentNamespace(kc)), o.out);
 }
 
-/** Deletes the Service and the Trigger `knstate deploy` made for it. */
+/** Deletes the Service and the Trigger and PingSource `knstate deploy` made for it. */
 export async function deleteCommand(o: ServiceCommandOptions): Promise<void> {
   const kc = await loadKubeConfig(o.processEnv);
   const namespace = o.namespace ?? currentNamespace(kc);
   const client = new KnativeClient(kc);
   await client.delete(o.name, namespace);
   o.out(`deleted service ${namespace}/${o.name}`);
-  if (await client.deleteTrigger(o.name, namespace)) o.out(`deleted trigger ${namespace}/${o.name}`);
+  if (await client.deleteEventing("Trigger", o.name, namespace))
+    o.out(`deleted trigger ${namespace}/${o.name}`);
+  const ping = pingSourceName(o.name);
+  if (await client.deleteEventing("PingSource", ping, namespace))
+    o.out(`deleted pingsource ${namespace}/${ping}`);
 }
 
 /** Prints a Secret manifest (`kubectl apply -f -` it; keep it out of version control). */

@@ -20,4 +20,10 @@ export const timerSettings = {
     default: "256",
     doc: "Most timers one pod claims at a time (a full batch is followed by the next claim at once).",
   },
+  timerSweepMs: {
+    env: "KNSTATE_TIMER_SWEEP_INTERVAL",
+    kind: "duration",
+    default: "60s",
+    doc: "Redis Cluster only: how often a pod scans the masters for timers a crashed pod left unregistered (bounds their delay).",
+  },
 } as const satisfies Record<string, SettingSpec>;

@@ -1,6 +1,7 @@
 import type { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { KnativeService } from "./service.js";
 import type { KnativeTrigger } from "./trigger.js";
+import type { KnativePingSource } from "./ping-source.js";
 
 type ClientModule = typeof import("@kubernetes/client-node");
 let clientModule: ClientModule | undefined;
@@ -84,16 +85,26 @@ interface KnativeObject {
 }
 
 const SERVING = { group: "serving.knative.dev", version: "v1" } as const;
-const EVENTING = { group: "eventing.knative.dev", version: "v1" } as const;
 
-/** What `knstate deploy` shows of a Trigger while it waits. */
-export interface TriggerStatus {
+/** Where each kind knstate applies lives in the API. */
+const RESOURCES = {
+  Service: { ...SERVING, plural: "services" },
+  Trigger: { group: "eventing.knative.dev", version: "v1", plural: "triggers" },
+  PingSource: { group: "sources.knative.dev", version: "v1", plural: "pingsources" },
+} as const;
+
+/** The Eventing objects `knstate deploy` applies beside the Service. */
+export type EventingKind = "Trigger" | "PingSource";
+
+/** What `knstate deploy` shows of a Trigger or a PingSource while it waits. */
+export interface EventingStatus {
   readonly name: string;
   readonly namespace: string;
   readonly generation: number | undefined;
   readonly observedGeneration: number | undefined;
   readonly ready: Condition | undefined;
-  readonly subscriberUri: string | undefined;
+  /** Where it delivers: a Trigger's `subscriberUri`, a PingSource's `sinkUri`. */
+  readonly uri: string | undefined;
 }
 
 type Readiness = Pick<ServiceStatus, "generation" | "observedGeneration" | "ready">;
@@ -117,12 +128,11 @@ export class KnativeClient {
   }
 
   /** Server-side apply (`application/apply-patch+yaml`), taking over fields other managers own. */
-  async apply(object: KnativeService | KnativeTrigger, namespace: string): Promise<void> {
+  async apply(object: KnativeService | KnativeTrigger | KnativePingSource, namespace: string): Promise<void> {
     const { setHeaderOptions, PatchStrategy } = loaded();
     await this.#api.patchNamespacedCustomObject(
       {
-        ...(object.kind === "Service" ? SERVING : EVENTING),
-        plural: object.kind === "Service" ? "services" : "triggers",
+        ...RESOURCES[object.kind],
         namespace,
         name: object.metadata.name,
         body: object,
@@ -134,12 +144,7 @@ export class KnativeClient {
   }
 
   /** One Knative object, as the API answers it. */
-  async #get<T>(
-    group: typeof SERVING | typeof EVENTING,
-    plural: string,
-    namespace: string,
-    name: string,
-  ): Promise<T> {
+  async #get<T>(group: typeof SERVING, plural: string, namespace: string, name: string): Promise<T> {
     return (await this.#api.getNamespacedCustomObject({ ...group, plural, namespace, name })) as T;
   }
 
@@ -173,21 +178,21 @@ export class KnativeClient {
     }
   }
 
-  async triggerStatus(name: string, namespace: string): Promise<TriggerStatus> {
-    const trigger = await this.#get<KnativeObject & { status?: { subscriberUri?: string } }>(
-      EVENTING,
-      "triggers",
+  async eventingStatus(kind: EventingKind, name: string, namespace: string): Promise<EventingStatus> {
+    type Delivering = KnativeObject & { status?: { subscriberUri?: string; sinkUri?: string } };
+    const object = (await this.#api.getNamespacedCustomObject({
+      ...RESOURCES[kind],
       namespace,
       name,
-    );
-    const s = trigger.status ?? {};
+    })) as Delivering;
+    const s = object.status ?? {};
     return {
       name,
       namespace,
-      generation: trigger.metadata?.generation,
+      generation: object.metadata?.generation,
       observedGeneration: s.observedGeneration,
       ready: s.conditions?.find((c) => c.type === "Ready"),
-      subscriberUri: s.subscriberUri,
+      uri: s.subscriberUri ?? s.sinkUri,
     };
   }
 
@@ -199,9 +204,18 @@ export class KnativeClient {
     return waitFor(() => this.status(name, namespace), `${namespace}/${name}`, options);
   }
 
-  /** The same for a Trigger (Ready once its Broker exists and its subscriber resolves). */
-  waitForTriggerReady(name: string, namespace: string, options: WaitOptions): Promise<TriggerStatus> {
-    return waitFor(() => this.triggerStatus(name, namespace), `trigger ${namespace}/${name}`, options);
+  /**
+   * The same for a Trigger (Ready once its Broker exists and its subscriber resolves) or a
+   * PingSource (Ready once its sink resolves).
+   */
+  waitForEventingReady(
+    kind: EventingKind,
+    name: string,
+    namespace: string,
+    options: WaitOptions,
+  ): Promise<EventingStatus> {
+    const what = `${kind.toLowerCase()} ${namespace}/${name}`;
+    return waitFor(() => this.eventingStatus(kind, name, namespace), what, options);
   }
 
   async delete(name: string, namespace: string): Promise<void> {
@@ -213,10 +227,10 @@ export class KnativeClient {
       propagationPolicy: "Foreground",
     });
   }
-  /** Deletes the Trigger of that name; false when there is none. */
-  async deleteTrigger(name: string, namespace: string): Promise<boolean> {
+  /** Deletes the Trigger or PingSource of that name; false when there is none. */
+  async deleteEventing(kind: EventingKind, name: string, namespace: string): Promise<boolean> {
     try {
-      await this.#api.deleteNamespacedCustomObject({ ...EVENTING, plural: "triggers", namespace, name });
+      await this.#api.deleteNamespacedCustomObject({ ...RESOURCES[kind], namespace, name });
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === 404) return false;

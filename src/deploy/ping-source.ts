@@ -18,6 +18,11 @@ export interface KnativePingSource {
   };
 }
 
+/** The name of a function's PingSource: `<service>-timers`. */
+export function pingSourceName(service: string): string {
+  return `${service}-timers`;
+}
+
 /**
  * The PingSource (`sources.knative.dev/v1`) that wakes a function's Service on `schedule` (a
  * cron expression, UTC), so timers fire while it is scaled to zero: the host answers the ping
@@ -31,7 +36,7 @@ export function buildPingSource(
     apiVersion: "sources.knative.dev/v1",
     kind: "PingSource",
     metadata: {
-      name: `${service}-timers`,
+      name: pingSourceName(service),
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
       labels: { "app.kubernetes.io/managed-by": "knstate", "knstate.dev/function": service },
     },

@@ -3,6 +3,7 @@ import { checkSubscriptions, type Subscriptions } from "./subscriptions.js";
 import type { AccessRule, Caller } from "./access.js";
 import type { Action } from "./action.js";
 import type { Emit, Rejection, Reply, Update } from "./effects.js";
+import type { TimerEffect, TimerOf } from "./timers.js";
 import type { Upcasters, UpcastSource } from "./evolution.js";
 import type { InputSchema } from "./input.js";
 import { componentNames } from "./names.js";
@@ -40,23 +41,40 @@ export type EventOf<EH> = {
 }[keyof EH & string];
 
 /** What a command handler may return. */
-export type CommandResult<E, S> = readonly E[] | Emit<E, S> | Reply | Rejection | undefined | void;
+export type CommandResult<E, S, T extends TimerEffect = TimerEffect> =
+  readonly E[] | Emit<E, S, T> | Reply | Rejection | undefined | void;
 
-export type CommandHandler<S, E, I = never> = (state: S, data: I, ctx: CommandContext) => CommandResult<E, S>;
+/** A command handler; `T` the timers it may return (see `TimerOf`). */
+export type CommandHandler<S, E, I = never, T extends TimerEffect = TimerEffect> = (
+  state: S,
+  data: I,
+  ctx: CommandContext,
+) => CommandResult<E, S, T>;
 
 /** A command with an input schema: the data is validated (400 on failure) before `handle` runs. */
-export interface ValidatedCommand<S, E, I> {
+export interface ValidatedCommand<S, E, I, T extends TimerEffect = TimerEffect> {
   readonly input: InputSchema<I>;
-  readonly handle: CommandHandler<S, E, I>;
+  readonly handle: CommandHandler<S, E, I, T>;
 }
 
 /** A command: a handler, or a handler with an input schema. */
-export type CommandDefinition<S, E, I> = CommandHandler<S, E, I> | ValidatedCommand<S, E, I>;
+export type CommandDefinition<S, E, I, T extends TimerEffect = TimerEffect> =
+  CommandHandler<S, E, I, T> | ValidatedCommand<S, E, I, T>;
 
-/** The commands of an entity, with each command's input type `I[K]` inferred from its schema or parameter. */
-export type Commands<S, E, I> = { readonly [K in keyof I]: CommandDefinition<S, E, I[K]> };
+/**
+ * The commands of an entity, with each command's input type `I[K]` inferred from its schema or
+ * parameter. A handler's timers may only schedule these commands, each with its input type.
+ */
+export type Commands<S, E, I, T extends TimerEffect = TimerEffect> = {
+  readonly [K in keyof I]: CommandDefinition<S, E, I[K], T>;
+};
 
-export interface EventSourcedEntityOptions<S, EH extends AnyEventHandlers<S>, I> {
+export interface EventSourcedEntityOptions<
+  S,
+  EH extends AnyEventHandlers<S>,
+  I,
+  T extends TimerEffect = TimerEffect,
+> {
   /** Lower-case name: routes CloudEvent type `<typePrefix>.<name>.<command>` and `POST /<name>/{id}/<command>`. */
   readonly name: string;
   /** Reverse-DNS prefix of the command types, e.g. `com.example`. */
@@ -66,7 +84,7 @@ export interface EventSourcedEntityOptions<S, EH extends AnyEventHandlers<S>, I>
   /** Event handlers: fold one event into the state and return the new state. */
   readonly events: EH;
   /** Command handlers: return events, `emit(events, reply)`, `reply(value)` or `reject(reason)`. */
-  readonly commands: Commands<S, EventOf<EH>, I>;
+  readonly commands: Commands<S, EventOf<EH>, I, T>;
   /** The reply of a command that does not choose one, computed from the state after it. */
   readonly reply?: (state: S, ctx: CommandContext) => unknown;
   /** Store a snapshot of the state every N events, so loading stays fast as history grows (default 100). */
@@ -125,8 +143,8 @@ export interface EventSourcedEntity<S = unknown, EH = AnyEventHandlers<S>, CH = 
  *   reply: (s) => ({ value: s.value }),
  * });
  */
-export function defineEntity<S, EH extends AnyEventHandlers<S>, I>(
-  options: EventSourcedEntityOptions<S, EH, I>,
+export function defineEntity<S, EH extends AnyEventHandlers<S>, I, T extends TimerEffect = TimerOf<I>>(
+  options: EventSourcedEntityOptions<S, EH, I, NoInfer<T>>,
 ): EventSourcedEntity<S, EH, Commands<S, EventOf<EH>, I>> {
   const names = componentNames("entity", options, options.commands);
   const snapshotEvery = options.snapshotEvery ?? 100;

@@ -13,13 +13,13 @@ export interface Rejection {
 }
 
 /** Events to append, with an explicit reply (a value, or a function of the state after the events). */
-export interface Emit<E, S = unknown> {
+export interface Emit<E, S = unknown, T extends TimerEffect = TimerEffect> {
   readonly [EMIT]: true;
   readonly events: readonly E[];
   readonly reply: unknown;
   readonly replyFrom?: (state: S) => unknown;
   /** Timers scheduled or cancelled with the events (see timers.ts). */
-  readonly timers?: readonly TimerEffect[];
+  readonly timers?: readonly T[];
 }
 
 /** A value entity's new state, with an explicit reply. */
@@ -52,11 +52,11 @@ export function reject(reason: string, details?: unknown): Rejection {
  * @example
  * checkout: (cart) => emit([{ type: "checked-out", data: {} }], (after) => ({ items: after.items }))
  */
-export function emit<const E, S = unknown>(
+export function emit<const E, S = unknown, T extends TimerEffect = never>(
   events: readonly E[],
   reply?: unknown,
-  options?: { readonly timers?: readonly TimerEffect[] },
-): Emit<E, S> {
+  options?: { readonly timers?: readonly T[] },
+): Emit<E, S, T> {
   const timers = options?.timers !== undefined && options.timers.length > 0 ? { timers: options.timers } : {};
   if (typeof reply === "function") {
     return { [EMIT]: true, events, reply: undefined, replyFrom: reply as (state: S) => unknown, ...timers };

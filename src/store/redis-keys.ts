@@ -11,7 +11,12 @@ import type { EntityKey } from "./state-store.js";
  * <prefix>:<service>:<entityType>:{<id>}:d:<dedup>  string: a dedup record of the former layout
  *                                                    (read only, until its TTL ends)
  * <prefix>:<service>:<entityType>:{<id>}:t          hash: the entity's pending timers
- * <prefix>:<service>:timers:due                      sorted set: due timers of the service
+ * <prefix>:<service>:timers:due                      sorted set: due timers of the service (standalone,
+ *                                                    Sentinel)
+ * <prefix>:<service>:timers:due:{<slot tag>}         sorted set: due timers of the entities in one slot
+ *                                                    (Redis Cluster; the tag is the slot's, slot-tags.ts)
+ * <prefix>:<service>:timers:slots                    sorted set: slot tag → earliest due time of that
+ *                                                    slot's due index (Redis Cluster)
  * <prefix>:<service>:<entityType>:i                 sorted set: the type's entity ids by creation
  *                                                    time (ms), written by an entity's first append
  *                                                    (standalone and Sentinel; see docs/admin.md)
@@ -75,6 +80,21 @@ export class KeyLayout {
   /** Sorted set: the service's pending timers by due time (see docs/timers.md). */
   get dueIndex(): string {
     return `${this.#base}timers:due`;
+  }
+
+  /** Sorted set on a Redis Cluster: the pending timers of the entities in the slot of `tag`. */
+  slotDueIndex(tag: string): string {
+    return `${this.#base}timers:due:{${tag}}`;
+  }
+
+  /** SCAN pattern of every slot's due index (the prefix matched literally). */
+  get slotDueIndexPattern(): string {
+    return `${this.#base.replace(/[*?[\]\\]/g, "\\$&")}timers:due:{*}`;
+  }
+
+  /** Sorted set on a Redis Cluster: slot tag → earliest score in that slot's due index. */
+  get dueSlots(): string {
+    return `${this.#base}timers:slots`;
   }
 }
 

@@ -55,6 +55,8 @@ export interface RedisStoreOptions {
   readonly entityIndex?: boolean;
   /** Events to keep before the latest snapshot, by entity kind (default: every event). */
   readonly retention?: Retention;
+  /** Redis Cluster: how often a pod scans for timers' slot due indexes (see redis-timer-slots.ts). */
+  readonly timerSweepMs?: number;
 }
 
 /**
@@ -86,7 +88,9 @@ export class RedisStore implements StateStore, StoreIntrospection {
     this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
-    this.timers = new RedisTimers(client, this.#keys);
+    this.timers = new RedisTimers(client, this.#keys, {
+      ...(options.timerSweepMs === undefined ? {} : { sweepMs: options.timerSweepMs }),
+    });
     this.replicated = redisReplicated(
       (lua, keys, args, key) =>
         this.#call("replicated", key, () =>
@@ -126,6 +130,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       waitTimeoutMs: config.redisWaitTimeoutMs,
       entityIndex: config.entityIndex,
       retention: parseRetention(config.retainEvents),
+      timerSweepMs: config.timerSweepMs,
     });
     // connect() rejects with "Connection is closed."; the reason came with the error event.
     let reason: Error | undefined;
@@ -198,7 +203,8 @@ export class RedisStore implements StateStore, StoreIntrospection {
     if (index) keys.push(this.#keys.entityIndex(key.entityType));
     // The outbox stream only when there is something to publish (see outbox-keys.ts).
     if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.streamOf(key, k.meta));
-    if (request.timers !== undefined && request.timers.length > 0) keys.push(k.timers, this.#keys.dueIndex);
+    const timers = request.timers ?? [];
+    if (timers.length > 0) keys.push(k.timers, this.timers.dueIndexOf(key));
     const reply = await this.#call("append", key, async () => {
       if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
       // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
@@ -217,6 +223,9 @@ export class RedisStore implements StateStore, StoreIntrospection {
     });
     const [kind, value] = reply as [string, unknown];
     if (kind === "ok") {
+      // On a cluster, pollers learn of the slot's new timers from a registry written after the
+      // append; a failure here is left to their sweep (see redis-timer-slots.ts).
+      if (timers.length > 0) await this.timers.indexed(key, timers).catch(() => undefined);
       if (request.snapshot !== undefined && request.logEvents) await this.#trim(key, k);
       return { kind: "ok", version: value as number };
     }
@@ -255,7 +264,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
     if (version === 0) return { erased: false, version };
     await this.#call("delete", key, () =>
       eraseOutside(this.#client, key, version, {
-        dueIndex: this.#keys.dueIndex,
+        dueIndex: this.timers.dueIndexOf(key),
         timers,
         entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
         outbox: this.#outbox.streamOf(key, k.meta),

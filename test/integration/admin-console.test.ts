@@ -159,7 +159,9 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     const read = [];
     for (let shard = 0; shard < source.shards; shard++) {
       await source.acquire(shard, "console-test", 60_000);
-      read.push(...(await source.read(shard, "console-test", 1000)));
+      for (const stream of await source.streams(shard)) {
+        read.push(...(await source.read(shard, stream, "console-test", 1000)));
+      }
     }
     const [a, b] = read.filter((e) => e.message.entityId === "demo-1");
     await source.deadLetter(a!, "sink answered 400");

@@ -87,7 +87,9 @@ for (const kind of ["memory", "redis"] as const) {
       const taken = [];
       for (let shard = 0; shard < host.source.shards; shard++) {
         expect(await host.source.acquire(shard, "t", 60_000)).toBe(true);
-        taken.push(...(await host.source.read(shard, "t", 100)));
+        for (const stream of await host.source.streams(shard)) {
+          taken.push(...(await host.source.read(shard, stream, "t", 100)));
+        }
       }
       const [first, second] = taken.filter((e) => e.message.entityId.startsWith("o"));
       await host.source.deadLetter(first!, "sink answered 400");
@@ -131,8 +133,11 @@ for (const kind of ["memory", "redis"] as const) {
       expect(after["deadCount"]).toBe(0);
       expect(after["length"]).toBe(lengthBefore + 1);
       const again = [];
-      for (let shard = 0; shard < host.source.shards; shard++)
-        again.push(...(await host.source.read(shard, "t", 100)));
+      for (let shard = 0; shard < host.source.shards; shard++) {
+        for (const stream of await host.source.streams(shard)) {
+          again.push(...(await host.source.read(shard, stream, "t", 100)));
+        }
+      }
       expect(again.map((e) => e.message.id)).toContain(first!.message.id);
       expect(host.lines).toContainEqual({
         message: "admin: dead letter sent again",

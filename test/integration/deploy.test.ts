@@ -7,6 +7,7 @@ import { startFakeKubeApi, type FakeKubeApi, type FakeKubeOptions } from "../sup
 import { ROOT } from "../support/host.js";
 
 const COUNTER = join(ROOT, "functions/counter");
+const REMINDER = join(ROOT, "functions/reminder");
 let api: FakeKubeApi | undefined;
 afterEach(async () => {
   await api?.close();
@@ -147,6 +148,59 @@ describe("knstate deploy against a stand-in Kubernetes API", () => {
     );
   });
 
+  it("applies the PingSource of a function with timers after its Trigger, waits for it, and deletes it with the Service", async () => {
+    const { code, out, api } = await run("deploy", [
+      REMINDER,
+      "--image",
+      "x:1",
+      "--ping-schedule",
+      "*/5 * * * *",
+    ]);
+    expect(code).toBe(0);
+    const patches = api.requests.filter((r) => r.method === "PATCH");
+    expect(patches.map((r) => r.path)).toEqual([
+      "/apis/serving.knative.dev/v1/namespaces/demo/services/reminder",
+      "/apis/eventing.knative.dev/v1/namespaces/demo/triggers/reminder",
+      "/apis/sources.knative.dev/v1/namespaces/demo/pingsources/reminder-timers",
+    ]);
+    expect(patches[2]).toMatchObject({
+      contentType: "application/apply-patch+yaml",
+      query: { fieldManager: "knstate", force: "true" },
+      body: {
+        apiVersion: "sources.knative.dev/v1",
+        kind: "PingSource",
+        metadata: { name: "reminder-timers", namespace: "demo" },
+        spec: { schedule: "*/5 * * * *", sink: { ref: { kind: "Service", name: "reminder" } } },
+      },
+    });
+    const pingReads = api.requests.filter(
+      (r) => r.method === "GET" && r.path.endsWith("/pingsources/reminder-timers"),
+    );
+    expect(pingReads.length).toBe(2);
+    expect(out).toContain(
+      'applying pingsource demo/reminder-timers (schedule "*/5 * * * *": wakes reminder for its timers)',
+    );
+    expect(out).toContain("waiting: SinkNotFound");
+    expect(out).toMatch(/pingsource demo\/reminder-timers is ready: "\*\/5 \* \* \* \*" → reminder$/);
+
+    const deleted = await run("delete", ["reminder"]);
+    expect(deleted.code).toBe(0);
+    expect(deleted.out).toBe(
+      "deleted service demo/reminder\ndeleted trigger demo/reminder\ndeleted pingsource demo/reminder-timers",
+    );
+    expect(deleted.api.objects.size).toBe(0);
+  });
+
+  it("applies no PingSource for a function without timers, or with --ping-schedule none", async () => {
+    expect((await run("deploy", [COUNTER, "--image", "x:1", "--no-wait"])).code).toBe(0);
+    expect(
+      (await run("deploy", [REMINDER, "--image", "x:1", "--no-wait", "--ping-schedule", "none"])).code,
+    ).toBe(0);
+    const paths = api!.requests.filter((r) => r.method === "PATCH").map((r) => r.path);
+    expect(paths.some((p) => p.includes("pingsources"))).toBe(false);
+    expect(paths).toContain("/apis/serving.knative.dev/v1/namespaces/demo/services/reminder");
+  });
+
   it("fails with Eventing's reason when the Trigger turns Ready=False", async () => {
     const { code, err } = await run("deploy", [COUNTER, "--image", "x:1"], {
       readyAfterReads: 1,
@@ -195,13 +249,18 @@ describe("knstate deploy against a stand-in Kubernetes API", () => {
     const deleted = await run("delete", ["counter"]);
     expect(deleted.code).toBe(0);
     expect(deleted.out).toBe("deleted service demo/counter\ndeleted trigger demo/counter");
-    expect(deleted.api.requests.at(-2)).toMatchObject({
+    expect(deleted.api.requests.at(-3)).toMatchObject({
       method: "DELETE",
       path: "/apis/serving.knative.dev/v1/namespaces/demo/services/counter",
     });
-    expect(deleted.api.requests.at(-1)).toMatchObject({
+    expect(deleted.api.requests.at(-2)).toMatchObject({
       method: "DELETE",
       path: "/apis/eventing.knative.dev/v1/namespaces/demo/triggers/counter",
+    });
+    // A function without timers has no PingSource: looked for, not reported.
+    expect(deleted.api.requests.at(-1)).toMatchObject({
+      method: "DELETE",
+      path: "/apis/sources.knative.dev/v1/namespaces/demo/pingsources/counter-timers",
     });
     expect(deleted.api.objects.size).toBe(0);
     const again = await run("delete", ["counter"]);

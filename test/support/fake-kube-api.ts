@@ -94,10 +94,16 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       });
     }
     const m =
-      /^\/apis\/(serving|eventing)\.knative\.dev\/v1\/namespaces\/([^/]+)\/(services|revisions|triggers)\/([^/]+)$/.exec(
+      /^\/apis\/(serving|eventing|sources)\.knative\.dev\/v1\/namespaces\/([^/]+)\/(services|revisions|triggers|pingsources)\/([^/]+)$/.exec(
         url.pathname,
       );
-    if (!m || (m[1] === "eventing") !== (m[3] === "triggers")) {
+    const groupOf = {
+      services: "serving",
+      revisions: "serving",
+      triggers: "eventing",
+      pingsources: "sources",
+    };
+    if (!m || groupOf[m[3] as keyof typeof groupOf] !== m[1]) {
       return status(res, 404, "NotFound", `the server could not find the requested resource`);
     }
     const [, group, namespace, resource, name] = m as unknown as [string, string, string, string, string];
@@ -154,6 +160,7 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       const count = (reads.get(key) ?? 0) + 1;
       reads.set(key, count);
       if (resource === "triggers") triggerProgress(object, count, namespace, name);
+      else if (resource === "pingsources") pingSourceProgress(object, count, namespace);
       else progress(object, count, namespace, name);
       return json(res, 200, object);
     }
@@ -197,6 +204,19 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       s.subscriberUri = `http://${name}.${namespace}.svc.cluster.local`;
     } else {
       s.conditions = [{ type: "Ready", status: "Unknown", reason: "SubscriberNotResolved" }];
+    }
+  };
+
+  /** Knative Eventing's imitation: a PingSource is Ready once its sink (the Service) resolves. */
+  const pingSourceProgress = (object: Obj, count: number, namespace: string) => {
+    const s = object.status!;
+    s.observedGeneration = object.metadata.generation;
+    const sink = (object.spec as { sink?: { ref?: { name?: string } } } | undefined)?.sink?.ref?.name;
+    if (count >= (options.readyAfterReads ?? 2)) {
+      s.conditions = [{ type: "Ready", status: "True" }];
+      s.sinkUri = `http://${sink}.${namespace}.svc.cluster.local`;
+    } else {
+      s.conditions = [{ type: "Ready", status: "Unknown", reason: "SinkNotFound" }];
     }
   };
 

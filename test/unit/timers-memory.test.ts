@@ -5,7 +5,7 @@ import { emit, reject } from "../../src/entity/effects.js";
 import { cancel, schedule } from "../../src/entity/timers.js";
 import { createHost } from "../../src/host/host.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
-import type { Component } from "../../src/entity/define.js";
+import type { CommandContext, Component } from "../../src/entity/define.js";
 
 /**
  * Timers on the memory store, in process: committed with the command's events (or not at all),
@@ -18,7 +18,7 @@ const job = defineEntity({
   typePrefix: "com.example",
   initialState: (): S => ({ log: [] }),
   commands: {
-    start: (_s, d: { after: number }) =>
+    start: (_s: S, d: { after: number }) =>
       emit([{ type: "noted", data: { what: "start" } }], undefined, {
         timers: [schedule({ name: "t", after: d.after, command: "ring", data: { n: 1 } })],
       }),
@@ -30,16 +30,22 @@ const job = defineEntity({
     refuseAfterScheduling: (s: S) =>
       s.log.length >= 0
         ? reject("no")
-        : emit([], undefined, { timers: [schedule({ name: "x", after: 0, command: "ring" })] }),
+        : emit([], undefined, {
+            timers: [schedule({ name: "x", after: 0, command: "ring", data: { n: 0 } })],
+          }),
+    // @ts-expect-error: "nope" is not a command of job (refused at run time too, tested below)
     badCommand: () => emit([], undefined, { timers: [schedule({ name: "x", after: 0, command: "nope" })] }),
-    tooOften: () => emit([], undefined, { timers: [schedule({ name: "x", every: 10, command: "ring" })] }),
+    tooOften: () =>
+      emit([], undefined, { timers: [schedule({ name: "x", every: 10, command: "ring", data: { n: 0 } })] }),
     badCron: () =>
-      emit([], undefined, { timers: [schedule({ name: "x", cron: "61 * * * *", command: "ring" })] }),
+      emit([], undefined, {
+        timers: [schedule({ name: "x", cron: "61 * * * *", command: "ring", data: { n: 0 } })],
+      }),
     tick: () =>
       emit([], undefined, {
         timers: [schedule({ name: "tick", every: 1000, command: "ring", data: { n: 9 } })],
       }),
-    ring: (_s, d: { n: number }, ctx) => [
+    ring: (_s: S, d: { n: number }, ctx: CommandContext) => [
       { type: "noted", data: { what: `ring ${d.n} ${ctx.timer?.name ?? "-"}` } },
     ],
   },
