@@ -43,11 +43,13 @@ let redis: RedisServer;
 let dirs: Awaited<ReturnType<typeof functionDirs>>;
 
 function serve(source: string, name: string): Promise<HostProcess> {
-  return dirs
-    .write(name, source)
-    .then((folder) =>
-      spawnHost({ functions: [folder], env: { KNSTATE_STORE: "redis", REDIS_URL: redis.url } }),
-    );
+  return dirs.write(name, source).then((folder) =>
+    spawnHost({
+      functions: [folder],
+      // The test reads the stored events as they are: without the admin's per-command metadata.
+      env: { KNSTATE_STORE: "redis", REDIS_URL: redis.url, KNSTATE_EVENT_METADATA: "off" },
+    }),
+  );
 }
 
 async function hash(): Promise<Record<string, string>> {

@@ -127,6 +127,9 @@ export async function startViewsHost(kind: "memory" | "redis"): Promise<ViewsHos
     KNSTATE_JWT_ISSUER: issuer.issuer,
     KNSTATE_JWT_AUDIENCE: AUDIENCE,
     KNSTATE_TRACE_URL: "http://jaeger.example/trace/{traceId}",
+    // Publishing on, so the counter fills the outbox; no relay runs in process (only `knstate
+    // serve` starts one): the tests play the relay.
+    K_SINK: "http://127.0.0.1:9/",
   };
   if (kind === "redis") {
     redis = await startRedis();

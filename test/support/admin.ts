@@ -24,7 +24,15 @@ export async function startAdminHost(
   components?: readonly Component[],
 ): Promise<AdminHost> {
   const adminPort = await freePort();
-  const settings = { KNSTATE_STORE: "redis", REDIS_URL: redisUrl, ADMIN_PORT: String(adminPort), ...env };
+  const settings = {
+    KNSTATE_STORE: "redis",
+    REDIS_URL: redisUrl,
+    ADMIN_PORT: String(adminPort),
+    // Publishing on, so publishing entities fill the outbox; no relay runs in process (only
+    // `knstate serve` starts one), so what the outbox holds stays there for the tests to see.
+    K_SINK: "http://127.0.0.1:9/",
+    ...env,
+  };
   const store = await RedisStore.connect(loadConfig({ ...settings, METRICS_PORT: "0" }), silentLogger);
   const running = await startHost({ env: settings, store, logger, ...(components ? { components } : {}) });
   await running.host.listenAdmin(adminPort, "127.0.0.1");
