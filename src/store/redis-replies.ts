@@ -1,4 +1,5 @@
 import { decodeEvent, decodeRecord, parseJson } from "./append-encoding.js";
+import type { DomainEvent } from "../entity/model.js";
 import { decodeMeta } from "./event-meta.js";
 import type { LoggedEvent } from "./introspection.js";
 import type { DedupRecord } from "./state-store.js";
@@ -80,4 +81,11 @@ export function toHits(
     if (id !== undefined) duplicates.set(id, decodeRecord(hits[i + 1] as string, true));
   }
   return duplicates;
+}
+
+/** An event as loaded: without the version the stream or hash gave it, with its schema version. */
+export function withoutVersion(event: DomainEvent & { version: number }): DomainEvent {
+  return event.schemaVersion === undefined
+    ? { type: event.type, data: event.data }
+    : { type: event.type, data: event.data, schemaVersion: event.schemaVersion };
 }

@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
+import type { HostConfig } from "../config/host-config.js";
 import type { Logger } from "../observability/logger.js";
 import type { RedisClient } from "./redis-connection.js";
 import { SCRIPTS } from "./redis-scripts.js";
@@ -73,4 +74,41 @@ export function watchConnection(client: RedisClient, logger: Logger): void {
     if (lost) logger.info("Redis connection restored");
     lost = false;
   });
+}
+
+/**
+ * Connects `client`, then loads the scripts and checks the server's configuration on every
+ * master at once (`checkServer`, `loadScripts`); disconnects and rejects when any of it fails.
+ */
+export async function connectAndCheck(
+  client: RedisClient,
+  target: string,
+  config: HostConfig,
+  log: Logger,
+): Promise<void> {
+  // connect() rejects with "Connection is closed."; the reason came with the error event.
+  let reason: Error | undefined;
+  const remember = (error: Error) => (reason = error);
+  client.on("error", remember);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    const message = (reason ?? (error as Error)).message;
+    throw new Error(`cannot connect to Redis at ${target}: ${message}`, { cause: reason ?? error });
+  } finally {
+    client.off("error", remember);
+  }
+  try {
+    const servers = client instanceof Cluster ? client.nodes("master") : [client];
+    await Promise.all(servers.flatMap((server) => [checkServer(server, log), loadScripts(server, log)]));
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  if (config.redisWaitReplicas > 0 && config.redisWaitTimeoutMs >= config.redisCommandTimeoutMs) {
+    log.warn(
+      "KNSTATE_REDIS_WAIT_TIMEOUT is not below KNSTATE_REDIS_COMMAND_TIMEOUT: a slow replica makes appends time out instead of waiting",
+    );
+  }
 }

@@ -1,14 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Cluster, type ChainableCommander } from "ioredis";
+import { Cluster } from "ioredis";
 import type { HostConfig } from "../config/host-config.js";
-import { StoreUnavailable } from "../errors/host-error.js";
 import type { Logger } from "../observability/logger.js";
 import { createClient, type RedisClient } from "./redis-connection.js";
 import type { DomainEvent } from "../entity/model.js";
 import { decodeSnapshot, dedupField, encodeAppend } from "./append-encoding.js";
-import { toDuplicates, toEvents, toHits, type StreamEntry } from "./redis-replies.js";
-import { eraseOutside, globEscape, scanKeys } from "./redis-erase.js";
-import { KeyLayout, type EntityKeys } from "./redis-keys.js";
+import { toDuplicates, toEvents, withoutVersion, type StreamEntry } from "./redis-replies.js";
+import { KeyLayout } from "./redis-keys.js";
 import { parseRetention, type Retention } from "./retention.js";
 import { RedisTimers } from "./redis-timers.js";
 import { OutboxKeys } from "./outbox-keys.js";
@@ -22,10 +20,14 @@ import type {
   StoreIntrospection,
 } from "./introspection.js";
 import { listDedupFields, listIndexed, listScanned, writeSnapshotIfAt } from "./redis-admin.js";
-import { checkServer, loadScripts, watchConnection } from "./redis-setup.js";
+import { appendKeys, sendAppend, toAppendResult } from "./redis-append.js";
+import { deleteEntity, trimRetained } from "./redis-removal.js";
+import { waitForReplicas, type ReplicaWait } from "./redis-replicas.js";
+import { callRedis, scriptRunner, type RunScript } from "./redis-script-runner.js";
+import { connectAndCheck, watchConnection } from "./redis-setup.js";
 import { redisReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
 import { REPLICATED_APPLY_SCRIPT } from "./replicated/scripts.js";
-import { script, ScriptSender, withScriptFallback, type Script, type ScriptArg } from "./script-sender.js";
+import type { ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
   AppendResult,
@@ -36,14 +38,6 @@ import type {
   Snapshot,
   StateStore,
 } from "./state-store.js";
-
-/**
- * The append script as an ioredis custom command (`numkeys, ...keys, ...args`), for the
- * pipeline that sends it with WAIT: ioredis then handles a lost script inside the pipeline.
- */
-interface AppendCommand {
-  ksAppend(...args: ScriptArg[]): Promise<unknown>;
-}
 
 export interface RedisStoreOptions {
   readonly keyPrefix: string;
@@ -69,10 +63,11 @@ export interface RedisStoreOptions {
 export class RedisStore implements StateStore, StoreIntrospection {
   readonly name = "redis";
   readonly #client: RedisClient;
-  /** The lean path on a standalone server; on a cluster, EVALSHA through ioredis (see `#run`). */
-  readonly #sender: ScriptSender | undefined;
+  /** Runs a script: the lean path on a standalone server, EVALSHA through ioredis on a cluster. */
+  readonly #run: RunScript;
   readonly #keys: KeyLayout;
   readonly #options: RedisStoreOptions;
+  readonly #wait: ReplicaWait;
   /** Durable timers: claim, settle, list (see redis-timers.ts). */
   readonly timers: RedisTimers;
   /** Replicated entities: their load and apply scripts, run like the others (one slot per entity). */
@@ -85,15 +80,16 @@ export class RedisStore implements StateStore, StoreIntrospection {
   constructor(client: RedisClient, options: RedisStoreOptions) {
     this.#client = client;
     if (!("ksAppend" in client)) client.defineCommand("ksAppend", { lua: SCRIPTS.ksAppend });
-    this.#sender = client instanceof Cluster ? undefined : new ScriptSender(client);
+    this.#run = scriptRunner(client);
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
+    this.#wait = { replicas: options.waitReplicas, timeoutMs: options.waitTimeoutMs };
     this.timers = new RedisTimers(client, this.#keys, {
       ...(options.timerSweepMs === undefined ? {} : { sweepMs: options.timerSweepMs }),
     });
     this.replicated = redisReplicated(
       (lua, keys, args, key) =>
-        this.#call("replicated", key, () =>
+        callRedis("replicated", key, () =>
           lua === REPLICATED_APPLY_SCRIPT
             ? this.#runAndWait("ksReplicatedApply", keys, args)
             : this.#run("ksReplicatedLoad", keys, args),
@@ -132,38 +128,14 @@ export class RedisStore implements StateStore, StoreIntrospection {
       retention: parseRetention(config.retainEvents),
       timerSweepMs: config.timerSweepMs,
     });
-    // connect() rejects with "Connection is closed."; the reason came with the error event.
-    let reason: Error | undefined;
-    const remember = (error: Error) => (reason = error);
-    client.on("error", remember);
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      const message = (reason ?? (error as Error)).message;
-      throw new Error(`cannot connect to Redis at ${target}: ${message}`, { cause: reason ?? error });
-    } finally {
-      client.off("error", remember);
-    }
-    try {
-      const servers = client instanceof Cluster ? client.nodes("master") : [client];
-      await Promise.all(servers.flatMap((server) => [checkServer(server, log), loadScripts(server, log)]));
-    } catch (error) {
-      client.disconnect();
-      throw error;
-    }
-    if (config.redisWaitReplicas > 0 && config.redisWaitTimeoutMs >= config.redisCommandTimeoutMs) {
-      log.warn(
-        "KNSTATE_REDIS_WAIT_TIMEOUT is not below KNSTATE_REDIS_COMMAND_TIMEOUT: a slow replica makes appends time out instead of waiting",
-      );
-    }
+    await connectAndCheck(client, target, config, log);
     log.info("connected to Redis", { waitReplicas: config.redisWaitReplicas });
     return store;
   }
 
   async load(key: EntityKey, dedupIds: readonly string[]): Promise<LoadedEntity> {
     const k = this.#keys.entity(key);
-    const reply = (await this.#call("load", key, () =>
+    const reply = (await callRedis("load", key, () =>
       this.#run("ksLoad", [k.meta, k.events, ...dedupIds.map(k.dedup)], dedupIds.map(dedupField)),
     )) as [number, number, string | null, StreamEntry[], number, Array<string | null>, Array<string | null>];
     const [version, snapshotVersion, snapshot, entries, first, values, records] = reply;
@@ -184,7 +156,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
 
   async check(key: EntityKey, dedupIds: readonly string[]): Promise<CheckResult> {
     const k = this.#keys.entity(key);
-    const [version, records] = (await this.#call("check", key, () =>
+    const [version, records] = (await callRedis("check", key, () =>
       this.#run("ksCheck", [k.meta, k.events, ...dedupIds.map(k.dedup)], dedupIds.map(dedupField)),
     )) as [number, Array<string | null>];
     const duplicates = toDuplicates(dedupIds, records);
@@ -198,39 +170,25 @@ export class RedisStore implements StateStore, StoreIntrospection {
     // Serialize everything first: a value that cannot be stored fails before Redis is asked.
     const index = this.#indexed && request.expectedVersion === 0;
     const args = encodeAppend(request, undefined, index);
-    const keys = [k.meta, k.events];
-    for (const id of request.checkDedup) keys.push(k.dedup(id));
-    if (index) keys.push(this.#keys.entityIndex(key.entityType));
-    // The outbox stream only when there is something to publish (see outbox-keys.ts).
-    if ((request.outbox?.length ?? 0) > 0) keys.push(this.#outbox.streamOf(key, k.meta));
-    const timers = request.timers ?? [];
-    if (timers.length > 0) keys.push(k.timers, this.timers.dueIndexOf(key));
-    const reply = await this.#call("append", key, async () => {
-      if (this.#options.waitReplicas === 0) return this.#run("ksAppend", keys, args);
-      // The append and WAIT in one round trip, on the entity's node; WAIT also covers a
-      // duplicate answer, whose record may not have reached the replicas yet.
-      const pipeline = this.#client.pipeline() as ChainableCommander & AppendCommand;
-      void pipeline.ksAppend(keys.length, ...keys, ...args);
-      void pipeline.wait(this.#options.waitReplicas, this.#options.waitTimeoutMs);
-      const results = (await pipeline.exec()) ?? [];
-      const [appended, waited] = results;
-      if (!appended || appended[0]) throw appended?.[0] ?? new Error("no reply to the append");
-      const [kind] = appended[1] as [string];
-      if (kind !== "conflict") {
-        this.#checkAcks(waited);
-      }
-      return appended[1];
+    const keys = appendKeys(request, k, {
+      entityIndex: index ? this.#keys.entityIndex(key.entityType) : undefined,
+      outbox: () => this.#outbox.streamOf(key, k.meta),
+      dueIndex: () => this.timers.dueIndexOf(key),
     });
-    const [kind, value] = reply as [string, unknown];
-    if (kind === "ok") {
+    const reply = await callRedis("append", key, () =>
+      sendAppend(this.#client, this.#run, keys, args, this.#wait),
+    );
+    const result = toAppendResult(reply, request.checkDedup);
+    if (result.kind === "ok") {
       // On a cluster, pollers learn of the slot's new timers from a registry written after the
       // append; a failure here is left to their sweep (see redis-timer-slots.ts).
+      const timers = request.timers ?? [];
       if (timers.length > 0) await this.timers.indexed(key, timers).catch(() => undefined);
-      if (request.snapshot !== undefined && request.logEvents) await this.#trim(key, k);
-      return { kind: "ok", version: value as number };
+      if (request.snapshot !== undefined && request.logEvents) {
+        await trimRetained(this.#run, this.#options.retention, key, k);
+      }
     }
-    if (kind === "conflict") return { kind: "conflict", version: value as number };
-    return { kind: "duplicate", duplicates: toHits(request.checkDedup, value as Array<number | string>) };
+    return result;
   }
 
   readEvents(key: EntityKey, fromVersion: number, toVersion?: number): Promise<LoggedEvent[]> {
@@ -243,56 +201,29 @@ export class RedisStore implements StateStore, StoreIntrospection {
     const from = Math.max(1, Math.floor(fromVersion));
     if (toVersion !== undefined && toVersion < from) return [];
     const to = toVersion === undefined ? "" : String(Math.floor(toVersion));
-    const [entries, first, values] = (await this.#call("readEvents", key, () =>
+    const [entries, first, values] = (await callRedis("readEvents", key, () =>
       this.#run("ksEvents", [k.meta, k.events], [String(from), to]),
     )) as [StreamEntry[], number, Array<string | null>];
     return toEvents(entries, first, values, withMeta).events;
   }
 
-  /**
-   * Erases the entity in one script (see DELETE_SCRIPT). Dedup records of the older layout are
-   * separate string keys: they are found first by a SCAN of the entity's keys (on every master
-   * of a cluster), then deleted by the same script. What lives outside the entity's hash tag
-   * (due-index members, the index entry, outbox messages) goes right after (`eraseOutside`).
-   */
+  /** Erases the entity, then waits for the replicas (see `deleteEntity`). */
   async delete(key: EntityKey): Promise<DeleteResult> {
     const k = this.#keys.entity(key);
-    const [version, timers] = (await this.#call("delete", key, async () => {
-      const legacy = await scanKeys(this.#client, `${globEscape(k.meta.slice(0, -1))}d:*`);
-      return this.#run("ksDelete", [k.meta, k.events, k.timers, ...legacy], []);
-    })) as [number, string[]];
+    const version = await deleteEntity(this.#client, this.#run, key, k, () => ({
+      dueIndex: this.timers.dueIndexOf(key),
+      entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
+      outbox: this.#outbox.streamOf(key, k.meta),
+      dead: this.#outbox.dead,
+    }));
     if (version === 0) return { erased: false, version };
-    await this.#call("delete", key, () =>
-      eraseOutside(this.#client, key, version, {
-        dueIndex: this.timers.dueIndexOf(key),
-        timers,
-        entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
-        outbox: this.#outbox.streamOf(key, k.meta),
-        dead: this.#outbox.dead,
-      }),
-    );
     await this.#awaitReplicas(key, k.meta);
     return { erased: true, version };
   }
 
-  /**
-   * After an append that wrote a snapshot: deletes the events its kind's retention no longer
-   * keeps (TRIM_SCRIPT). The append has committed: a failed trim fails nothing, and the next
-   * snapshot trims what this one left.
-   */
-  async #trim(key: EntityKey, k: EntityKeys): Promise<void> {
-    const keep = this.#options.retention?.(key.entityType);
-    if (keep === undefined) return;
-    try {
-      await this.#run("ksTrim", [k.meta, k.events], [String(keep)]);
-    } catch {
-      // Nothing to undo: the events stay until the next snapshot's trim.
-    }
-  }
-
   async trimmedThrough(key: EntityKey): Promise<number> {
     const k = this.#keys.entity(key);
-    const value = await this.#call("load", key, () => this.#client.hget(k.meta, "f"));
+    const value = await callRedis("load", key, () => this.#client.hget(k.meta, "f"));
     return Number(value ?? 0);
   }
 
@@ -336,82 +267,17 @@ export class RedisStore implements StateStore, StoreIntrospection {
 
   /**
    * Before a redelivery is answered from its dedup record, the record (and so the append it
-   * belongs to) must be on the replicas too. WAIT goes in a pipeline with a command on one of
-   * the entity's keys, so that on a cluster it reaches the entity's master.
+   * belongs to) must be on the replicas too (see `waitForReplicas`).
    */
   async #awaitReplicas(key: EntityKey, anchor: string): Promise<void> {
-    if (this.#options.waitReplicas === 0) return;
-    await this.#call("wait", key, async () => {
-      const results = await this.#client
-        .pipeline()
-        .exists(anchor)
-        .wait(this.#options.waitReplicas, this.#options.waitTimeoutMs)
-        .exec();
-      this.#checkAcks(results?.[1]);
-    });
-  }
-
-  #checkAcks(waited: [error: Error | null, result: unknown] | undefined): void {
-    if (!waited || waited[0]) throw waited?.[0] ?? new Error("no reply to WAIT");
-    const acks = waited[1] as number;
-    if (acks < this.#options.waitReplicas) {
-      throw new Error(
-        `only ${acks} of ${this.#options.waitReplicas} replicas acknowledged within ${this.#options.waitTimeoutMs} ms (KNSTATE_REDIS_WAIT_REPLICAS)`,
-      );
-    }
+    if (this.#wait.replicas === 0) return;
+    await callRedis("wait", key, () => waitForReplicas(this.#client, anchor, this.#wait));
   }
 
   /** `#run`, then WAIT for the replicas when `waitReplicas` asks for it. */
   async #runAndWait(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
     const reply = await this.#run(name, keys, args);
-    if (this.#options.waitReplicas > 0) {
-      const waited = await this.#client
-        .pipeline()
-        .exists(keys[0]!)
-        .wait(this.#options.waitReplicas, this.#options.waitTimeoutMs)
-        .exec();
-      this.#checkAcks(waited?.[1]);
-    }
+    if (this.#wait.replicas > 0) await waitForReplicas(this.#client, keys[0]!, this.#wait);
     return reply;
   }
-
-  #run(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
-    if (this.#sender !== undefined) return this.#sender.run(LOADED[name], keys, args);
-    // On a cluster, plain EVALSHA: auto-pipelining groups commands by their first key, which it
-    // finds for EVALSHA but not for a custom command (it would take the key count for a key and
-    // mix different nodes' entities in one pipeline, which ioredis then refuses).
-    return withScriptFallback(LOADED[name], (command, source) =>
-      this.#client[command](source, keys.length, ...keys, ...args),
-    );
-  }
-
-  /** `run`'s result; any failure, thrown or rejected, becomes `StoreUnavailable`. */
-  #call<T>(operation: string, key: EntityKey, run: () => Promise<T>): Promise<T> {
-    const unavailable = (error: unknown): StoreUnavailable => {
-      const id = key.entityId.length > 64 ? `${key.entityId.slice(0, 64)}…` : key.entityId;
-      return new StoreUnavailable(
-        `Redis ${operation} of ${key.entityType}/${id} failed (${(error as Error).message}); retry later`,
-        error,
-      );
-    };
-    try {
-      return run().then(undefined, (error: unknown) => {
-        throw unavailable(error);
-      });
-    } catch (error) {
-      return Promise.reject(unavailable(error));
-    }
-  }
 }
-
-/** An event as loaded: without the version the stream or hash gave it, with its schema version. */
-function withoutVersion(event: DomainEvent & { version: number }): DomainEvent {
-  return event.schemaVersion === undefined
-    ? { type: event.type, data: event.data }
-    : { type: event.type, data: event.data, schemaVersion: event.schemaVersion };
-}
-
-/** Each script with its SHA-1. */
-const LOADED = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, lua]) => [name, script(lua)]),
-) as Readonly<Record<ScriptName, Script>>;
