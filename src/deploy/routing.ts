@@ -1,5 +1,5 @@
 import type { Component } from "../entity/define.js";
-import { VALUE_STATE_EVENT } from "../publish/sink-publisher.js";
+import { PUBLISHED_STATE } from "../entity/publish.js";
 
 /**
  * The CloudEvent types one function (one Knative Service) takes and sends: what its Trigger
@@ -31,7 +31,7 @@ export function routingOf(service: string, components: readonly Component[]): Fu
     if (c.kind === "event-sourced") {
       for (const event of Object.keys(c.events)) publishedTypes.push(base + event);
     } else if (c.kind === "value") {
-      publishedTypes.push(base + VALUE_STATE_EVENT);
+      publishedTypes.push(base + PUBLISHED_STATE);
     }
     if (c.kind !== "action" && c.kind !== "replicated")
       subscribedTypes.push(...Object.keys(c.subscribe ?? {}));

@@ -4,7 +4,7 @@ import type { HostConfig } from "../config/host-config.js";
 import type { Component } from "../entity/define.js";
 import type { Logger } from "../observability/logger.js";
 import type { PipelineObserver } from "../pipeline/observer.js";
-import { parseCeOverrides } from "../publish/sink-publisher.js";
+import { parseCeOverrides } from "../publish/ce-overrides.js";
 import { SinkClient } from "../publish/sink-client.js";
 import { MemoryStore } from "../store/memory-store.js";
 import type { StateStore } from "../store/state-store.js";

@@ -1,8 +1,6 @@
 import type { OutgoingEvent } from "../cloudevents/reply.js";
+import { ENTITY_VERSION_EXTENSION } from "../publish/ce-overrides.js";
 import type { OutboxEntry } from "./source.js";
-
-/** The extension attribute with the entity version an event produced (as the sink publisher sets it). */
-const ENTITY_VERSION = "entityversion";
 
 /** Statuses worth retrying as they are: the sink or the way to it may get better. */
 export function retryable(status: number): boolean {
@@ -24,7 +22,7 @@ export function toCloudEvent(
     time: m.time,
     extensions: {
       ...overrides,
-      [ENTITY_VERSION]: m.version,
+      [ENTITY_VERSION_EXTENSION]: m.version,
       ...(m.traceparent === undefined ? {} : { traceparent: m.traceparent }),
     },
     data: m.data,

@@ -5,11 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  domainEventToCloudEvent,
-  parseCeOverrides,
-  SinkPublisher,
-} from "../../src/publish/sink-publisher.js";
+import { compilePublish } from "../../src/entity/publish.js";
+import { toCloudEvent } from "../../src/outbox/outbox-event.js";
+import { parseCeOverrides } from "../../src/publish/ce-overrides.js";
 import { postEvent, spawnHost, startHost, type HostProcess } from "../support/host.js";
 import { makeCertificates, opensslAvailable } from "../support/tls.js";
 
@@ -55,41 +53,32 @@ afterEach(async () => {
 });
 
 describe("the K_SINK event contract", () => {
-  it("maps a domain event to a deterministic CloudEvent", () => {
-    const event = domainEventToCloudEvent(
-      {
-        service: "counter",
-        typePrefix: "com.example",
-        entityType: "counter",
-        entityId: "c1",
-        version: 7,
-        event: { type: "changed", data: { by: 2 } },
-        time: "2026-01-01T00:00:00.000Z",
-      },
-      { tenant: "acme" },
-    );
+  it("maps an outbox entry to a deterministic CloudEvent", () => {
+    const message = {
+      id: "counter/c1/7",
+      entityType: "counter",
+      entityId: "c1",
+      version: 7,
+      type: "com.example.counter.changed",
+      data: { by: 2 },
+      time: "2026-01-01T00:00:00.000Z",
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    };
+    const event = toCloudEvent({ shard: 0, stream: "0", id: "1-0", message }, "counter", { tenant: "acme" });
     expect(event).toEqual({
       id: "counter/c1/7",
       source: "/counter/counter",
       type: "com.example.counter.changed",
       subject: "c1",
       time: "2026-01-01T00:00:00.000Z",
-      extensions: { tenant: "acme", entityversion: 7 },
+      extensions: { tenant: "acme", entityversion: 7, traceparent: message.traceparent },
       data: { by: 2 },
     });
   });
 
-  it("publishes a value entity's new state as <prefix>.<entity>.state", () => {
-    const event = domainEventToCloudEvent({
-      service: "s",
-      typePrefix: "com.example",
-      entityType: "profile",
-      entityId: "p1",
-      version: 1,
-      event: { type: "$state", data: { name: "x" } },
-      time: "2026-01-01T00:00:00.000Z",
-    });
-    expect(event.type).toBe("com.example.profile.state");
+  it("publishes a value entity's new state under the name state", () => {
+    const publish = compilePublish(true)!;
+    expect(publish({ type: "$state", data: { name: "x" } })).toEqual({ type: "state", data: { name: "x" } });
   });
 
   it("parses K_CE_OVERRIDES and refuses to replace standard attributes", () => {
@@ -103,68 +92,6 @@ describe("the K_SINK event contract", () => {
     expect(parseCeOverrides(undefined)).toEqual({ extensions: {}, ignored: [] });
     expect(() => parseCeOverrides("{not json")).toThrow(/K_CE_OVERRIDES is not JSON/);
     expect(() => parseCeOverrides('{"extensions":[1]}')).toThrow(/must look like/);
-  });
-});
-
-describe("SinkPublisher", () => {
-  const prefixes = new Map([["counter", "com.example"]]);
-
-  it("never blocks the caller and drops beyond the bounded queue", async () => {
-    const sink = await startSink({ hang: true });
-    cleanups.push(() => sink.close());
-    const publisher = new SinkPublisher({
-      sink: sink.url,
-      service: "counter",
-      typePrefixes: prefixes,
-      maxQueue: 3,
-      concurrency: 1,
-      timeoutMs: 200,
-    });
-    // `committed` is synchronous and returns nothing to await: the caller never waits on the sink.
-    const returned = [];
-    for (let v = 1; v <= 10; v++)
-      returned.push(publisher.committed("counter", "c1", v, [{ type: "changed", data: { by: 1 } }]));
-    expect(returned.every((r) => r === undefined)).toBe(true);
-    expect(sink.received).toHaveLength(0);
-    // Nothing is sent on the caller's turn: three queued, seven dropped.
-    expect(publisher.stats).toMatchObject({ dropped: 7, queued: 3 });
-    expect(await publisher.flush(3000)).toBe(true);
-    expect(publisher.stats).toMatchObject({ failed: 3, published: 0, queued: 0 });
-  });
-
-  it("counts refusals and unreachable sinks as failures without throwing", async () => {
-    const sink = await startSink({ status: 500 });
-    cleanups.push(() => sink.close());
-    const publisher = new SinkPublisher({ sink: sink.url, service: "s", typePrefixes: prefixes });
-    publisher.committed("counter", "c1", 1, [{ type: "changed", data: { by: 1 } }]);
-    publisher.committed("unknown-entity", "c1", 1, [{ type: "changed", data: {} }]);
-    expect(await publisher.flush(3000)).toBe(true);
-    expect(publisher.stats).toMatchObject({ failed: 1, published: 0 });
-    const nowhere = new SinkPublisher({ sink: "http://127.0.0.1:1/", service: "s", typePrefixes: prefixes });
-    nowhere.committed("counter", "c1", 1, [{ type: "changed", data: { by: 1 } }]);
-    expect(await nowhere.flush(3000)).toBe(true);
-    expect(nowhere.stats.failed).toBe(1);
-  });
-
-  it("keeps commands succeeding while the sink fails", async () => {
-    const sink = await startSink({ status: 503 });
-    cleanups.push(() => sink.close());
-    const publisher = new SinkPublisher({ sink: sink.url, service: "s", typePrefixes: prefixes });
-    const running = await startHost({ observer: publisher });
-    cleanups.push(() => running.close());
-    for (let i = 0; i < 3; i++) {
-      const res = await postEvent(running.url, {
-        id: `e${i}`,
-        type: "com.example.counter.increment",
-        subject: "c1",
-        data: { by: 1 },
-      });
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ value: i + 1 });
-    }
-    await sink.waitFor(3);
-    expect(await publisher.flush(3000)).toBe(true);
-    expect(publisher.stats).toMatchObject({ failed: 3, published: 0 });
   });
 });
 
