@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compilePublish } from "../../src/entity/publish.js";
 import { toCloudEvent } from "../../src/outbox/outbox-event.js";
 import { parseCeOverrides } from "../../src/publish/ce-overrides.js";
-import { postEvent, spawnHost, startHost, type HostProcess } from "../support/host.js";
+import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
 import { makeCertificates, opensslAvailable } from "../support/tls.js";
 
 interface Received {
