@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // CPU profile of knstate's hot path under wrk load:
 // `node bench/profile.mjs [echo|counter|counter-hot|http] [--tracing]`; PROFILE_ENV=K=V,K=V adds
-// to knstate's environment (e.g. OTEL_TRACES_SAMPLER=always_off).
+// to knstate's environment (e.g. OTEL_TRACES_SAMPLER=always_off); PROFILE_SINK=1 starts a sink
+// answering 200 on 127.0.0.1:4329 (for PROFILE_ENV=K_SINK=http://127.0.0.1:4329/).
 // Starts knstate with `node --cpu-prof` (Redis store for counter/http, on a private
 // redis-server), warms up, profiles PROFILE_SECONDS (10) of load, stops it, and prints the
 // functions with the most self time, plus self time by file/package. The .cpuprofile is kept
@@ -44,7 +45,11 @@ const dataDir = mkdtempSync(join(tmpdir(), "knstate-profile-"));
 let redis;
 let ks;
 let sink;
+let outboxSink;
 try {
+  if (process.env.PROFILE_SINK === "1") {
+    outboxSink = await S.startNodeScript({ name: "sink", script: "otlp-sink.mjs", port: 4329, logDir });
+  }
   if (traced) {
     sink = await S.startNodeScript({ name: "otlp-sink", script: "otlp-sink.mjs", port: 4319, logDir });
   }
@@ -74,6 +79,7 @@ try {
   await ks?.stop();
   await redis?.stop();
   await sink?.stop();
+  await outboxSink?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 

@@ -1,7 +1,7 @@
 import type { Agent } from "node:http";
 import { DEFAULTS } from "../config/defaults.js";
 import { toBinary, type OutgoingEvent } from "../cloudevents/reply.js";
-import { post } from "../http/post.js";
+import { post, postTarget, type PostTarget } from "../net/post.js";
 
 export interface SinkClientOptions {
   /** `K_SINK`. */
@@ -18,11 +18,16 @@ export interface SinkClientOptions {
 export class SinkClient {
   readonly #options: SinkClientOptions;
   readonly #url: URL;
+  /** The sink's request options, worked out once rather than from the URL on every POST. */
+  readonly #target: PostTarget;
+  readonly #timeoutMs: number;
   #transport: Promise<Transport> | undefined;
 
   constructor(options: SinkClientOptions) {
     this.#options = options;
     this.#url = new URL(options.sink);
+    this.#target = postTarget(this.#url);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULTS.sinkTimeoutMs;
   }
 
   /** One POST of `event`; resolves with the status (the response body is discarded), rejects on a network error. */
@@ -34,9 +39,8 @@ export class SinkClient {
       this.#options.caCerts,
       Math.max(1, this.#options.sockets ?? DEFAULTS.sinkConcurrency),
     ));
-    const timeoutMs = this.#options.timeoutMs ?? DEFAULTS.sinkTimeoutMs;
-    const all = { ...headers, ...(typeof traceparent === "string" ? { traceparent } : {}) };
-    return (await post(this.#url, body, { request, agent, headers: all, timeoutMs })).status;
+    if (typeof traceparent === "string") headers.traceparent = traceparent;
+    return (await post(this.#target, body, { request, agent, headers, timeoutMs: this.#timeoutMs })).status;
   }
 }
 
