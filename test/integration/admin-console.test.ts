@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,13 @@ import { examples, ROOT } from "../support/host.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * Where the screenshots go: `.tmp/console-screenshots/` (look at them after a run), or with
+ * `UPDATE_SCREENSHOTS=1` the docs' own pictures, so a test run leaves the checkout clean.
+ */
+const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS === "1" ? "docs" : ".tmp/console-screenshots");
+mkdirSync(SHOTS, { recursive: true });
 
 /** True when the system Chromium exists; warns loudly otherwise, and throws when CI is set. */
 function chromiumAvailable(): boolean {
@@ -81,7 +88,7 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     const card = page.locator("a.card", { hasText: "counter" });
     await card.waitFor();
     expect(await card.locator(".count").textContent()).toBe("4");
-    await page.screenshot({ path: join(ROOT, "docs/console-types.png") });
+    await page.screenshot({ path: join(SHOTS, "console-types.png") });
   });
 
   it("finds an entity by id, shows its state, its timeline and state at any version", async () => {
@@ -105,7 +112,7 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     // Each event shows when its command was committed (recorded with the events by default).
     const stamp = await page.locator("#timeline li time").first().getAttribute("datetime");
     expect(Date.parse(stamp!)).toBeGreaterThan(started);
-    await page.screenshot({ path: join(ROOT, "docs/console-entity.png"), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, "console-entity.png"), fullPage: true });
   });
 
   it("links an event to its trace and shows its CloudEvent", async () => {
@@ -171,7 +178,7 @@ describe.skipIf(!chromiumAvailable() || !redisAvailable())("the admin console in
     await expect.poll(() => dead.locator("tbody tr").count()).toBe(2);
     expect(await dead.locator("h2").textContent()).toBe("Dead letters (2)");
     const length = Number(await page.locator("#outbox-length").textContent());
-    await page.screenshot({ path: join(ROOT, "docs/console-outbox.png"), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, "console-outbox.png"), fullPage: true });
 
     await dead.locator("button.retry").first().click();
     await expect.poll(() => dead.locator("tbody tr").count()).toBe(1);
