@@ -39,6 +39,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   try {
     // KNSTATE_OUTBOX_RELAY=false: this pod writes the outbox, `knstate relay` elsewhere publishes it.
     outbox = config.outboxRelay ? await relayFromConfig(config, store, components, logger) : undefined;
+    if (!config.outboxRelay && config.sink !== undefined) {
+      logger.info("KNSTATE_OUTBOX_RELAY is false: the outbox is written here and left for knstate relay");
+    }
   } catch (error) {
     process.stderr.write(`knstate: ${(error as Error).message}\n`);
     await store.close();
