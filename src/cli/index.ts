@@ -9,12 +9,18 @@ import { sendCommand } from "./send.js";
 
 export { EXIT, VERSION, type CommandHost, type Env } from "./command-host.js";
 
-function serveCommand(host: CommandHost): Command {
-  const command = new Command("serve")
-    .summary("serve entities and actions over HTTP and CloudEvents")
+/** A long-running command over function folders whose options are the flagged settings. */
+interface HostCommandSpec {
+  readonly name: "serve" | "relay";
+  readonly summary: string;
+  readonly description: string;
+}
+
+function hostCommand(host: CommandHost, spec: HostCommandSpec): Command {
+  const command = new Command(spec.name)
+    .summary(spec.summary)
     .description(
-      "Serve the entities and actions that function folders export, over HTTP and CloudEvents.\n" +
-        "Each option is also an environment variable; an option wins over its variable.",
+      `${spec.description}\nEach option is also an environment variable; an option wins over its variable.`,
     )
     .argument(
       "[function...]",
@@ -32,11 +38,27 @@ function serveCommand(host: CommandHost): Command {
     host.run(async () => {
       const flags: Record<string, string | undefined> = {};
       for (const s of flagged) flags[s.flag!] = options[camel(s.flag!)];
-      const { serve } = await import("./serve.js");
-      return serve({ paths, flags, env: host.env });
+      const run =
+        spec.name === "serve" ? (await import("./serve.js")).serve : (await import("./relay.js")).relay;
+      return run({ paths, flags, env: host.env });
     }),
   );
 }
+
+const serveSpec: HostCommandSpec = {
+  name: "serve",
+  summary: "serve entities and actions over HTTP and CloudEvents",
+  description: "Serve the entities and actions that function folders export, over HTTP and CloudEvents.",
+};
+
+const relaySpec: HostCommandSpec = {
+  name: "relay",
+  summary: "publish the outbox of publishing entities to K_SINK, with no API",
+  description:
+    "Publish the outbox that function folders' publishing entities write to K_SINK, with no API:\n" +
+    "run it beside functions served with KNSTATE_OUTBOX_RELAY=false. Answers /healthz and /readyz\n" +
+    "on the port, serves the metrics port, and drains on SIGTERM.",
+};
 
 function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -49,7 +71,8 @@ export function program(host: CommandHost): Command {
     .version(VERSION, "-v, --version")
     .addHelpCommand("help [command]", "help for a command");
   for (const command of [
-    serveCommand(host),
+    hostCommand(host, serveSpec),
+    hostCommand(host, relaySpec),
     sendCommand(host),
     initCommand(host),
     devCommand(host),

@@ -1,20 +1,15 @@
 import { authSettingsFromConfig, createAuth, warnIfUnprotected } from "../auth/index.js";
-import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createHost } from "../host/host.js";
 import { createMetricsServer } from "../http/metrics-server.js";
 import { loadFunctions } from "../host/load-functions.js";
-import { createLogger } from "../observability/logger.js";
 import { createTelemetry } from "../observability/telemetry.js";
 import { startTracing } from "../observability/start-tracing.js";
 import { relayFromConfig } from "../outbox/from-config.js";
 import { whenMetricsReady } from "../outbox/metrics.js";
 import { createStore } from "../store/create-store.js";
+import { startup, untilSignal, type ServeOptions } from "./startup.js";
 
-export interface ServeOptions {
-  readonly paths: readonly string[];
-  readonly flags: Readonly<Record<string, string | undefined>>;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
+export type { ServeOptions } from "./startup.js";
 
 /**
  * `knstate serve <function>...`: load the functions, connect the store, listen, and on SIGTERM
@@ -22,24 +17,9 @@ export interface ServeOptions {
  */
 export async function serve(options: ServeOptions): Promise<number> {
   const started = performance.now();
-  let config;
-  try {
-    config = loadConfig(options.env, options.flags);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`knstate: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const paths = options.paths.length > 0 ? options.paths : (config.functions ?? []);
-  if (paths.length === 0) {
-    process.stderr.write(
-      "knstate: name at least one function folder (knstate serve ./functions/counter) or set KNSTATE_FUNCTIONS\n",
-    );
-    return 2;
-  }
+  const begun = startup("serve", options);
+  if (typeof begun === "number") return begun;
+  const { config, logger, paths } = begun;
   let auth;
   try {
     const authSettings = authSettingsFromConfig(config, options.env);
@@ -57,7 +37,11 @@ export async function serve(options: ServeOptions): Promise<number> {
   ]);
   let outbox;
   try {
-    outbox = await relayFromConfig(config, store, components, logger);
+    // KNSTATE_OUTBOX_RELAY=false: this pod writes the outbox, `knstate relay` elsewhere publishes it.
+    outbox = config.outboxRelay ? await relayFromConfig(config, store, components, logger) : undefined;
+    if (!config.outboxRelay && config.sink !== undefined) {
+      logger.info("KNSTATE_OUTBOX_RELAY is false: the outbox is written here and left for knstate relay");
+    }
   } catch (error) {
     process.stderr.write(`knstate: ${(error as Error).message}\n`);
     await store.close();
@@ -96,32 +80,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     startupMs: Math.round(performance.now() - started),
   });
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn(`second ${signal}: exiting without waiting`);
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
-      host
-        .close()
-        .then(() => outbox?.relay.stop(config.sinkFlushTimeoutMs))
-        .then(() => telemetry.close())
-        .then(
-          () => {
-            logger.info("stopped");
-            resolve(0);
-          },
-          (error: unknown) => {
-            logger.error("shutdown failed", { error });
-            resolve(1);
-          },
-        );
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+  return untilSignal(logger, async (signal) => {
+    logger.info(`${signal} received: draining`, { inFlight: host.dispatcher.active });
+    await host.close();
+    await outbox?.relay.stop(config.sinkFlushTimeoutMs);
+    await telemetry.close();
   });
 }

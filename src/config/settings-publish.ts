@@ -44,6 +44,12 @@ export const publishSettings = {
     default: "2s",
     doc: "On shutdown, how long the relay may keep publishing the outbox; the rest waits for the next pod.",
   },
+  outboxRelay: {
+    env: "KNSTATE_OUTBOX_RELAY",
+    kind: "boolean",
+    default: "true",
+    doc: "Whether `knstate serve` relays the outbox to K_SINK; `false`: it only writes the outbox, and `knstate relay` publishes it.",
+  },
   outboxLeaseMs: {
     env: "KNSTATE_OUTBOX_LEASE",
     kind: "duration",

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
+import { spawnHost, type HostProcess } from "../support/host.js";
+import { incrementCounter } from "../support/outbox-load.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
 
@@ -42,14 +43,7 @@ async function loadUntil(hosts: readonly HostProcess[], entities: number, tag: s
   await Promise.all(
     Array.from({ length: entities }, async (_, e) => {
       for (let i = 0; !stop(); i++) {
-        const res = await postEvent(hosts[n++ % hosts.length]!.url, {
-          id: `${tag}-${e}-${i}`,
-          type: "com.example.counter.increment",
-          subject: `${tag}${e}`,
-          data: { by: 1 },
-        });
-        expect(res.status).toBe(200);
-        committed.push(`counter/${tag}${e}/${res.headers.get("ce-entityversion")}`);
+        committed.push(await incrementCounter(hosts[n++ % hosts.length]!, tag, e, i));
         await sleep(10);
       }
     }),

@@ -9,7 +9,7 @@ const BIN = join(ROOT, "dist/src/cli/bin.js");
 const knstate = (...args: string[]) => run(process.execPath, [BIN, ...args], ROOT);
 
 describe("knstate CLI", () => {
-  it.each(["serve", "send", "manifest", "deploy", "status", "delete", "init", "dev"])(
+  it.each(["serve", "relay", "send", "manifest", "deploy", "status", "delete", "init", "dev"])(
     "%s --help prints its usage and exits 0",
     (command) => {
       const r = knstate(command, "--help");
@@ -22,7 +22,7 @@ describe("knstate CLI", () => {
   it("lists the commands with --help, and exits 2 without a command", () => {
     const help = knstate("--help");
     expect(help.code).toBe(0);
-    for (const command of ["serve", "send", "init", "dev", "manifest", "deploy"]) {
+    for (const command of ["serve", "relay", "send", "init", "dev", "manifest", "deploy"]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
     }
     expect(knstate().code).toBe(2);

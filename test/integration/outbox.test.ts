@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
+import { spawnHost } from "../support/host.js";
+import { incrementCounters, outboxLength as redisOutboxLength } from "../support/outbox-load.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
 
@@ -32,34 +33,8 @@ async function host(sink: Sink, redis: RedisServer | undefined, env: Record<stri
   return running;
 }
 
-/** Increments counters `c0..c<entities-1>` `perEntity` times each, `parallel` at once; the committed event ids. */
-async function load(hosts: readonly HostProcess[], entities: number, perEntity: number, tag: string) {
-  const committed: string[] = [];
-  let n = 0;
-  const jobs = Array.from({ length: entities }, (_, e) => async () => {
-    for (let i = 0; i < perEntity; i++) {
-      const target = hosts[n++ % hosts.length]!;
-      const res = await postEvent(target.url, {
-        id: `${tag}-${e}-${i}`,
-        type: "com.example.counter.increment",
-        subject: `${tag}${e}`,
-        data: { by: 1 },
-      });
-      expect(res.status).toBe(200);
-      committed.push(`counter/${tag}${e}/${res.headers.get("ce-entityversion")}`);
-    }
-  });
-  await Promise.all(jobs.map((job) => job()));
-  return committed;
-}
-
-async function outboxLength(redis: RedisServer): Promise<number> {
-  let total = 0;
-  for (let shard = 0; shard < 4; shard++) {
-    total += Number(await redis.cli("XLEN", `ks:outbox-test:_outbox:${shard}`));
-  }
-  return total;
-}
+const load = incrementCounters;
+const outboxLength = (redis: RedisServer) => redisOutboxLength(redis, "outbox-test");
 
 describe.runIf(redisAvailable())("the outbox on Redis", () => {
   it("publishes every committed event after a kill -9 under load, in per-entity order", async () => {

@@ -57,14 +57,16 @@ export interface HostProcess {
 }
 
 /**
- * `knstate serve` in a child process, from the compiled `dist/` (the global test setup builds
- * it), resolving once `/readyz` answers 200.
+ * `knstate serve` (or `knstate relay`) in a child process, from the compiled `dist/` (the global
+ * test setup builds it), resolving once `/readyz` answers 200.
  */
 export async function spawnHost(
   options: {
     functions?: readonly string[];
     env?: Record<string, string>;
     args?: readonly string[];
+    /** The command to run (default: `serve`). */
+    command?: "serve" | "relay";
     /** The Node executable to run the host with (default: the one running the tests). */
     node?: string;
   } = {},
@@ -75,7 +77,7 @@ export async function spawnHost(
     options.node ?? process.execPath,
     [
       "dist/src/cli/bin.js",
-      "serve",
+      options.command ?? "serve",
       ...functions.map((f) => (f.includes("/") ? f : `dist/functions/${f}`)),
       ...(options.args ?? []),
     ],
