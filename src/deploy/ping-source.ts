@@ -3,9 +3,6 @@ import type { Component } from "../entity/define.js";
 /** Every minute: the lateness bound of a timer while the Service is scaled to zero (plus a cold start). */
 export const DEFAULT_PING_SCHEDULE = "* * * * *";
 
-/** The CloudEvent type a PingSource sends (the host fires due timers on it). */
-export const PING_EVENT_TYPE = "dev.knative.sources.ping";
-
 export interface KnativePingSource {
   apiVersion: "sources.knative.dev/v1";
   kind: "PingSource";

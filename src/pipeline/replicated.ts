@@ -105,7 +105,10 @@ export class ReplicatedRunner {
     const dedup = dedupId === undefined ? [] : [dedupId];
     // A handler that reads no value decides the same on any state: apply it without a load.
     // Removes keep the load, since what they remove is what their command observed.
-    const blind = timed(observer, request, () => model.executeBlind(command, data, ctx));
+    // Timed only when it decided: a handler stopped at its first read is timed on its real run.
+    const blindStarted = performance.now();
+    const blind = model.executeBlind(command, data, ctx);
+    if (blind !== undefined) observeHandled(observer, request, blindStarted);
     if (blind?.kind === "rejected") throw new CommandRejected(blind.reason, blind.details);
     if (blind !== undefined && blind.ops.length > 0 && !blind.ops.some(removes)) {
       const answer = await this.#apply(request, key, blind, undefined);
@@ -203,11 +206,19 @@ type Accepted = Extract<ReplicatedDecision, { kind: "accepted" }>;
 
 /** Runs a handler, timing it for the observer. */
 function timed<T>(observer: PipelineObserver, request: ReplicatedRequest, run: () => T): T {
-  if (!observer.handled) return run();
   const started = performance.now();
   const decision = run();
-  observer.handled(request.model.name, request.command, (performance.now() - started) / 1000, request.trace);
+  observeHandled(observer, request, started);
   return decision;
+}
+
+function observeHandled(observer: PipelineObserver, request: ReplicatedRequest, started: number): void {
+  observer.handled?.(
+    request.model.name,
+    request.command,
+    (performance.now() - started) / 1000,
+    request.trace,
+  );
 }
 
 /** Operations whose effect depends on the sequence the command observed. */

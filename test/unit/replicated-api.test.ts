@@ -136,6 +136,29 @@ describe("the replicated model", () => {
     expect(() => reader.executeBlind("fail", undefined, ctx)).toThrow(/refused by the handler/);
   });
 
+  it("does not run a command blind again once it has read a value", () => {
+    let runs = 0;
+    const reader = toReplicatedModel(
+      defineReplicatedEntity({
+        name: "reader",
+        typePrefix: "com.example",
+        values: { n: counter() },
+        commands: {
+          bump: (v, _data: unknown, { ops }) => {
+            runs++;
+            return v.n < 10 ? [ops.n.increment()] : [];
+          },
+        },
+      }) as never,
+    );
+    expect(reader.executeBlind("bump", undefined, ctx)).toBeUndefined();
+    expect(reader.executeBlind("bump", undefined, ctx)).toBeUndefined();
+    expect(runs).toBe(1);
+    // The load path still runs it, as often as it is asked.
+    reader.execute("bump", { cells: new Map(), seq: 0, nowMs: 0 }, undefined, ctx);
+    expect(runs).toBe(2);
+  });
+
   it("types an access rule's command names and runs it", () => {
     const guarded = defineReplicatedEntity({
       name: "guarded",

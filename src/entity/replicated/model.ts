@@ -98,6 +98,8 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
       from ? from(values(after)) : defaultReply(after, ctx),
     );
   };
+  /** Commands whose handler read a value when run blind. */
+  const readers = new Set<string>();
   return {
     kind: "replicated",
     name: entity.name,
@@ -111,7 +113,9 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
     execute: (command, before, data, ctx) => decide(command, values(before), data, ctx),
     executeBlind(command, data, ctx) {
       // Reading any value throws at once: the handler stops there, before doing more work,
-      // and the host loads the values and runs it again.
+      // and the host loads the values and runs it again. A command seen reading once is not
+      // run blind again (the load path is right for every command; this only saves the try).
+      if (readers.has(command)) return undefined;
       let read = false;
       const touched = (): never => {
         read = true;
@@ -125,11 +129,12 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
       });
       try {
         const decision = decide(command, blind, data, ctx);
-        return read ? undefined : decision;
+        if (!read) return decision;
       } catch (error) {
-        if (read) return undefined;
-        throw error;
+        if (!read) throw error;
       }
+      readers.add(command);
+      return undefined;
     },
     authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
     values,
