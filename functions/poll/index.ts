@@ -17,7 +17,8 @@ function ballot(input: unknown): { voter: string; option: string } {
  * A poll: `com.example.poll.vote` with subject `lunch` and data `{"voter": "ann", "option":
  * "pizza"}`. Each voter has one vote; a new vote replaces theirs, so the results always add
  * up to the number of voters, whatever the number of replicas voting at once. `results`
- * (and `GET /poll/lunch`) answers `{"results": {"pizza": 1}, "voters": 1}`.
+ * (and `GET /poll/lunch`) answers `{"results": {"pizza": 1}, "voters": 1}`. Each applied vote
+ * is published (with `K_SINK`) as `com.example.poll.voted` with the same data.
  */
 export default defineReplicatedEntity({
   name: "poll",
@@ -32,4 +33,6 @@ export default defineReplicatedEntity({
     results: (poll) => reply({ results: poll.ballots.tally, voters: poll.ballots.voters }),
   },
   view: (poll) => ({ results: poll.ballots.tally, voters: poll.ballots.voters }),
+  // With K_SINK set, each applied vote is published as com.example.poll.voted {voter, option}.
+  publish: { vote: "voted" },
 });

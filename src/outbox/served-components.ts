@@ -4,9 +4,7 @@ import type { Logger } from "../observability/logger.js";
 /** The names of the entities that publish (declare `publish`). */
 export function publishingNames(components: readonly Component[]): string[] {
   return components
-    .filter(
-      (c) => c.kind !== "action" && c.kind !== "replicated" && c.publish !== undefined && c.publish !== false,
-    )
+    .filter((c) => c.kind !== "action" && c.publish !== undefined && c.publish !== false)
     .map((c) => c.name);
 }
 
@@ -31,8 +29,6 @@ export function servedComponents(
     entities: names,
   });
   return components.map((c) =>
-    c.kind !== "action" && c.kind !== "replicated" && c.publish !== undefined
-      ? { ...c, publish: undefined }
-      : c,
+    c.kind !== "action" && c.publish !== undefined ? { ...c, publish: undefined } : c,
   );
 }

@@ -12,6 +12,7 @@ import type { EntityKey, StateStore } from "../store/state-store.js";
 import type { ReplicatedStore } from "../store/replicated/replicated-store.js";
 import { Outcome, type PipelineObserver } from "./observer.js";
 import { ReplicatedBatcher } from "./replicated-batch.js";
+import { replicatedDrafts } from "./replicated-publish.js";
 import type { Settler } from "./settle.js";
 import { contextOf, type CommandReply, type CommandRequest, type EntitySnapshot } from "./types.js";
 
@@ -156,6 +157,7 @@ export class ReplicatedRunner {
     const replyId = newId();
     const value = decision.returnCells.length === 0 ? decision.reply(before ?? empty(0)) : undefined;
     const known = value === undefined ? undefined : { value };
+    const publish = replicatedDrafts(model, command, request.data, value, trace);
     const applyStarted = performance.now();
     const needsAll =
       before === undefined && decision.returnCells.length > 0 && !coversAll(model, decision.ops);
@@ -171,6 +173,7 @@ export class ReplicatedRunner {
           ? {}
           : { writeDedup: { id: dedupId, replyId, ...(known === undefined ? {} : { reply: known }) } }),
         dedupTtlMs,
+        ...(publish === undefined ? {} : { publish }),
       },
       needsAll,
     );
@@ -183,6 +186,8 @@ export class ReplicatedRunner {
         `${model.name}/${truncate(request.entityId)}.${command}: ${result.reason}; nothing was applied`,
       );
     }
+    // Wakes the relay (on a cluster, it reads this entity's slot stream at once).
+    if (publish !== undefined) observer.committed?.(model.name, request.entityId, result.seq, [], trace);
     if (decision.returnCells.length === 0)
       return { reply: value, version: result.seq, replyId, duplicate: false };
     const base = before ?? all ?? empty(result.nowMs);

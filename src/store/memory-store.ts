@@ -77,7 +77,9 @@ export class MemoryStore implements StateStore, StoreIntrospection {
   constructor(options: { now?: () => number; entityIndex?: boolean; retention?: Retention } = {}) {
     this.#now = options.now ?? Date.now;
     this.#retention = options.retention ?? KEEP_ALL;
-    this.replicated = memoryReplicated(this.#now);
+    this.replicated = memoryReplicated(this.#now, (key, messages) => {
+      for (const m of messages) this.outbox.add(outboxShard(key), JSON.stringify(m));
+    });
     this.#indexed = options.entityIndex ?? true;
   }
 

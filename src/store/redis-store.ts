@@ -96,6 +96,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
         ),
       options.keyPrefix,
       options.service,
+      (key, valuesKey) => this.#outbox.streamOf(key, valuesKey),
     );
     this.#outbox = new OutboxKeys(options.keyPrefix, options.service, client instanceof Cluster);
     this.outboxAdmin = redisOutboxAdmin(client, this.#outbox, (key) =>

@@ -4,6 +4,7 @@ import type { Emit, Rejection, Reply } from "../effects.js";
 import type { InputSchema } from "../input.js";
 import { FIELD } from "./cells.js";
 import { operations, type Operations, type ReplicatedOp } from "./operations.js";
+import { compileReplicatedPublish, type ReplicatedPublishRule } from "./publish.js";
 import type { ValueSpecs, Values } from "./types.js";
 
 /** A replicated command's context: the usual one, plus the operation builders of its values. */
@@ -49,6 +50,12 @@ export interface ReplicatedEntityOptions<V extends ValueSpecs, I, S> {
   readonly view?: (values: Values<V>) => S;
   /** Who may run each command and read the values; pure and synchronous (403 on `false`). */
   readonly authorize?: AccessRule<keyof NoInfer<I> & string>;
+  /**
+   * What each applied command publishes to `K_SINK` through the outbox, written atomically with
+   * its operations: `{ vote: "voted" }` (the command's data as the event's), a function of the
+   * data per command, or one function of the applied command. Default: nothing.
+   */
+  readonly publish?: ReplicatedPublishRule<NoInfer<I>>;
 }
 
 export interface ReplicatedEntity<V = ValueSpecs, CH = unknown, S = unknown> {
@@ -60,6 +67,8 @@ export interface ReplicatedEntity<V = ValueSpecs, CH = unknown, S = unknown> {
   readonly reply: ((values: Values<V>, ctx: CommandContext) => unknown) | undefined;
   readonly view: ((values: Values<V>) => S) | undefined;
   readonly authorize: AccessRule | undefined;
+  /** What applied commands publish, as declared (see publish.ts); absent: nothing. */
+  readonly publish?: unknown;
   /** The operation builders, for code outside the handlers (tests, helpers). */
   readonly ops: Operations<V>;
 }
@@ -95,6 +104,8 @@ export function defineReplicatedEntity<const V extends ValueSpecs, I, S = Values
   for (const field of fields) {
     if (!FIELD.test(field)) throw new TypeError(`value name "${field}" must match ${FIELD.source}`);
   }
+  // Checked now: a bad rule, or an event named like a command, fails at definition time.
+  compileReplicatedPublish(options.name, Object.keys(options.commands), options.publish);
   return Object.freeze({
     kind: "replicated",
     name: options.name,
@@ -105,6 +116,7 @@ export function defineReplicatedEntity<const V extends ValueSpecs, I, S = Values
     view: options.view,
     authorize: options.authorize as AccessRule | undefined,
     ops: operations(options.values, `replicated entity ${options.name}`),
+    ...(options.publish === undefined ? {} : { publish: options.publish }),
   });
 }
 

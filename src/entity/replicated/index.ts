@@ -33,4 +33,5 @@ export type {
   ValidatedReplicatedCommand,
 } from "./define.js";
 export type { Operations, ReplicatedOp } from "./operations.js";
+export type { AppliedCommand, Published, ReplicatedPublishRule } from "./publish.js";
 export type { ReplicatedRun, ReplicatedTestKit } from "./testkit.js";

@@ -6,6 +6,7 @@ import { LETTER, type Cells } from "./cells.js";
 import { decodeValues } from "./decode.js";
 import type { ReplicatedEntity } from "./define.js";
 import type { ReplicatedOp } from "./operations.js";
+import { compileReplicatedPublish, type PublishCommand } from "./publish.js";
 import type { ValueSpecs } from "./types.js";
 
 /** An entity's stored cells, their sequence, and the store's clock when they were read (ms). */
@@ -56,6 +57,8 @@ export interface ReplicatedModel {
   values(snapshot: ReplicatedSnapshot): Record<string, unknown>;
   /** The state as reads show it: the entity's `view` of the values, or the values. */
   state(snapshot: ReplicatedSnapshot): unknown;
+  /** The public events of an applied command; absent when the entity publishes nothing. */
+  readonly publish?: PublishCommand;
 }
 
 type Loose = (values: unknown, data: unknown, ctx: unknown) => unknown;
@@ -100,6 +103,7 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
   };
   /** Commands whose handler read a value when run blind. */
   const readers = new Set<string>();
+  const publish = compileReplicatedPublish(entity.name, Object.keys(commands), entity.publish);
   return {
     kind: "replicated",
     name: entity.name,
@@ -139,6 +143,7 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
     authorize: (caller, request) => checkAccess(entity.authorize, caller, request),
     values,
     state: (snapshot) => (entity.view ? entity.view(values(snapshot) as never) : values(snapshot)),
+    ...(publish === undefined ? {} : { publish }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { InvalidInput } from "../input.js";
+import type { PublicEvent } from "../publish.js";
 import { applyOps } from "./apply.js";
 import { SEQ, type Cells } from "./cells.js";
 import type { ReplicatedEntity } from "./define.js";
@@ -23,6 +24,8 @@ export interface ReplicatedRun<V, S> {
   readonly refused: string | undefined;
   readonly values: Values<V>;
   readonly state: S;
+  /** The events it published (`publish`), by name, as the host writes them to the outbox. */
+  readonly published: readonly PublicEvent[];
 }
 
 export interface ReplicatedTestKit<V, S> {
@@ -58,8 +61,14 @@ export function testReplicatedEntity<V, CH, S>(
   let cells: Cells = new Map();
   let nowMs = 1_700_000_000_000;
   const snapshot = (): ReplicatedSnapshot => ({ seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs });
-  const outcome = (decision: ReplicatedDecision, before: ReplicatedSnapshot): ReplicatedRun<V, S> => {
+  const outcome = (
+    decision: ReplicatedDecision,
+    before: ReplicatedSnapshot,
+    command: string,
+    data: unknown,
+  ): ReplicatedRun<V, S> => {
     const base = {
+      published: [] as readonly PublicEvent[],
       ops: [] as readonly ReplicatedOp[],
       rejected: undefined,
       invalid: undefined,
@@ -74,12 +83,15 @@ export function testReplicatedEntity<V, CH, S>(
     });
     if (decision.kind === "rejected") return result(snapshot(), { rejected: decision.reason });
     if (decision.ops.length === 0) return result(before, { reply: decision.reply(before) });
+    // As the host does: publish sees the reply only when it is known before the apply.
+    const known = decision.returnCells.length === 0 ? decision.reply(before) : undefined;
+    const published = model.publish?.(command, data, known) ?? [];
     const applied = applyOps(cells, decision.ops, { nowUs: nowMs * 1000, observed: before.seq });
     if (applied.kind === "refused") return result(snapshot(), { ops: decision.ops, refused: applied.reason });
     cells = applied.cells;
     const returned = new Map([...cells].filter(([name]) => matchesReturn(name, decision.returnCells)));
     const after = afterApply(before, decision.returnCells, { seq: applied.seq, nowMs, cells: returned });
-    return result(snapshot(), { ops: decision.ops, reply: decision.reply(after) });
+    return result(snapshot(), { ops: decision.ops, reply: decision.reply(after), published });
   };
   const decide = (command: string, data: unknown) => {
     const before = snapshot();
@@ -87,13 +99,14 @@ export function testReplicatedEntity<V, CH, S>(
     try {
       const valid = model.validate(command, data);
       const decision = model.execute(command, before, valid, ctx);
-      return { apply: () => outcome(decision, before) };
+      return { apply: () => outcome(decision, before, command, valid) };
     } catch (error) {
       if (!(error instanceof InvalidInput)) throw error;
       const invalid = error.message;
       return {
         apply: (): ReplicatedRun<V, S> => ({
           ops: [],
+          published: [],
           reply: undefined,
           rejected: undefined,
           invalid,

@@ -50,6 +50,26 @@ export interface ReplicatedApplyRequest {
     readonly reply?: { value: unknown };
   };
   readonly dedupTtlMs: number;
+  /** Events to publish if the command applies (absent or empty: none), written with it. */
+  readonly publish?: readonly ReplicatedOutboxDraft[] | undefined;
+}
+
+/**
+ * An event a command publishes, as the host knows it before the apply: the store adds the id
+ * and version, from the sequence the command gets (see `replicatedMessageId`).
+ */
+export interface ReplicatedOutboxDraft {
+  /** The full CloudEvent type, `<prefix>.<entity>.<event>`. */
+  readonly type: string;
+  readonly data: unknown;
+  /** When the command was applied (ISO 8601). */
+  readonly time: string;
+  readonly traceparent?: string | undefined;
+}
+
+/** The outbox id of the `index`th (0-based) of `count` messages of a command applied at `seq`. */
+export function replicatedMessageId(key: EntityKey, seq: number, index: number, count: number): string {
+  return `${key.entityType}/${key.entityId}/${seq}${count > 1 ? `/${index + 1}` : ""}`;
 }
 
 export type ReplicatedApplyResult =
@@ -73,21 +93,41 @@ export interface ReplicatedBatchResult {
 }
 
 /** The call of `REPLICATED_APPLY_SCRIPT` for one command. */
-export function encodeReplicatedApply(keys: ReplicatedKeys, request: ReplicatedApplyRequest): ScriptCall {
-  return encodeReplicatedBatch(keys, [request], false);
+export function encodeReplicatedApply(
+  keys: ReplicatedKeys,
+  request: ReplicatedApplyRequest,
+  outbox?: ReplicatedOutbox,
+): ScriptCall {
+  return encodeReplicatedBatch(keys, [request], false, outbox);
+}
+
+/** Where a batch's messages go: the entity's outbox stream, and the entity they are of. */
+export interface ReplicatedOutbox {
+  readonly stream: string;
+  readonly key: EntityKey;
 }
 
 /**
  * The call of `REPLICATED_APPLY_SCRIPT` for commands to one entity, applied in order; `withAll`
- * asks for every cell after the batch as well. The dedup TTL is the longest of theirs.
+ * asks for every cell after the batch as well. The dedup TTL is the longest of theirs. The
+ * outbox stream and the message arguments are sent only when some command publishes.
  */
 export function encodeReplicatedBatch(
   keys: ReplicatedKeys,
   requests: readonly ReplicatedApplyRequest[],
   withAll: boolean,
+  outbox?: ReplicatedOutbox,
 ): ScriptCall {
   const ttl = Math.max(...requests.map((r) => r.dedupTtlMs));
   const args = [String(requests.length), withAll ? "1" : "0", String(ttl)];
+  const publishing = outbox !== undefined && requests.some((r) => (r.publish?.length ?? 0) > 0);
+  if (publishing) {
+    const { entityType, entityId } = outbox.key;
+    const id = JSON.stringify(`${entityType}/${entityId}/`);
+    args.push(
+      `{"entityType":${JSON.stringify(entityType)},"entityId":${JSON.stringify(entityId)},"id":${id.slice(0, -1)}`,
+    );
+  }
   for (const request of requests) {
     const write = request.writeDedup;
     let head = "";
@@ -108,8 +148,22 @@ export function encodeReplicatedBatch(
     if (write !== undefined) args.push(write.id);
     for (const op of request.ops) args.push(op.code, op.cell, op.a, op.b, op.c, op.entry);
     args.push(...request.returnCells);
+    if (publishing) {
+      const drafts = request.publish ?? [];
+      args.push(String(drafts.length));
+      for (const draft of drafts) args.push(messageTail(draft));
+    }
   }
-  return { keys: [keys.values, keys.dedup], args };
+  const scriptKeys = [keys.values, keys.dedup];
+  if (publishing) scriptKeys.push(outbox.stream);
+  return { keys: scriptKeys, args };
+}
+
+/** A message's JSON after its id and version (an `OutboxMessage`, see src/store/state-store.ts). */
+function messageTail(draft: ReplicatedOutboxDraft): string {
+  const data = JSON.stringify(draft.data) as string | undefined;
+  const trace = draft.traceparent === undefined ? "" : `,"traceparent":${JSON.stringify(draft.traceparent)}`;
+  return `,"type":${JSON.stringify(draft.type)}${data === undefined ? "" : `,"data":${data}`},"time":${JSON.stringify(draft.time)}${trace}}`;
 }
 
 export function decodeReplicatedApply(reply: unknown, checkDedup: readonly string[]): ReplicatedApplyResult {

@@ -8,6 +8,7 @@ export {
   encodeReplicatedBatch,
   encodeReplicatedLoad,
   replicatedKeys,
+  replicatedMessageId,
 } from "./codec.js";
 export type {
   ReplicatedApplyRequest,
@@ -15,6 +16,8 @@ export type {
   ReplicatedBatchItem,
   ReplicatedBatchResult,
   ReplicatedKeys,
+  ReplicatedOutbox,
+  ReplicatedOutboxDraft,
   ScriptCall,
 } from "./codec.js";
 export { memoryReplicated, redisReplicated } from "./replicated-store.js";

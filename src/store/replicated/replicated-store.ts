@@ -5,7 +5,7 @@ import {
   type ReplicatedDedupRecord,
   type ReplicatedSnapshot,
 } from "../../entity/replicated/model.js";
-import type { EntityKey } from "../state-store.js";
+import type { EntityKey, OutboxMessage } from "../state-store.js";
 import {
   decodeReplicatedApply,
   decodeReplicatedBatch,
@@ -14,6 +14,7 @@ import {
   encodeReplicatedBatch,
   encodeReplicatedLoad,
   replicatedKeys,
+  replicatedMessageId,
   type ReplicatedApplyRequest,
   type ReplicatedApplyResult,
   type ReplicatedBatchResult,
@@ -47,22 +48,34 @@ export interface ReplicatedStore {
 /** Runs a script: its source (to EVAL, or its SHA-1 for EVALSHA), KEYS and ARGV, for `key`. */
 export type RunScript = (lua: string, keys: string[], args: string[], key: EntityKey) => Promise<unknown>;
 
-/** Replicated entities on Redis, through the store's own script runner. */
-export function redisReplicated(run: RunScript, keyPrefix: string, service: string): ReplicatedStore {
+/**
+ * Replicated entities on Redis, through the store's own script runner. `outboxStream` names an
+ * entity's outbox stream from its key and the key of its values (for its slot on a cluster).
+ */
+export function redisReplicated(
+  run: RunScript,
+  keyPrefix: string,
+  service: string,
+  outboxStream?: (key: EntityKey, valuesKey: string) => string,
+): ReplicatedStore {
+  const outboxOf = (key: EntityKey, values: string) =>
+    outboxStream === undefined ? undefined : { stream: outboxStream(key, values), key };
   return {
     async loadReplicated(key, dedupIds) {
       const call = encodeReplicatedLoad(replicatedKeys(keyPrefix, service, key), dedupIds);
       return decodeReplicatedLoad(await run(REPLICATED_LOAD_SCRIPT, call.keys, call.args, key), dedupIds);
     },
     async applyReplicated(key, request) {
-      const call = encodeReplicatedApply(replicatedKeys(keyPrefix, service, key), request);
+      const keys = replicatedKeys(keyPrefix, service, key);
+      const call = encodeReplicatedApply(keys, request, outboxOf(key, keys.values));
       return decodeReplicatedApply(
         await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args, key),
         request.checkDedup,
       );
     },
     async applyReplicatedBatch(key, requests, withAll) {
-      const call = encodeReplicatedBatch(replicatedKeys(keyPrefix, service, key), requests, withAll);
+      const keys = replicatedKeys(keyPrefix, service, key);
+      const call = encodeReplicatedBatch(keys, requests, withAll, outboxOf(key, keys.values));
       return decodeReplicatedBatch(
         await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args, key),
         requests.map((r) => r.checkDedup),
@@ -73,9 +86,13 @@ export function redisReplicated(run: RunScript, keyPrefix: string, service: stri
 
 /**
  * Replicated entities in memory, with the same rules (`applyOps`). Dedup records expire after
- * `dedupTtlMs` of `now()`; `now` defaults to the wall clock (ms).
+ * `dedupTtlMs` of `now()`; `now` defaults to the wall clock (ms). The messages an applied
+ * command publishes go to `publish`, in the same step.
  */
-export function memoryReplicated(now: () => number = Date.now): ReplicatedStore {
+export function memoryReplicated(
+  now: () => number = Date.now,
+  publish?: (key: EntityKey, messages: readonly OutboxMessage[]) => void,
+): ReplicatedStore {
   const entities = new Map<string, Cells>();
   const dedup = new Map<string, { record: ReplicatedDedupRecord; expiresAt: number }>();
   const id = (key: EntityKey) => JSON.stringify([key.entityType, key.entityId]);
@@ -101,6 +118,17 @@ export function memoryReplicated(now: () => number = Date.now): ReplicatedStore 
       const result = applyOps(before, request.ops, { nowUs: nowMs * 1000, observed: request.observed });
       if (result.kind === "refused") return Promise.resolve(result);
       entities.set(id(key), result.cells);
+      const drafts = request.publish ?? [];
+      if (publish !== undefined && drafts.length > 0 && request.ops.length > 0) {
+        const messages = drafts.map((draft, i): OutboxMessage => ({
+          id: replicatedMessageId(key, result.seq, i, drafts.length),
+          entityType: key.entityType,
+          entityId: key.entityId,
+          version: result.seq,
+          ...draft,
+        }));
+        publish(key, messages);
+      }
       const cells = new Map([...result.cells].filter(([name]) => matchesReturn(name, request.returnCells)));
       const write = request.writeDedup;
       if (write !== undefined) {

@@ -1,3 +1,8 @@
+import { LUA_WRITE_RECORDS } from "./lua-dedup.js";
+import { LUA_APPLY_OPS } from "./lua-ops.js";
+
+export { REPLICATED_LOAD_SCRIPT } from "./lua-dedup.js";
+
 /**
  * The Lua scripts of replicated entities. An entity's values are one hash of cells (see
  * src/entity/replicated/cells.ts); the apply script is `applyOps` of
@@ -6,13 +11,16 @@
  */
 
 /**
- * KEYS: the values hash, the dedup hash.
- * ARGV: nCommands, withAll (1|0: also return every cell after the batch), dedup TTL ms, then
+ * KEYS: the values hash, the dedup hash, and the entity's outbox stream when some command of
+ *       the batch publishes.
+ * ARGV: nCommands, withAll (1|0: also return every cell after the batch), dedup TTL ms, with
+ *       an outbox stream the head of its messages' JSON (up to the sequence in the id), then
  *       for each command: nOps, observed sequence, nCheck, nWrite (0 or 1), dedup record head
  *       (JSON without its closing brace), withCells (1|0: the record keeps the returned
  *       cells), nReturn, nCheck dedup ids to check, nWrite dedup id to write, six arguments
  *       per operation (code, cell, a, b, c, entry), and nReturn cell names or prefixes (ending
- *       in `|`) to return.
+ *       in `|`) to return; with an outbox stream, nOut and nOut message tails (the JSON after
+ *       the version).
  * Reply: {now ms, {result per command}, every cell after the batch (or nil)}, a result being
  *        {"applied", sequence, {name, value, ...}} | {"refused", reason} |
  *        {"duplicate", {index, record, ...}} | {"error", message}.
@@ -23,6 +31,9 @@
  * Dedup records are fields `r<id>` of the dedup hash, valued `<expiry ms, hex>|<record>`; an
  * expired one counts as absent, and a sweep (as in the append script: `t` when due, `tc`/`tm`
  * while it goes on, 100 fields per batch) deletes them.
+ * The messages of an applied command are XADDed to the outbox stream (field `m`, as the append
+ * script writes them) with the id `<entity>/<id>/<sequence>`, and `/<n>` (1, 2, …) after it
+ * when the command publishes several; a duplicate, refused or failed command publishes nothing.
  */
 export const REPLICATED_APPLY_SCRIPT = `#!lua
 local MAX = 9007199254740991
@@ -35,8 +46,8 @@ end
 local nCmds, ttl = count(ARGV[1]), count(ARGV[3])
 if nCmds == nil or ttl == nil then return fail('bad counts') end
 
-if #KEYS ~= 2 then return fail('wrong number of keys') end
-local H, D = KEYS[1], KEYS[2]
+if #KEYS ~= 2 and #KEYS ~= 3 then return fail('wrong number of keys') end
+local H, D, O = KEYS[1], KEYS[2], KEYS[3]
 local time = redis.call('TIME')
 local nowUs = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local nowMs = math.floor(nowUs / 1000)
@@ -84,79 +95,7 @@ local function purge(prefix, when)
 end
 
 local seq = tonumber(redis.call('HGET', H, '#') or '0')
--- One command's operations into cmd: nil, or {"refused", reason} / {"error", message}.
-local function apply(nOps, observed, at)
-  local next = seq + 1
-  if observed > seq then observed = seq end
-  for i = 0, nOps - 1 do
-    local o = at + 6 * i
-    local code, cell, a, b, c, entry = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
-    local current = get(cell)
-    if code == 'inc' then
-      local by = tonumber(a)
-      if by == nil or by ~= math.floor(by) or by > MAX or by < -MAX then return {'error', 'bad increment'} end
-      local v = tonumber(current or '0') + by
-      if v > MAX or v < -MAX then return {'refused', 'counter would leave the safe integer range'} end
-      cmd[cell] = int(v)
-    elseif code == 'flag' then
-      cmd[cell] = '1'
-    elseif code == 'lww' then
-      local clock = nil
-      if current ~= nil then clock = split(current) end
-      if b == '' then
-        local at = nowUs
-        if clock ~= nil and clock + 1 > at then at = clock + 1 end
-        cmd[cell] = int(at) .. ' ' .. a
-      else
-        local mine = count(b)
-        if mine == nil then return {'error', 'bad clock'} end
-        if clock == nil or mine > clock then cmd[cell] = b .. ' ' .. a end
-      end
-    elseif code == 'fww' then
-      if current == nil then cmd[cell] = int(nowUs) .. ' ' .. a end
-    elseif code == 'sadd' then
-      cmd[cell] = int(next)
-    elseif code == 'srem' then
-      if current ~= nil and tonumber(current) <= observed then cmd[cell] = false end
-    elseif code == 'vote' then
-      local life = count(b)
-      if life == nil then return {'error', 'bad vote TTL'} end
-      if life > 0 then
-        purge(c, function(v) local e = split(v); return e > 0 and e <= nowMs end)
-        cmd[cell] = int(nowMs + life) .. ' ' .. a
-      else
-        cmd[cell] = '0 ' .. a
-      end
-    elseif code == 'unvote' then
-      cmd[cell] = false
-    elseif code == 'mrem' then
-      if current ~= nil and tonumber(current) <= observed then
-        cmd[cell] = false
-        if a ~= '' then cmd[a] = false end
-        if b ~= '' then purge(b, function() return true end) end
-      end
-    elseif code == 'acq' then
-      local life = count(b)
-      if life == nil or life < 1 or a == '' then return {'error', 'bad lease'} end
-      local token, expires, holder = lease(current)
-      local live = holder ~= '' and expires > nowMs
-      if live and holder == a then cmd[cell] = int(token) .. ' ' .. int(nowMs + life) .. ' ' .. a
-      elseif not live then cmd[cell] = int(token + 1) .. ' ' .. int(nowMs + life) .. ' ' .. a end
-    elseif code == 'rel' then
-      local token, expires, holder = lease(current)
-      if holder == a and expires > nowMs then cmd[cell] = int(token) .. ' 0 ' end
-    elseif code == 'fence' then
-      local token = lease(current)
-      if tonumber(a) ~= token then
-        return {'refused', 'fencing token ' .. a .. ' is stale (current: ' .. int(token) .. ')'}
-      end
-    else
-      return {'error', 'unknown operation ' .. tostring(code)}
-    end
-    if entry ~= '' then cmd[entry] = int(next) end
-  end
-  return nil
-end
+${LUA_APPLY_OPS}
 local function collect(at, n)
   local out = {}
   for i = 0, n - 1 do
@@ -183,8 +122,9 @@ local function record(id)
   return string.sub(v, bar + 1)
 end
 
-local results = {}
-local a = 4
+local results, outbox = {}, {}
+local a, idHead = 4, nil
+if O ~= nil then idHead = ARGV[4]; a = 5 end
 for n = 1, nCmds do
   local nOps, observed, nCheck, nWrite = count(ARGV[a]), count(ARGV[a + 1]), count(ARGV[a + 2]), count(ARGV[a + 3])
   local head, withCells, nReturn = ARGV[a + 4], ARGV[a + 5] == '1', count(ARGV[a + 6])
@@ -195,6 +135,12 @@ for n = 1, nCmds do
   local opsAt = checkAt + nCheck + nWrite
   local returnAt = opsAt + 6 * nOps
   a = returnAt + nReturn
+  local nOut, outAt = 0, a + 1
+  if O ~= nil then
+    nOut = count(ARGV[a])
+    if nOut == nil then return fail('bad counts') end
+    a = outAt + nOut
+  end
   if #ARGV < a - 1 then return fail('wrong number of arguments') end
   if nWrite > 0 and ttl < 1 then return fail('bad dedup TTL') end
   local hits = {}
@@ -229,6 +175,13 @@ for n = 1, nCmds do
         written[writeId] = kept
       end
       results[n] = {'applied', seq, out}
+      -- Only a command that applied operations has a sequence of its own to publish under.
+      if nOps == 0 then nOut = 0 end
+      for i = 0, nOut - 1 do
+        local id = int(seq)
+        if nOut > 1 then id = id .. '/' .. int(i + 1) end
+        outbox[#outbox + 1] = idHead .. id .. '","version":' .. int(seq) .. ARGV[outAt + i]
+      end
     end
   end
 end
@@ -240,60 +193,9 @@ for name, v in pairs(pend) do
   if v == false then redis.call('HDEL', H, name) else set[#set + 1] = name; set[#set + 1] = v end
 end
 for i = 1, #set, 1000 do redis.call('HSET', H, unpack(set, i, math.min(i + 999, #set))) end
-if #records > 0 then
-  local expiry = nowMs + ttl
-  local prefix = string.format('%x|', expiry)
-  local put = {}
-  for _, id in ipairs(records) do put[#put + 1] = 'r' .. id; put[#put + 1] = prefix .. written[id] end
-  -- The sweep of expired records, as in the append script.
-  local meta = redis.call('HMGET', D, 't', 'tc', 'tm')
-  local sweepAt = tonumber(meta[1] or '')
-  if sweepAt ~= nil and sweepAt <= nowMs then
-    local low = tonumber(meta[3] or '')
-    local scan = redis.call('HSCAN', D, meta[2] or '0', 'MATCH', 'r*', 'COUNT', 100)
-    local dead = {}
-    local fields = scan[2]
-    for i = 1, #fields, 2 do
-      local at = tonumber(string.match(fields[i + 1], '^(%x+)|') or '0', 16)
-      if at <= nowMs then dead[#dead + 1] = fields[i]
-      elseif low == nil or at < low then low = at end
-    end
-    if #dead > 0 then redis.call('HDEL', D, unpack(dead)) end
-    if low == nil or expiry < low then low = expiry end
-    if scan[1] == '0' then
-      -- The next pass no sooner than a tenth of the window: a hot entity sweeps 10% of the time.
-      redis.call('HDEL', D, 'tc', 'tm')
-      put[#put + 1] = 't'; put[#put + 1] = int(math.max(low, nowMs + math.floor(ttl / 10)))
-    else
-      put[#put + 1] = 'tc'; put[#put + 1] = scan[1]
-      put[#put + 1] = 'tm'; put[#put + 1] = int(low)
-    end
-  elseif sweepAt == nil or expiry < sweepAt then
-    put[#put + 1] = 't'; put[#put + 1] = int(expiry)
-  end
-  for i = 1, #put, 1000 do redis.call('HSET', D, unpack(put, i, math.min(i + 999, #put))) end
-end
+${LUA_WRITE_RECORDS}
+for _, m in ipairs(outbox) do redis.call('XADD', O, '*', 'm', m) end
 local all = false
 if ARGV[2] == '1' then all = redis.call('HGETALL', H) end
 return {nowMs, results, all}
-`;
-
-/**
- * The merged values: KEYS: the values hash, the dedup hash; ARGV: dedup ids. Reply: {now ms,
- * {name, value, ...}, {live record or false per dedup id}}.
- */
-export const REPLICATED_LOAD_SCRIPT = `#!lua flags=no-writes
-local time = redis.call('TIME')
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local dedup = {}
-for i = 1, #ARGV do
-  local v = redis.call('HGET', KEYS[2], 'r' .. ARGV[i])
-  local found = false
-  if v then
-    local bar = string.find(v, '|', 1, true)
-    if bar ~= nil and tonumber(string.sub(v, 1, bar - 1), 16) > nowMs then found = string.sub(v, bar + 1) end
-  end
-  dedup[i] = found
-end
-return {nowMs, redis.call('HGETALL', KEYS[1]), dedup}
 `;
