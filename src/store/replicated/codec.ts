@@ -3,7 +3,7 @@ import {
   type ReplicatedDedupRecord,
   type ReplicatedSnapshot,
 } from "../../entity/replicated/model.js";
-import type { ReplicatedOp } from "../../entity/replicated/operations.js";
+import type { OpCode, ReplicatedOp } from "../../entity/replicated/operations.js";
 import { SEQ } from "../../entity/replicated/cells.js";
 import { encodeEntityId, encodeSegment } from "../redis-keys.js";
 import type { EntityKey } from "../state-store.js";
@@ -41,9 +41,12 @@ export interface ReplicatedApplyRequest {
   readonly observed: number;
   /** `ReplicatedDecision.returnCells`. */
   readonly returnCells: readonly string[];
-  /** Dedup ids that must not exist yet (a hit applies nothing). */
+  /**
+   * The dedup id that must not exist yet (a hit applies nothing): none or one, sent once to
+   * Redis for both the check and the record.
+   */
   readonly checkDedup: readonly string[];
-  /** The record to write: its id, the reply CloudEvent's id, the reply when known before the apply. */
+  /** The record to write: its id (the one checked), the reply CloudEvent's id, the reply when known before the apply. */
   readonly writeDedup?: {
     readonly id: string;
     readonly replyId: string;
@@ -130,24 +133,23 @@ export function encodeReplicatedBatch(
   }
   for (const request of requests) {
     const write = request.writeDedup;
-    let head = "";
+    const id = dedupIdOf(request);
+    let record = "";
     if (write !== undefined) {
-      head = `{"replyId":${JSON.stringify(write.replyId)}`;
-      if (write.reply !== undefined) head += `,"reply":${JSON.stringify(write.reply.value) ?? "null"}`;
+      record = `${write.reply === undefined ? "c" : "r"}{"replyId":${JSON.stringify(write.replyId)}`;
+      if (write.reply !== undefined) record += `,"reply":${JSON.stringify(write.reply.value) ?? "null"}`;
     }
+    const head = args.length;
     args.push(
-      String(request.ops.length),
-      String(request.observed),
-      String(request.checkDedup.length),
-      write === undefined ? "0" : "1",
-      head,
-      write !== undefined && write.reply === undefined ? "1" : "0",
+      "",
+      request.observed >= Number.MAX_SAFE_INTEGER ? "" : String(request.observed),
+      id,
+      record,
       String(request.returnCells.length),
-      ...request.checkDedup,
     );
-    if (write !== undefined) args.push(write.id);
-    for (const op of request.ops) args.push(op.code, op.cell, op.a, op.b, op.c, op.entry);
-    args.push(...request.returnCells);
+    for (const op of request.ops) pushOp(args, op);
+    args[head] = String(args.length - head - 5);
+    for (const cell of request.returnCells) args.push(cell);
     if (publishing) {
       const drafts = request.publish ?? [];
       args.push(String(drafts.length));
@@ -157,6 +159,42 @@ export function encodeReplicatedBatch(
   const scriptKeys = [keys.values, keys.dedup];
   if (publishing) scriptKeys.push(outbox.stream);
   return { keys: scriptKeys, args };
+}
+
+/** The arguments each operation code uses after its cell (the rest are empty). */
+const OP_WIDTH = {
+  inc: 1,
+  flag: 0,
+  lww: 2,
+  fww: 1,
+  sadd: 0,
+  srem: 0,
+  vote: 3,
+  unvote: 0,
+  mrem: 2,
+  acq: 2,
+  rel: 1,
+  fence: 1,
+} as const satisfies Record<OpCode, number>;
+
+/** An operation as the script reads it (lua-ops.ts): code (`*`: an entry follows), cell, its arguments, entry. */
+function pushOp(args: string[], op: ReplicatedOp): void {
+  const width = OP_WIDTH[op.code];
+  args.push(op.entry === "" ? op.code : `${op.code}*`, op.cell);
+  if (width > 0) args.push(op.a);
+  if (width > 1) args.push(op.b);
+  if (width > 2) args.push(op.c);
+  if (op.entry !== "") args.push(op.entry);
+}
+
+/** The one dedup id a command checks, and records when it writes a record ("" for none). */
+function dedupIdOf(request: ReplicatedApplyRequest): string {
+  const { checkDedup, writeDedup } = request;
+  const id = checkDedup[0] ?? "";
+  if (checkDedup.length > 1 || (writeDedup !== undefined && writeDedup.id !== id)) {
+    throw new Error("knstate replicated: a command checks at most one dedup id, and records only that one");
+  }
+  return id;
 }
 
 /** A message's JSON after its id and version (an `OutboxMessage`, see src/store/state-store.ts). */
@@ -172,35 +210,37 @@ export function decodeReplicatedApply(reply: unknown, checkDedup: readonly strin
   return result;
 }
 
-/** Decodes a batch's reply; `checkDedup` has each command's dedup ids to check, in order. */
+/** Decodes a batch's reply (flat, see scripts.ts); `checkDedup` has each command's dedup ids, in order. */
 export function decodeReplicatedBatch(
   reply: unknown,
   checkDedup: ReadonlyArray<readonly string[]>,
 ): ReplicatedBatchResult {
-  const [nowMs, items, all] = reply as [number, Array<[string, ...unknown[]]>, string[] | null];
-  const results = items.map((item, i): ReplicatedBatchItem => {
-    const [kind, ...rest] = item;
-    if (kind === "refused") return { kind, reason: rest[0] as string };
-    if (kind === "failed" || kind === "error") return { kind: "failed", message: rest[0] as string };
-    if (kind === "duplicate") {
-      const hits = rest[0] as string[];
-      const duplicates = new Map<string, ReplicatedDedupRecord>();
-      for (let h = 0; h + 1 < hits.length; h += 2) {
-        duplicates.set(
-          checkDedup[i]![Number(hits[h]) - 1]!,
-          JSON.parse(hits[h + 1]!) as ReplicatedDedupRecord,
-        );
-      }
-      return { kind, duplicates };
-    }
-    if (kind !== "applied")
+  const [nowMsRaw, flat, all] = reply as [number, Array<string | number>, string[] | null];
+  const nowMs = Number(nowMsRaw);
+  const results: ReplicatedBatchItem[] = [];
+  let p = 0;
+  for (let i = 0; i < checkDedup.length; i++) {
+    const kind = flat[p++];
+    if (kind === 1) {
+      const seq = Number(flat[p++]);
+      const n = Number(flat[p++]);
+      const cells = new Map<string, string>();
+      for (const end = p + n; p < end; p += 2) cells.set(flat[p] as string, flat[p + 1] as string);
+      results.push({ kind: "applied", seq, nowMs, cells });
+    } else if (kind === 2) {
+      results.push({ kind: "refused", reason: flat[p++] as string });
+    } else if (kind === 3) {
+      const record = JSON.parse(flat[p++] as string) as ReplicatedDedupRecord;
+      results.push({ kind: "duplicate", duplicates: new Map([[checkDedup[i]![0]!, record]]) });
+    } else if (kind === 4) {
+      results.push({ kind: "failed", message: flat[p++] as string });
+    } else {
       throw new Error(`unexpected reply of the replicated apply script: ${String(kind)}`);
-    const cells = cellsFromPairs(rest[1] as string[]);
-    return { kind, seq: Number(rest[0]), nowMs: Number(nowMs), cells };
-  });
+    }
+  }
   if (all === null || all === undefined) return { results, all: undefined };
   const cells = cellsFromPairs(all);
-  return { results, all: { seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs: Number(nowMs) } };
+  return { results, all: { seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs } };
 }
 
 /** The call of `REPLICATED_LOAD_SCRIPT`. */

@@ -2,15 +2,27 @@
  * The rules of the replicated value types in Lua: `applyOps` of src/entity/replicated/apply.ts,
  * rule for rule. Part of the apply script (scripts.ts), which defines what it uses: `ARGV`, `seq`,
  * `nowUs`/`nowMs`, `get`, `purge`, `cmd` (the command's changes), `count`, `int`, `MAX`.
- * Six arguments per operation: code, cell, a, b, c, entry.
+ * An operation is its code (ending in `*` when a map entry's sequence follows), its cell, the
+ * arguments its code uses (`OP_WIDTH` in codec.ts: inc a, lww a b, vote a b c, …), then the
+ * entry, so that a counter increment costs three arguments.
  */
 export const LUA_APPLY_OPS = `-- One command's operations into cmd: nil, or {"refused", reason} / {"error", message}.
-local function apply(nOps, observed, at)
+local WIDTH = {inc = 1, flag = 0, lww = 2, fww = 1, sadd = 0, srem = 0, vote = 3, unvote = 0,
+  mrem = 2, acq = 2, rel = 1, fence = 1}
+local function apply(nArgs, observed, at)
   local next = seq + 1
   if observed > seq then observed = seq end
-  for i = 0, nOps - 1 do
-    local o = at + 6 * i
-    local code, cell, a, b, c, entry = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
+  local o, stop = at, at + nArgs
+  while o < stop do
+    local code, entry = ARGV[o], ''
+    local withEntry = string.byte(code, -1) == 42
+    if withEntry then code = string.sub(code, 1, -2) end
+    local width = WIDTH[code]
+    if width == nil then return {'error', 'unknown operation ' .. tostring(code)} end
+    local cell, a, b, c = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+    o = o + 2 + width
+    if withEntry then entry = ARGV[o]; o = o + 1 end
+    if o > stop then return {'error', 'bad operation arguments'} end
     local current = get(cell)
     if code == 'inc' then
       local by = tonumber(a)
@@ -70,8 +82,6 @@ local function apply(nOps, observed, at)
       if tonumber(a) ~= token then
         return {'refused', 'fencing token ' .. a .. ' is stale (current: ' .. int(token) .. ')'}
       end
-    else
-      return {'error', 'unknown operation ' .. tostring(code)}
     end
     if entry ~= '' then cmd[entry] = int(next) end
   end

@@ -15,15 +15,15 @@ export { REPLICATED_LOAD_SCRIPT } from "./lua-dedup.js";
  *       the batch publishes.
  * ARGV: nCommands, withAll (1|0: also return every cell after the batch), dedup TTL ms, with
  *       an outbox stream the head of its messages' JSON (up to the sequence in the id), then
- *       for each command: nOps, observed sequence, nCheck, nWrite (0 or 1), dedup record head
- *       (JSON without its closing brace), withCells (1|0: the record keeps the returned
- *       cells), nReturn, nCheck dedup ids to check, nWrite dedup id to write, six arguments
- *       per operation (code, cell, a, b, c, entry), and nReturn cell names or prefixes (ending
- *       in `|`) to return; with an outbox stream, nOut and nOut message tails (the JSON after
- *       the version).
- * Reply: {now ms, {result per command}, every cell after the batch (or nil)}, a result being
- *        {"applied", sequence, {name, value, ...}} | {"refused", reason} |
- *        {"duplicate", {index, record, ...}} | {"error", message}.
+ *       for each command: nArgs (the arguments of its operations), observed sequence ("": the
+ *       one it is applied to), dedup id ("": none) checked and recorded, record ("": none;
+ *       else `c` or `r` then the record's JSON head without its closing brace: `c` keeps the
+ *       returned cells in it, `r` has the reply), nReturn, the operations (see lua-ops.ts),
+ *       nReturn cell names or prefixes (ending in `|`) to return, and with an outbox stream
+ *       nOut and nOut message tails (the JSON after the version).
+ * Reply: {now ms, results, every cell after the batch (or nil)}, results being flat, per
+ *        command: 1, sequence, 2n, n name/value pairs (applied) | 2, reason (refused) |
+ *        3, record (duplicate) | 4, message (error).
  * The commands of a batch are applied one after the other, each with its own sequence, dedup
  * check, dedup record and returned cells, exactly as if each were its own call; a refused or
  * failed command changes nothing and the others still apply. The changes are computed in
@@ -110,30 +110,44 @@ local function collect(at, n)
   return out
 end
 
+local res, outbox = {}, {}
+local a, idHead = 4, nil
+if O ~= nil then idHead = ARGV[4]; a = 5 end
+
+-- The stored records of the batch's dedup ids, read with one HMGET (a bad layout fails below).
+local prior = {}
+do
+  local ids, at = {}, a
+  for _ = 1, nCmds do
+    local nArgs, id, nReturn = count(ARGV[at]), ARGV[at + 2], count(ARGV[at + 4])
+    if nArgs == nil or nReturn == nil or id == nil then break end
+    if id ~= '' then ids[#ids + 1] = 'r' .. id end
+    at = at + 5 + nArgs + nReturn
+    if O ~= nil then at = at + 1 + (count(ARGV[at]) or 0) end
+  end
+  if #ids > 0 then
+    local values = redis.call('HMGET', D, unpack(ids))
+    for i, field in ipairs(ids) do prior[field] = values[i] end
+  end
+end
 local written, records = {}, {}
 -- The live dedup record of an id (written earlier in this batch, or stored and not expired).
 local function record(id)
   local w = written[id]
   if w ~= nil then return w end
-  local v = redis.call('HGET', D, 'r' .. id)
+  local v = prior['r' .. id]
   if not v then return nil end
   local bar = string.find(v, '|', 1, true)
   if bar == nil or tonumber(string.sub(v, 1, bar - 1), 16) <= nowMs then return nil end
   return string.sub(v, bar + 1)
 end
-
-local results, outbox = {}, {}
-local a, idHead = 4, nil
-if O ~= nil then idHead = ARGV[4]; a = 5 end
 for n = 1, nCmds do
-  local nOps, observed, nCheck, nWrite = count(ARGV[a]), count(ARGV[a + 1]), count(ARGV[a + 2]), count(ARGV[a + 3])
-  local head, withCells, nReturn = ARGV[a + 4], ARGV[a + 5] == '1', count(ARGV[a + 6])
-  if nOps == nil or observed == nil or nCheck == nil or nWrite == nil or nReturn == nil or nWrite > 1 then
-    return fail('bad counts')
-  end
-  local checkAt = a + 7
-  local opsAt = checkAt + nCheck + nWrite
-  local returnAt = opsAt + 6 * nOps
+  local nArgs, observed, id, rec, nReturn = count(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], count(ARGV[a + 4])
+  if nArgs == nil or nReturn == nil or id == nil or rec == nil then return fail('bad counts') end
+  if observed == '' then observed = MAX else observed = count(observed) end
+  if observed == nil then return fail('bad counts') end
+  local opsAt = a + 5
+  local returnAt = opsAt + nArgs
   a = returnAt + nReturn
   local nOut, outAt = 0, a + 1
   if O ~= nil then
@@ -142,45 +156,44 @@ for n = 1, nCmds do
     a = outAt + nOut
   end
   if #ARGV < a - 1 then return fail('wrong number of arguments') end
-  if nWrite > 0 and ttl < 1 then return fail('bad dedup TTL') end
-  local hits = {}
-  for i = 0, nCheck - 1 do
-    local found = record(ARGV[checkAt + i])
-    if found ~= nil then hits[#hits + 1] = i + 1; hits[#hits + 1] = found end
-  end
-  local writeId = ARGV[checkAt + nCheck]
-  if #hits > 0 then
-    results[n] = {'duplicate', hits}
+  if rec ~= '' and (id == '' or ttl < 1) then return fail('bad dedup record') end
+  local found = nil
+  if id ~= '' then found = record(id) end
+  if found ~= nil then
+    res[#res + 1] = 3; res[#res + 1] = found
   else
     cmd = {}
     local outcome = nil
-    if nOps > 0 then outcome = apply(nOps, observed, opsAt) end
+    if nArgs > 0 then outcome = apply(nArgs, observed, opsAt) end
     if outcome ~= nil then
-      results[n] = outcome
+      if outcome[1] == 'refused' then res[#res + 1] = 2 else res[#res + 1] = 4 end
+      res[#res + 1] = outcome[2]
     else
-      if nOps > 0 then
+      if nArgs > 0 then
         seq = seq + 1
         for name, v in pairs(cmd) do pend[name] = v end
         pend['#'] = int(seq)
       end
       cmd = {}
       local out = collect(returnAt, nReturn)
-      if nWrite > 0 then
-        local kept = head .. ',"seq":' .. int(seq)
-        if withCells then
+      if rec ~= '' then
+        -- 'c': the record keeps the returned cells; 'r': the reply is in the record's head.
+        local kept = string.sub(rec, 2) .. ',"seq":' .. int(seq)
+        if string.byte(rec, 1) == 99 then
           if #out == 0 then kept = kept .. ',"cells":[]' else kept = kept .. ',"cells":' .. cjson.encode(out) end
         end
         kept = kept .. '}'
-        if written[writeId] == nil then records[#records + 1] = writeId end
-        written[writeId] = kept
+        if written[id] == nil then records[#records + 1] = id end
+        written[id] = kept
       end
-      results[n] = {'applied', seq, out}
+      res[#res + 1] = 1; res[#res + 1] = seq; res[#res + 1] = #out
+      for k = 1, #out do res[#res + 1] = out[k] end
       -- Only a command that applied operations has a sequence of its own to publish under.
-      if nOps == 0 then nOut = 0 end
+      if nArgs == 0 then nOut = 0 end
       for i = 0, nOut - 1 do
-        local id = int(seq)
-        if nOut > 1 then id = id .. '/' .. int(i + 1) end
-        outbox[#outbox + 1] = idHead .. id .. '","version":' .. int(seq) .. ARGV[outAt + i]
+        local mid = int(seq)
+        if nOut > 1 then mid = mid .. '/' .. int(i + 1) end
+        outbox[#outbox + 1] = idHead .. mid .. '","version":' .. int(seq) .. ARGV[outAt + i]
       end
     end
   end
@@ -197,5 +210,5 @@ ${LUA_WRITE_RECORDS}
 for _, m in ipairs(outbox) do redis.call('XADD', O, '*', 'm', m) end
 local all = false
 if ARGV[2] == '1' then all = redis.call('HGETALL', H) end
-return {nowMs, results, all}
+return {nowMs, res, all}
 `;
