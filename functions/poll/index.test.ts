@@ -25,6 +25,14 @@ describe("poll", () => {
     expect(lunch.state).toEqual({ results: { pizza: 2, sushi: 1, tacos: 1 }, voters: 4 });
   });
 
+  it("publishes each applied vote as voted, and nothing for a read", () => {
+    const lunch = testReplicatedEntity(poll, "lunch");
+    expect(lunch.run("vote", { voter: "ann", option: "pizza" }).published).toEqual([
+      { type: "voted", data: { voter: "ann", option: "pizza" } },
+    ]);
+    expect(lunch.run("results").published).toEqual([]);
+  });
+
   it("reads without applying anything", () => {
     const lunch = testReplicatedEntity(poll);
     const run = lunch.run("results");
