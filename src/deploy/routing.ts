@@ -32,6 +32,8 @@ export function routingOf(service: string, components: readonly Component[]): Fu
       for (const event of Object.keys(c.events)) publishedTypes.push(base + event);
     } else if (c.kind === "value") {
       publishedTypes.push(base + PUBLISHED_STATE);
+    } else if (c.kind === "replicated") {
+      publishedTypes.push(...namedEvents(c.publish).map((event) => base + event));
     }
     if (c.kind !== "action" && c.kind !== "replicated")
       subscribedTypes.push(...Object.keys(c.subscribe ?? {}));
@@ -44,4 +46,10 @@ export function routingOf(service: string, components: readonly Component[]): Fu
     ...(subscribedTypes.length > 0 ? { subscribedTypes } : {}),
     ownSourcePrefix: `/${service}/`,
   };
+}
+
+/** The event names a replicated entity's `publish` mapping gives by name (a function's are known only when it runs). */
+function namedEvents(rule: unknown): string[] {
+  if (typeof rule !== "object" || rule === null) return [];
+  return Object.values(rule).filter((target): target is string => typeof target === "string");
 }

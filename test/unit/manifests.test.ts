@@ -217,3 +217,14 @@ describe("knstate secret redis", () => {
     expect(missing.err).toContain("--url is required");
   });
 });
+
+describe("routing of a replicated entity that publishes", () => {
+  it("lists the events its publish mapping names, and its Trigger keeps them out", async () => {
+    const poll = (await import("../../functions/poll/index.js")).default as unknown as Component;
+    const routing = routingOf("poll", [poll]);
+    expect(routing.publishedTypes).toEqual(["com.example.poll.voted"]);
+    const filters = buildTrigger(routing).spec.filters as unknown as Json[];
+    expect(delivers(filters, { type: "com.example.poll.voted", source: "/poll/poll" })).toBe(false);
+    expect(delivers(filters, { type: "com.example.poll.vote", source: "/client" })).toBe(true);
+  });
+});
