@@ -4,16 +4,19 @@ import type { RelayMembers } from "./shard-balance.js";
 /**
  * Announces ARGV[1] for ARGV[2] ms in the sorted set KEYS[1] (score: when it expires, by the
  * server's clock, so pods' clocks need not agree), drops the expired, and returns the live
- * members. The set expires with its last member.
+ * members. The set expires with its last member. Only commands the documented ACL grants
+ * (docs/redis-acl.md): no ZREMRANGEBYSCORE, no ZRANGE.
  */
 const HEARTBEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+  redis.call('ZREM', KEYS[1], gone)
+end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
-return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
 
 /**
  * The live relays of one service's outbox in one sorted set, `<prefix>:<service>:_outbox:relays`

@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_OUTBOX_GROUPS, slotGroup } from "../../src/store/outbox-keys.js";
 import { keySlot } from "../../src/store/slot-tags.js";
-import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
-import { redisAvailable, startRedisCluster, type RedisCluster } from "../support/redis.js";
+import { postEvent, ROOT, spawnHost, type HostProcess } from "../support/host.js";
+import { redisAvailable, startRedis, startRedisCluster, type RedisCluster } from "../support/redis.js";
 import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
 
 const SERVICE = "outbox-balance";
@@ -120,4 +122,62 @@ describe.runIf(redisAvailable())("outbox leases spread over the relays on Redis 
       )
       .toBe(true);
   }, 120_000);
+});
+
+describe.runIf(redisAvailable())("outbox leases spread over the relays on standalone Redis", () => {
+  it("shares the 4 shards between a host and a knstate relay, under the documented ACL", async () => {
+    const redis = await startRedis();
+    const sink = await startSink();
+    const started: HostProcess[] = [];
+    try {
+      // The least-privilege user of docs/redis-acl.md: announcing, leasing and releasing need no more.
+      const [, name, ...rules] = readFileSync(join(ROOT, "knative", "redis-acl.conf"), "utf8")
+        .trim()
+        .split(/\s+/);
+      expect(await redis.cli("ACL", "SETUSER", name!, ...rules, ">pw")).toBe("OK");
+      const env = {
+        KNSTATE_STORE: "redis",
+        REDIS_URL: `redis://${name}:pw@127.0.0.1:${redis.port}`,
+        K_SINK: sink.url,
+        K_SERVICE: "balance",
+        KNSTATE_OUTBOX_POLL: "50ms",
+        KNSTATE_OUTBOX_LEASE: "2s",
+      };
+      started.push(await spawnHost({ functions: ["counter"], env: { ...env, POD_NAME: "host" } }));
+      started.push(
+        await spawnHost({ functions: ["counter"], command: "relay", env: { ...env, POD_NAME: "relay" } }),
+      );
+      const holders = async () => {
+        const leases = await Promise.all(
+          [0, 1, 2, 3].map((s) => redis.cli("GET", `ks:balance:_outbox:${s}:lease`)),
+        );
+        return leases.map((l) => l.split("-")[0]).sort();
+      };
+      await expect
+        .poll(holders, { timeout: 30_000, interval: 200 })
+        .toEqual(["host", "host", "relay", "relay"]);
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await postEvent(started[0]!.url, {
+          id: `s${i}`,
+          type: "com.example.counter.increment",
+          subject: `s${i}`,
+          data: { by: 1 },
+        });
+        expect(res.status).toBe(200);
+        ids.push(`counter/s${i}/${res.headers.get("ce-entityversion")}`);
+      }
+      await sink.until(() => ids.every((id) => sink.acceptedIds().includes(id)));
+      // Stopped cleanly, the relay leaves and releases: the host takes its shards at once.
+      await started[1]!.stop("SIGTERM");
+      await expect
+        .poll(holders, { timeout: 10_000, interval: 100 })
+        .toEqual(["host", "host", "host", "host"]);
+      expect(started.map((h) => h.output()).join("\n")).not.toMatch(/NOPERM|announcing this relay failed/);
+    } finally {
+      for (const host of started) await host.stop("SIGKILL");
+      await sink.close();
+      await redis.stop();
+    }
+  }, 90_000);
 });
