@@ -2,7 +2,9 @@
 // The outbox relay, side by side: `node bench/outbox.mjs <relay|lag> <variant>...` where a
 // variant is `name` or `name:KEY=VALUE,...` (extra environment; `root=/path` runs another built
 // checkout, e.g. the base commit). Every variant runs its own host on one Redis, with its own
-// sink (bench/servers/outbox-sink.mjs), taking turns; medians of OUTBOX_ROUNDS (3).
+// sink (bench/servers/outbox-sink.mjs), taking turns; medians of OUTBOX_ROUNDS (3). `relays=N`
+// in a variant adds N `knstate relay` processes for its outbox beside its host (host CPU is then
+// the sum over them all).
 //   relay  the sink answers 503 while wrk commits for OUTBOX_FILL_SECONDS (3) to 1,000 counters,
 //          then 202: events/s from the first to the last event the sink accepts, and the host's
 //          CPU per published event.
@@ -105,7 +107,9 @@ try {
         .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
     );
     const root = extra.root;
+    const relays = Number(extra.relays ?? 0);
     delete extra.root;
+    delete extra.relays;
     const sink = await S.startNodeScript({
       name: `sink-${i}`,
       script: "outbox-sink.mjs",
@@ -113,9 +117,7 @@ try {
       logDir,
     });
     started.push(sink);
-    const ks = await S.startKnstate({
-      name: `outbox-${i}-${name}`,
-      port: 8440 + i,
+    const options = {
       service: `bench-outbox-${i}`,
       store: "redis",
       redisUrl: redis.url,
@@ -127,9 +129,21 @@ try {
         ...extra,
       },
       logDir,
-    });
+    };
+    const ks = await S.startKnstate({ name: `outbox-${i}-${name}`, port: 8440 + i, ...options });
     started.push(ks);
-    variants.push({ name, ks, sink, runs: [] });
+    const pids = [ks.process.pid];
+    for (let k = 0; k < relays; k++) {
+      const relay = await S.startKnstate({
+        name: `outbox-${i}-${name}-relay${k}`,
+        port: 8540 + i * 10 + k,
+        command: "relay",
+        ...options,
+      });
+      started.push(relay);
+      pids.push(relay.process.pid);
+    }
+    variants.push({ name, ks, sink, pids, runs: [] });
   }
   for (let r = 0; r < rounds; r++) {
     for (const [i, v] of variants.entries()) {
@@ -146,11 +160,13 @@ try {
           idPrefix: prefix,
           latency: false,
         });
-        const before = cpuTimes(v.ks.process.pid);
+        const cpuOf = () =>
+          v.pids.map(cpuTimes).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }));
+        const before = cpuOf();
         await sinkGet(v.sink.port, "/reset");
         await sinkGet(v.sink.port, "/status/202");
         const stats = await drained(v.sink.port, w.ok);
-        const after = cpuTimes(v.ks.process.pid);
+        const after = cpuOf();
         const cpu = after.user - before.user + (after.system - before.system);
         v.runs.push({
           events: stats.distinct,

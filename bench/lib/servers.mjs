@@ -55,17 +55,27 @@ export function knstateEnv({
   return { ...env, ...extra };
 }
 
-export function knstateArgs(nodeArgs = [], root = ROOT) {
+export function knstateArgs(nodeArgs = [], root = ROOT, command = "serve") {
   const { bin, functions } = knstatePaths(root);
-  return [...nodeArgs, bin, "serve", ...functions];
+  return [...nodeArgs, bin, command, ...functions];
 }
 
-/** `root`: another knstate checkout to run (built), e.g. a baseline worktree for an A/B. */
-export async function startKnstate({ name, logDir, nodeArgs = [], root = ROOT, ...options }) {
+/**
+ * `root`: another knstate checkout to run (built), e.g. a baseline worktree for an A/B;
+ * `command`: `serve` (default) or `relay`.
+ */
+export async function startKnstate({
+  name,
+  logDir,
+  nodeArgs = [],
+  root = ROOT,
+  command = "serve",
+  ...options
+}) {
   const p = await startProcess({
     name,
     command: NODE,
-    args: knstateArgs(nodeArgs, root),
+    args: knstateArgs(nodeArgs, root, command),
     env: knstateEnv(options),
     cwd: root,
     logFile: join(logDir, `${name}.log`),

@@ -41,6 +41,8 @@ export const DEPLOY_OPTIONS = {
   "dead-letter-sink": { type: "string" },
   "events-auth": { type: "string" },
   "oidc-audience": { type: "string" },
+  relay: { type: "string" },
+  "relay-replicas": { type: "string" },
   "wait-timeout": { type: "string" },
   "no-wait": { type: "boolean" },
   url: { type: "string" },
@@ -56,6 +58,12 @@ function eventsAuth(value: string | undefined, audience: string | undefined): "o
   if (value === "off" && audience !== undefined)
     throw new UsageError("--oidc-audience needs --events-auth oidc");
   return value;
+}
+
+/** `--relay pod|separate`. */
+function relayMode(value: string | undefined): "pod" | "separate" | undefined {
+  if (value === undefined || value === "pod" || value === "separate") return value;
+  throw new UsageError(`--relay must be pod or separate, got "${value}"`);
 }
 
 /** `knstate manifest|deploy|status|delete|secret` from argv; resolves with the exit code. */
@@ -114,6 +122,8 @@ export async function deployCommand(
       deadLetterSink: v["dead-letter-sink"],
       eventsAuth: eventsAuth(v["events-auth"], v["oidc-audience"]),
       oidcAudience: v["oidc-audience"],
+      relay: relayMode(v.relay),
+      relayReplicas: whole(v["relay-replicas"], "--relay-replicas"),
     };
     if (command === "manifest") {
       await manifestCommand({ ...options, out });

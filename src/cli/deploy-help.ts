@@ -18,5 +18,7 @@ trigger options (one Trigger per function: its command types, never its own repl
 sender identity (Knative Eventing's authentication-oidc feature):
   --events-auth oidc  --oidc-audience AUD (default serving.knative.dev/service/<namespace>/<name>): the
   Trigger's subscriber.audience, and KNSTATE_EVENTS_AUTH=oidc, KNSTATE_OIDC_AUDIENCE on the Service
+outbox relay: --relay separate (a Deployment <name>-relay runs knstate relay, bound to --broker by a
+  SinkBinding; the Service gets KNSTATE_OUTBOX_RELAY=false)  --relay-replicas N (2)
 timers: --ping-schedule CRON (a PingSource wakes the Service for its timers; default "* * * * *"
   for functions that schedule timers; none: leave it out)`;

@@ -2,6 +2,7 @@ import { manifestsForFunction, type FunctionManifestOptions } from "../deploy/fu
 import { currentNamespace, KnativeClient, loadKubeConfig, type ServiceStatus } from "../deploy/kube.js";
 import { renderFunctionManifests, renderYaml } from "../deploy/render.js";
 import { pingSourceName } from "../deploy/ping-source.js";
+import { relayName, relaySinkBindingName } from "../deploy/relay-deployment.js";
 import { buildRedisSecret } from "../deploy/secret.js";
 import { DEFAULT_IMAGE } from "../deploy/service.js";
 
@@ -76,6 +77,8 @@ export function manifestCommandLine(o: Omit<ManifestCommandOptions, "out">): str
   flag("dead-letter-sink", o.deadLetterSink);
   flag("events-auth", o.eventsAuth);
   flag("oidc-audience", o.oidcAudience);
+  flag("relay", o.relay);
+  flag("relay-replicas", o.relayReplicas);
   return args.join(" ");
 }
 
@@ -94,7 +97,10 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
   const { out, dir, processEnv, waitTimeoutSeconds, noWait, pollMs, ...rest } = options;
   const kc = await loadKubeConfig(processEnv);
   const namespace = options.namespace ?? currentNamespace(kc);
-  const { service, trigger, routing, pingSource } = await manifestsForFunction(dir, { ...rest, namespace });
+  const { service, trigger, routing, pingSource, relay } = await manifestsForFunction(dir, {
+    ...rest,
+    namespace,
+  });
   const client = new KnativeClient(kc);
   const name = service.metadata.name;
   out(`applying service ${namespace}/${name} (image ${options.image}) to ${kc.getCurrentCluster()!.server}`);
@@ -110,6 +116,14 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
       `applying pingsource ${namespace}/${pingSource.metadata.name} (schedule "${pingSource.spec.schedule}": wakes ${name} for its timers)`,
     );
     await client.apply(pingSource, namespace);
+  }
+  if (relay) {
+    const { deployment, sinkBinding } = relay;
+    out(
+      `applying deployment ${namespace}/${deployment.metadata.name} (knstate relay, ${deployment.spec.replicas} replicas) and its sinkbinding (broker ${sinkBinding.spec.sink.ref.name})`,
+    );
+    await client.apply(deployment, namespace);
+    await client.apply(sinkBinding, namespace);
   }
   if (noWait) return;
   const wait = {
@@ -127,6 +141,13 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
     await client.waitForEventingReady("PingSource", pingSource.metadata.name, namespace, wait);
     out(
       `pingsource ${namespace}/${pingSource.metadata.name} is ready: "${pingSource.spec.schedule}" → ${name}`,
+    );
+  }
+  if (relay) {
+    const binding = relay.sinkBinding.metadata.name;
+    await client.waitForEventingReady("SinkBinding", binding, namespace, wait);
+    out(
+      `sinkbinding ${namespace}/${binding} is ready: ${relay.deployment.metadata.name} publishes ${name}'s outbox`,
     );
   }
 }
@@ -148,6 +169,13 @@ export async function deleteCommand(o: ServiceCommandOptions): Promise<void> {
   const ping = pingSourceName(o.name);
   if (await client.deleteEventing("PingSource", ping, namespace))
     o.out(`deleted pingsource ${namespace}/${ping}`);
+  for (const [kind, what] of [
+    ["SinkBinding", relaySinkBindingName(o.name)],
+    ["Deployment", relayName(o.name)],
+  ] as const) {
+    if (await client.deleteEventing(kind, what, namespace))
+      o.out(`deleted ${kind.toLowerCase()} ${namespace}/${what}`);
+  }
 }
 
 /** Prints a Secret manifest (`kubectl apply -f -` it; keep it out of version control). */

@@ -5,6 +5,13 @@ import { routingOf, type FunctionRouting } from "./routing.js";
 import { buildService, IMAGE_FUNCTIONS_DIR, type KnativeService, type ServiceOptions } from "./service.js";
 import { buildTrigger, serviceAudience, type KnativeTrigger, type TriggerOptions } from "./trigger.js";
 import { buildPingSource, usesTimers, type KnativePingSource } from "./ping-source.js";
+import { publishes } from "../outbox/served-components.js";
+import {
+  buildRelayDeployment,
+  buildRelaySinkBinding,
+  type KubeDeployment,
+  type RelaySinkBinding,
+} from "./relay-deployment.js";
 
 export type FunctionServiceOptions = Omit<ServiceOptions, "name" | "functionPath" | "stateful"> & {
   /** Service name; the function's entity or action name when absent. */
@@ -29,6 +36,14 @@ export type FunctionManifestOptions = FunctionServiceOptions &
      */
     readonly eventsAuth?: "off" | "oidc" | undefined;
     readonly oidcAudience?: string | undefined;
+    /**
+     * `separate`: the outbox is relayed by a Deployment of its own (`<name>-relay`, with a
+     * SinkBinding to the Broker), and the Service runs with KNSTATE_OUTBOX_RELAY=false; `pod`
+     * (the default): every pod of the Service relays.
+     */
+    readonly relay?: "pod" | "separate" | undefined;
+    /** Replicas of the relay Deployment (`relay: "separate"`); 2 by default. */
+    readonly relayReplicas?: number | undefined;
   };
 
 /** What `knstate manifest` prints for one function folder, and the routing its Trigger encodes. */
@@ -38,6 +53,9 @@ export interface FunctionManifests {
   readonly routing: FunctionRouting;
   /** Wakes the Service for its timers (functions that schedule timers). */
   readonly pingSource?: KnativePingSource | undefined;
+  /** The outbox relay apart from the Service (`relay: "separate"`), and its binding to the Broker. */
+  readonly relay?:
+    { readonly deployment: KubeDeployment; readonly sinkBinding: RelaySinkBinding } | undefined;
 }
 
 async function load(
@@ -89,17 +107,46 @@ export async function manifestsForFunction(
     options.eventsAuth === "oidc"
       ? (options.oidcAudience ?? serviceAudience(options.namespace ?? "default", name))
       : undefined;
+  const relay = relayOf(dir, components, name, options);
   const service = serviceOf(dir, components, name, {
     ...options,
-    ...(audience === undefined
-      ? {}
-      : { env: { KNSTATE_EVENTS_AUTH: "oidc", KNSTATE_OIDC_AUDIENCE: audience, ...options.env } }),
+    env: {
+      ...(audience === undefined ? {} : { KNSTATE_EVENTS_AUTH: "oidc", KNSTATE_OIDC_AUDIENCE: audience }),
+      ...(relay === undefined ? {} : { KNSTATE_OUTBOX_RELAY: "false" }),
+      ...options.env,
+    },
   });
   const routing = routingOf(name, components);
   const trigger = options.noTrigger ? undefined : buildTrigger(routing, { ...options, audience });
   const ping = options.pingSchedule;
   if (ping === "none" || (ping === undefined && !usesTimers(components)))
-    return { service, trigger, routing };
+    return { service, trigger, routing, relay };
   const pingSource = buildPingSource(name, { schedule: ping, namespace: options.namespace });
-  return { service, trigger, routing, pingSource };
+  return { service, trigger, routing, pingSource, relay };
+}
+
+function relayOf(
+  dir: string,
+  components: readonly Component[],
+  name: string,
+  options: FunctionManifestOptions,
+): FunctionManifests["relay"] {
+  if (options.relay !== "separate") {
+    if (options.relayReplicas !== undefined) throw new Error("--relay-replicas needs --relay separate");
+    return undefined;
+  }
+  if (!publishes(components)) {
+    throw new Error(`no entity of ${dir} publishes (declare \`publish\`): there is no outbox to relay`);
+  }
+  const o = {
+    service: name,
+    namespace: options.namespace,
+    image: options.image,
+    functionPath: options.functionPath ?? `${IMAGE_FUNCTIONS_DIR}/${basename(resolve(dir))}`,
+    redisSecret: options.redisSecret,
+    env: options.env,
+    replicas: options.relayReplicas,
+    broker: options.broker,
+  };
+  return { deployment: buildRelayDeployment(o), sinkBinding: buildRelaySinkBinding(o) };
 }

@@ -2,6 +2,7 @@ import type { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { KnativeService } from "./service.js";
 import type { KnativeTrigger } from "./trigger.js";
 import type { KnativePingSource } from "./ping-source.js";
+import type { KubeDeployment, RelaySinkBinding } from "./relay-deployment.js";
 
 type ClientModule = typeof import("@kubernetes/client-node");
 let clientModule: ClientModule | undefined;
@@ -91,10 +92,12 @@ const RESOURCES = {
   Service: { ...SERVING, plural: "services" },
   Trigger: { group: "eventing.knative.dev", version: "v1", plural: "triggers" },
   PingSource: { group: "sources.knative.dev", version: "v1", plural: "pingsources" },
+  SinkBinding: { group: "sources.knative.dev", version: "v1", plural: "sinkbindings" },
+  Deployment: { group: "apps", version: "v1", plural: "deployments" },
 } as const;
 
-/** The Eventing objects `knstate deploy` applies beside the Service. */
-export type EventingKind = "Trigger" | "PingSource";
+/** The Eventing objects `knstate deploy` applies beside the Service (and waits for). */
+export type EventingKind = "Trigger" | "PingSource" | "SinkBinding";
 
 /** What `knstate deploy` shows of a Trigger or a PingSource while it waits. */
 export interface EventingStatus {
@@ -128,7 +131,10 @@ export class KnativeClient {
   }
 
   /** Server-side apply (`application/apply-patch+yaml`), taking over fields other managers own. */
-  async apply(object: KnativeService | KnativeTrigger | KnativePingSource, namespace: string): Promise<void> {
+  async apply(
+    object: KnativeService | KnativeTrigger | KnativePingSource | KubeDeployment | RelaySinkBinding,
+    namespace: string,
+  ): Promise<void> {
     const { setHeaderOptions, PatchStrategy } = loaded();
     await this.#api.patchNamespacedCustomObject(
       {
@@ -227,8 +233,8 @@ export class KnativeClient {
       propagationPolicy: "Foreground",
     });
   }
-  /** Deletes the Trigger or PingSource of that name; false when there is none. */
-  async deleteEventing(kind: EventingKind, name: string, namespace: string): Promise<boolean> {
+  /** Deletes the object of that kind and name beside a Service; false when there is none. */
+  async deleteEventing(kind: EventingKind | "Deployment", name: string, namespace: string): Promise<boolean> {
     try {
       await this.#api.deleteNamespacedCustomObject({ ...RESOURCES[kind], namespace, name });
       return true;

@@ -48,5 +48,22 @@ export function renderFunctionManifests(manifests: FunctionManifests, command: s
       object: manifests.pingSource,
     });
   }
+  if (manifests.relay) {
+    const { deployment, sinkBinding } = manifests.relay;
+    documents.push(
+      {
+        comment: [
+          `Publishes ${routing.service}'s outbox (its Service runs with KNSTATE_OUTBOX_RELAY=false: it only writes it).`,
+          `The outbox shards are spread over the ${deployment.spec.replicas} replicas; the Service's own SinkBinding stays,`,
+          "as K_SINK is what makes its commands write the outbox.",
+        ].join("\n"),
+        object: deployment,
+      },
+      {
+        comment: `Sets K_SINK on ${deployment.metadata.name}: where it publishes.`,
+        object: sinkBinding,
+      },
+    );
+  }
   return renderYaml(documents);
 }

@@ -19,6 +19,17 @@ export const DEFAULT_IMAGE = "dev.local/knstate:0.1.0";
 /** Knative Serving's label that keeps a Service off the ingress gateway (cluster-local). */
 export const VISIBILITY_LABEL = "networking.knative.dev/visibility";
 
+/** The container's security context: non-root, read-only, no privileges (restricted Pod Security). */
+export const CONTAINER_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: IMAGE_UID,
+  runAsGroup: IMAGE_UID,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
 export interface ServiceOptions {
   /** Service name: the function's entity or action name (`counter`, `cart`). */
   readonly name: string;
@@ -154,15 +165,7 @@ export function buildService(options: ServiceOptions): KnativeService {
                 requests: { cpu: "100m", memory: "128Mi" },
                 limits: { memory: "256Mi" },
               },
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: IMAGE_UID,
-                runAsGroup: IMAGE_UID,
-                readOnlyRootFilesystem: true,
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: CONTAINER_SECURITY,
             },
           ],
         },

@@ -11,6 +11,7 @@ import type { StateStore } from "../store/state-store.js";
 import { MemoryOutboxSource } from "./memory-source.js";
 import { OutboxRelay } from "./relay.js";
 import { publishes, publishingNames } from "./served-components.js";
+import { ShardBalance, type RelayMembers } from "./shard-balance.js";
 import type { OutboxSource } from "./source.js";
 
 /** The relay of a host and the observer that wakes it when this pod commits. */
@@ -42,7 +43,9 @@ export async function relayFromConfig(
       },
     );
   }
-  const source = await sourceOf(config, store);
+  const { source, members } = await sourceOf(config, store);
+  const consumer = `${config.podName ?? hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const relayLogger = logger.child({ component: "outbox-relay" });
   const relay = new OutboxRelay({
     source,
     sink: new SinkClient({
@@ -53,14 +56,25 @@ export async function relayFromConfig(
     }),
     service: config.service,
     overrides: extensions,
-    consumer: `${config.podName ?? hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    consumer,
     leaseMs: config.outboxLeaseMs,
     pollMs: config.outboxPollMs,
     maxAttempts: Math.max(1, config.outboxMaxAttempts),
     backoffMs: { base: config.outboxBackoffMs, max: config.outboxBackoffMaxMs },
     concurrency: Math.max(1, config.sinkConcurrency),
     maxQueued: Math.max(1, config.sinkQueueMax),
-    logger: logger.child({ component: "outbox-relay" }),
+    logger: relayLogger,
+    // Redis: the shards spread over the relays of this outbox (a pod, or `knstate relay`, each).
+    ...(members === undefined
+      ? {}
+      : {
+          balance: new ShardBalance(members, {
+            self: consumer,
+            shards: source.shards,
+            ttlMs: config.outboxLeaseMs,
+            logger: relayLogger,
+          }),
+        }),
   });
   logger.info("publishing committed events to K_SINK through the outbox", {
     sink: config.sink,
@@ -76,12 +90,16 @@ export async function relayFromConfig(
   return { relay, observer };
 }
 
-async function sourceOf(config: HostConfig, store: StateStore): Promise<OutboxSource> {
-  if (store instanceof MemoryStore) return new MemoryOutboxSource(store.outbox);
-  const [{ RedisStore }, { RedisOutboxSource }, { Cluster }] = await Promise.all([
+async function sourceOf(
+  config: HostConfig,
+  store: StateStore,
+): Promise<{ source: OutboxSource; members?: RelayMembers }> {
+  if (store instanceof MemoryStore) return { source: new MemoryOutboxSource(store.outbox) };
+  const [{ RedisStore }, { RedisOutboxSource }, { Cluster }, { RedisRelayMembers }] = await Promise.all([
     import("../store/redis-store.js"),
     import("./redis-source.js"),
     import("ioredis"),
+    import("./relay-members.js"),
   ]);
   if (!(store instanceof RedisStore)) throw new Error(`the ${store.name} store has no outbox`);
   const client = store.connection;
@@ -89,7 +107,13 @@ async function sourceOf(config: HostConfig, store: StateStore): Promise<OutboxSo
     const { ClusterOutboxSource } = await import("./cluster-source.js");
     // A sweep of the slots every few polls; this pod's own commits are read at once.
     const sweepMs = Math.max(1000, config.outboxPollMs * 5);
-    return new ClusterOutboxSource(client, { prefix: config.keyPrefix, service: config.service, sweepMs });
+    const source = new ClusterOutboxSource(client, {
+      prefix: config.keyPrefix,
+      service: config.service,
+      sweepMs,
+    });
+    return { source, members: new RedisRelayMembers(client, source.keys.relays) };
   }
-  return new RedisOutboxSource(client, config.keyPrefix, config.service);
+  const source = new RedisOutboxSource(client, config.keyPrefix, config.service);
+  return { source, members: new RedisRelayMembers(client, source.keys.relays) };
 }

@@ -9,8 +9,9 @@ if current then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
+/** Expires the lease at once if it is still ARGV[1]'s (PEXPIRE, not DEL: the ACL grants no DEL). */
 const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], 1) end
 return 1`;
 
 /** XGROUP CREATE as a script: the stream is then a declared key, routed to its slot on a cluster. */

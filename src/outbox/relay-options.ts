@@ -1,5 +1,6 @@
 import type { OutgoingEvent } from "../cloudevents/reply.js";
 import type { Logger } from "../observability/logger.js";
+import type { ShardBalance } from "./shard-balance.js";
 import type { OutboxSource } from "./source.js";
 
 export interface RelayOptions {
@@ -23,6 +24,8 @@ export interface RelayOptions {
   readonly concurrency: number;
   /** Entries held in memory at most (read ahead of sending). */
   readonly maxQueued?: number;
+  /** Spreads the shards over the live relays; without it a relay takes every free shard. */
+  readonly balance?: ShardBalance;
   readonly logger?: Logger;
 }
 

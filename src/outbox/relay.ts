@@ -4,6 +4,7 @@ import type { EntityKey } from "../store/state-store.js";
 import { AckBatcher } from "./ack-batcher.js";
 import type { RelayOptions, RelayStats } from "./relay-options.js";
 import { retryable, toCloudEvent } from "./outbox-event.js";
+import { everyShard } from "./shard-balance.js";
 import type { OutboxEntry } from "./source.js";
 
 /** The shortest time between two reads of the outbox that commits asked for. */
@@ -12,18 +13,19 @@ const WAKE_GAP_MS = 10;
 export type { RelayOptions, RelayStats } from "./relay-options.js";
 
 /**
- * Relays the outbox to `K_SINK`, in every pod. Each shard's streams are relayed by the pod
- * holding the shard's lease: it first claims what a stream's previous reader left
- * unacknowledged, then reads new entries with its consumer group. An entity's entries are sent
- * one at a time, in order, each acknowledged (and deleted, in batches) only after a 2xx; up to
- * `concurrency` entities are sent at once. Retryable answers are retried with backoff without
- * limit; other refusals `maxAttempts` times, then the entry goes to the dead-letter stream.
+ * Relays the outbox to `K_SINK`. Each shard is relayed by the pod holding its lease (spread over
+ * the relays by `balance`): it claims what the previous reader left unacknowledged, then reads
+ * new entries. An entity's entries are sent in order, each acknowledged only after a 2xx, up to
+ * `concurrency` entities at once. Retryable answers are retried with backoff without limit;
+ * other refusals `maxAttempts` times, then the entry goes to the dead-letter stream.
  */
 export class OutboxRelay {
   readonly #o: RelayOptions;
   readonly #logger: Logger;
   /** Shards this pod holds, each with the streams claimed since it took the lease. */
   readonly #owned = new Map<number, Set<string>>();
+  /** Shards given up to another relay, released once nothing of theirs is in flight here. */
+  readonly #leaving = new Set<number>();
   /** Per entity (`<stream>/<type>/<id>`), its entries in order. */
   readonly #queues = new Map<string, OutboxEntry[]>();
   /** Entities with entries and no request in flight, oldest first. */
@@ -99,9 +101,9 @@ export class OutboxRelay {
     this.wake();
     await this.#loop;
     await this.#acks.flush();
-    for (const shard of this.#owned.keys()) {
-      await this.#o.source.release(shard, this.#o.consumer).catch(() => undefined);
-    }
+    const held = [...this.#owned.keys(), ...this.#leaving];
+    await Promise.all(held.map((s) => this.#o.source.release(s, this.#o.consumer).catch(() => undefined)));
+    await this.#o.balance?.close();
     this.#owned.clear();
     this.#tried.clear();
     return drained;
@@ -137,8 +139,14 @@ export class OutboxRelay {
   async #tick(): Promise<void> {
     const { source, consumer, leaseMs, pollMs } = this.#o;
     void this.#acks.flush();
-    for (let shard = 0; shard < source.shards && this.#running; shard++) {
+    // Spread over the live relays (shard-balance.ts): hold this pod's share, the preferred first.
+    const plan = (await this.#o.balance?.plan(this.#owned.keys())) ?? everyShard(source.shards);
+    for (const shard of plan.release) this.#lose(shard, true);
+    await this.#letGo();
+    for (const shard of plan.order) {
+      if (!this.#running) break;
       let claimed = this.#owned.get(shard);
+      if (!claimed && (this.#leaving.has(shard) || this.#owned.size >= plan.limit)) continue;
       // A held lease is renewed four times per lease; a free one is tried once per poll.
       const now = Date.now();
       if ((this.#tried.get(shard) ?? 0) + (claimed ? leaseMs / 4 : pollMs) <= now) {
@@ -186,16 +194,26 @@ export class OutboxRelay {
     }
   }
 
-  /** Another pod holds the shard now: forget its entries (they stay pending for that pod to claim). */
-  #lose(shard: number): void {
+  /** Another pod holds the shard now (or will: `handOver`): forget its entries (left pending for it). */
+  #lose(shard: number, handOver = false): void {
     this.#owned.delete(shard);
+    if (handOver) this.#leaving.add(shard);
     for (const [key, queue] of this.#queues) {
       if (queue[0]?.shard !== shard || this.#sending.has(key)) continue;
       this.#queued -= queue.length;
       this.#queues.delete(key);
       this.#ready.delete(key);
     }
-    this.#logger.info("outbox relay: another pod relays this shard now", { shard });
+    this.#logger.info("outbox relay: another pod relays this shard now", { shard, handOver });
+  }
+
+  /** Releases the leases handed over once their sends in flight ended (and were acknowledged). */
+  async #letGo(): Promise<void> {
+    const busy = new Set([...this.#sending].map((key) => this.#queues.get(key)?.[0]?.shard));
+    for (const shard of [...this.#leaving].filter((s) => !busy.has(s))) {
+      this.#leaving.delete(shard);
+      await this.#acks.flush().then(() => this.#o.source.release(shard, this.#o.consumer));
+    }
   }
 
   #pump(): void {

@@ -23,7 +23,9 @@ import type { EntityKey } from "./state-store.js";
  * <prefix>:<service>:_outbox:g<group>:lease   string: the pod relaying the group's slots
  * ```
  *
- * Both: `<prefix>:<service>:_outbox:dead`, a stream of the messages the sink refused for good.
+ * Both: `<prefix>:<service>:_outbox:dead`, a stream of the messages the sink refused for good, and
+ * `<prefix>:<service>:_outbox:relays`, a sorted set of the live relays (the leases are spread
+ * over them, see src/outbox/shard-balance.ts).
  * `_outbox` cannot be an entity type (entity names start with a letter).
  */
 export const OUTBOX_SHARDS = 4;
@@ -79,6 +81,11 @@ export class OutboxKeys {
 
   get dead(): string {
     return `${this.#base}dead`;
+  }
+
+  /** The relays of this outbox that announced themselves (sorted set, score: expiry time). */
+  get relays(): string {
+    return `${this.#base}relays`;
   }
 }
 

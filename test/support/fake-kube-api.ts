@@ -94,20 +94,22 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       });
     }
     const m =
-      /^\/apis\/(serving|eventing|sources)\.knative\.dev\/v1\/namespaces\/([^/]+)\/(services|revisions|triggers|pingsources)\/([^/]+)$/.exec(
+      /^\/apis\/([a-z.]+)\/v1\/namespaces\/([^/]+)\/(services|revisions|triggers|pingsources|sinkbindings|deployments)\/([^/]+)$/.exec(
         url.pathname,
       );
     const groupOf = {
-      services: "serving",
-      revisions: "serving",
-      triggers: "eventing",
-      pingsources: "sources",
+      services: "serving.knative.dev",
+      revisions: "serving.knative.dev",
+      triggers: "eventing.knative.dev",
+      pingsources: "sources.knative.dev",
+      sinkbindings: "sources.knative.dev",
+      deployments: "apps",
     };
     if (!m || groupOf[m[3] as keyof typeof groupOf] !== m[1]) {
       return status(res, 404, "NotFound", `the server could not find the requested resource`);
     }
     const [, group, namespace, resource, name] = m as unknown as [string, string, string, string, string];
-    const notFound = `${resource}.${group}.knative.dev "${name}" not found`;
+    const notFound = `${resource}.${group} "${name}" not found`;
     const key = `${namespace}/${resource}/${name}`;
     if (resource === "revisions" && req.method === "GET") {
       const service = [...objects.values()].find((o) => o.status?.latestReadyRevisionName === name);
@@ -160,7 +162,8 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       const count = (reads.get(key) ?? 0) + 1;
       reads.set(key, count);
       if (resource === "triggers") triggerProgress(object, count, namespace, name);
-      else if (resource === "pingsources") pingSourceProgress(object, count, namespace);
+      else if (resource === "pingsources" || resource === "sinkbindings")
+        pingSourceProgress(object, count, namespace);
       else progress(object, count, namespace, name);
       return json(res, 200, object);
     }
@@ -207,7 +210,7 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     }
   };
 
-  /** Knative Eventing's imitation: a PingSource is Ready once its sink (the Service) resolves. */
+  /** Knative Eventing's imitation: a PingSource or SinkBinding is Ready once its sink resolves. */
   const pingSourceProgress = (object: Obj, count: number, namespace: string) => {
     const s = object.status!;
     s.observedGeneration = object.metadata.generation;
