@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from "../observability/logger.js";
 import type { EntityKey } from "../store/state-store.js";
 import { AckBatcher } from "./ack-batcher.js";
 import type { RelayOptions, RelayStats } from "./relay-options.js";
-import { retryable, toCloudEvent } from "./outbox-event.js";
+import { retryable, SinkMessageEncoder } from "./outbox-event.js";
 import type { OutboxEntry } from "./source.js";
 
 /** The shortest time between two reads of the outbox that commits asked for. */
@@ -30,7 +30,11 @@ export class OutboxRelay {
   readonly #ready = new Set<string>();
   readonly #sending = new Set<string>();
   readonly #acks: AckBatcher;
+  readonly #encoder: SinkMessageEncoder;
+  readonly #max: number; // entries held in memory at most (read ahead of sending)
   #queued = 0;
+  /** The last read stopped at the read-ahead limit: the outbox holds more to read. */
+  #behind = false;
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -46,6 +50,8 @@ export class OutboxRelay {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#acks = new AckBatcher(options.source, this.#logger);
+    this.#encoder = new SinkMessageEncoder(options.service, options.overrides);
+    this.#max = options.maxQueued ?? 2000;
   }
 
   get stats(): RelayStats {
@@ -158,7 +164,7 @@ export class OutboxRelay {
   /** Claims what each new stream's previous reader left, then reads the streams in turns, at once. */
   async #readShard(shard: number, streams: readonly string[], claimed: Set<string>): Promise<void> {
     const { source, consumer } = this.#o;
-    const max = this.#o.maxQueued ?? 2000;
+    const max = this.#max;
     const fresh = streams.filter((s) => !claimed.has(s));
     for (const stream of fresh) claimed.add(stream);
     const claims = await Promise.all(fresh.map((s) => source.claim(shard, s, consumer)));
@@ -171,6 +177,7 @@ export class OutboxRelay {
       this.#pump();
       pending = pending.filter((_, i) => reads[i]!.length === count);
     }
+    if (pending.length > 0) this.#behind = true;
   }
 
   #enqueue(entries: readonly OutboxEntry[]): void {
@@ -221,12 +228,20 @@ export class OutboxRelay {
       if (!done) break;
       queue.shift();
       this.#queued--;
+      this.#refill();
     }
     if (queue.length === 0 || !this.#owned.has(queue[0]!.shard)) {
       this.#queued -= queue.length;
       queue.length = 0;
       this.#queues.delete(key);
     }
+  }
+
+  /** Reads on at once when the read-ahead ran half down and the outbox holds more (no poll awaited). */
+  #refill(): void {
+    if (!this.#behind || this.#queued > this.#max / 2 || !this.#running) return;
+    this.#behind = false;
+    this.wake();
   }
 
   /** Sends one entry until it is acknowledged or dead-lettered; false when the relay stopped first. */
@@ -237,13 +252,14 @@ export class OutboxRelay {
       this.#dead++;
       return true;
     }
-    const event = toCloudEvent(entry, this.#o.service, this.#o.overrides);
+    const { id, type } = entry.message;
+    const message = this.#encoder.encode(entry.message);
     let refused = 0;
     for (let attempt = 0; ; attempt++) {
       let status: number | undefined;
       let error: unknown;
       try {
-        status = await this.#o.sink.send(event);
+        status = await this.#o.sink.send(message);
       } catch (e) {
         error = e;
       }
@@ -258,8 +274,8 @@ export class OutboxRelay {
         await source.deadLetter(entry, `K_SINK answered ${status}`);
         this.#dead++;
         this.#logger.error("outbox relay: the sink refused an event; moved to the dead-letter stream", {
-          id: event.id,
-          type: event.type,
+          id,
+          type,
           status,
           attempts: attempt + 1,
         });
@@ -268,7 +284,7 @@ export class OutboxRelay {
       this.#retried++;
       if (attempt === 0 || attempt % 20 === 0) {
         this.#logger.warn("outbox relay: publishing to K_SINK failed; retrying", {
-          id: event.id,
+          id,
           ...(status === undefined ? { error } : { status }),
         });
       }
