@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The outbox relay, side by side: `node bench/outbox.mjs <relay|lag> <variant>...` where a
 // variant is `name` or `name:KEY=VALUE,...` (extra environment; `root=/path` runs another built
-// checkout, e.g. the base commit). Every variant runs its own host on one Redis, with its own
-// sink (bench/servers/outbox-sink.mjs), taking turns; medians of OUTBOX_ROUNDS (3). `relays=N`
-// in a variant adds N `knstate relay` processes for its outbox beside its host (host CPU is then
-// the sum over them all).
+// checkout, e.g. the base commit; `node=--flag --flag` passes Node options, e.g.
+// `node=--cpu-prof --cpu-prof-dir=/tmp/prof`). Every variant runs its own host on one Redis, with
+// its own sink (bench/servers/outbox-sink.mjs), taking turns; medians of OUTBOX_ROUNDS (3).
+// `relays=N` in a variant adds N `knstate relay` processes for its outbox beside its host (host
+// CPU is then the sum over them all).
 //   relay  the sink answers 503 while wrk commits for OUTBOX_FILL_SECONDS (3) to 1,000 counters,
 //          then 202: events/s from the first to the last event the sink accepts, and the host's
 //          CPU per published event.
@@ -108,8 +109,10 @@ try {
     );
     const root = extra.root;
     const relays = Number(extra.relays ?? 0);
+    const nodeArgs = extra.node ? extra.node.split(" ") : [];
     delete extra.root;
     delete extra.relays;
+    delete extra.node;
     const sink = await S.startNodeScript({
       name: `sink-${i}`,
       script: "outbox-sink.mjs",
@@ -122,6 +125,7 @@ try {
       store: "redis",
       redisUrl: redis.url,
       ...(root ? { root } : {}),
+      nodeArgs,
       extra: {
         K_SINK: `http://127.0.0.1:${sink.port}/`,
         KNSTATE_OUTBOX_BACKOFF: "20ms",

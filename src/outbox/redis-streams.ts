@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import { OUTBOX_GROUP } from "../store/outbox-keys.js";
+import { script, withScriptFallback } from "../store/script-sender.js";
 import { entryOf, type OutboxEntry } from "./source.js";
 
 const LEASE = `
@@ -28,14 +29,14 @@ return 1`;
  * In chunks, as `unpack` has a bounded stack; a group that is gone (NOGROUP: deleted by an
  * operator) does not fail the acknowledgement: the entries are deleted all the same.
  */
-const ACK = `
+const ACK = script(`
 local n = #ARGV
 for i = 2, n, 500 do
   local j = math.min(i + 499, n)
   redis.pcall('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, j))
   redis.call('XDEL', KEYS[1], unpack(ARGV, i, j))
 end
-return 1`;
+return 1`);
 
 type StreamEntry = [id: string, fields: string[] | null];
 
@@ -112,7 +113,10 @@ export class RedisStreams {
 
   async ack(stream: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#client.eval(ACK, 1, stream, OUTBOX_GROUP, ...ids);
+    // By its SHA-1: the script's text is not sent and hashed again on every acknowledgement.
+    await withScriptFallback(ACK, (command, source) =>
+      this.#client[command](source, 1, stream, OUTBOX_GROUP, ...ids),
+    );
   }
 
   /**

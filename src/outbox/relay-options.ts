@@ -1,12 +1,12 @@
-import type { OutgoingEvent } from "../cloudevents/reply.js";
 import type { Logger } from "../observability/logger.js";
+import type { SinkMessage } from "../publish/sink-client.js";
 import type { ShardBalance } from "./shard-balance.js";
 import type { OutboxSource } from "./source.js";
 
 export interface RelayOptions {
   readonly source: OutboxSource;
-  /** POSTs one event and resolves with the status; rejects on a network error. */
-  readonly sink: { send(event: OutgoingEvent): Promise<number> };
+  /** POSTs one binary-mode event and resolves with the status; rejects on a network error. */
+  readonly sink: { send(message: SinkMessage): Promise<number> };
   /** `K_SERVICE`: first segment of every event's `source`. */
   readonly service: string;
   /** Extension attributes of `K_CE_OVERRIDES`. */

@@ -3,7 +3,8 @@ import { silentLogger, type Logger } from "../observability/logger.js";
 import type { EntityKey } from "../store/state-store.js";
 import { AckBatcher } from "./ack-batcher.js";
 import type { RelayOptions, RelayStats } from "./relay-options.js";
-import { retryable, toCloudEvent } from "./outbox-event.js";
+import { deliver, type DeliveryContext } from "./deliver.js";
+import { SinkMessageEncoder } from "./outbox-event.js";
 import { everyShard } from "./shard-balance.js";
 import type { OutboxEntry } from "./source.js";
 
@@ -32,7 +33,12 @@ export class OutboxRelay {
   readonly #ready = new Set<string>();
   readonly #sending = new Set<string>();
   readonly #acks: AckBatcher;
+  readonly #encoder: SinkMessageEncoder;
+  readonly #delivery: DeliveryContext;
+  readonly #max: number; // entries held in memory at most (read ahead of sending)
   #queued = 0;
+  /** The last read stopped at the read-ahead limit: the outbox holds more to read. */
+  #behind = false;
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -48,6 +54,14 @@ export class OutboxRelay {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#acks = new AckBatcher(options.source, this.#logger);
+    this.#encoder = new SinkMessageEncoder(options.service, options.overrides);
+    this.#delivery = {
+      options,
+      logger: this.#logger,
+      retried: () => this.#retried++,
+      stillMine: (entry) => this.#running && this.#owned.has(entry.shard),
+    };
+    this.#max = options.maxQueued ?? 2000;
   }
 
   get stats(): RelayStats {
@@ -166,7 +180,7 @@ export class OutboxRelay {
   /** Claims what each new stream's previous reader left, then reads the streams in turns, at once. */
   async #readShard(shard: number, streams: readonly string[], claimed: Set<string>): Promise<void> {
     const { source, consumer } = this.#o;
-    const max = this.#o.maxQueued ?? 2000;
+    const max = this.#max;
     const fresh = streams.filter((s) => !claimed.has(s));
     for (const stream of fresh) claimed.add(stream);
     const claims = await Promise.all(fresh.map((s) => source.claim(shard, s, consumer)));
@@ -179,6 +193,7 @@ export class OutboxRelay {
       this.#pump();
       pending = pending.filter((_, i) => reads[i]!.length === count);
     }
+    if (pending.length > 0) this.#behind = true;
   }
 
   #enqueue(entries: readonly OutboxEntry[]): void {
@@ -239,6 +254,7 @@ export class OutboxRelay {
       if (!done) break;
       queue.shift();
       this.#queued--;
+      this.#refill();
     }
     if (queue.length === 0 || !this.#owned.has(queue[0]!.shard)) {
       this.#queued -= queue.length;
@@ -247,53 +263,27 @@ export class OutboxRelay {
     }
   }
 
+  /** Reads on at once when the read-ahead ran half down and the outbox holds more (no poll awaited). */
+  #refill(): void {
+    if (!this.#behind || this.#queued > this.#max / 2 || !this.#running) return;
+    this.#behind = false;
+    this.wake();
+  }
+
   /** Sends one entry until it is acknowledged or dead-lettered; false when the relay stopped first. */
   async #deliver(entry: OutboxEntry): Promise<boolean> {
-    const { source } = this.#o;
     if (entry.message.entityType === "") {
-      await source.deadLetter(entry, "unreadable outbox entry");
+      await this.#o.source.deadLetter(entry, "unreadable outbox entry");
       this.#dead++;
       return true;
     }
-    const event = toCloudEvent(entry, this.#o.service, this.#o.overrides);
-    let refused = 0;
-    for (let attempt = 0; ; attempt++) {
-      let status: number | undefined;
-      let error: unknown;
-      try {
-        status = await this.#o.sink.send(event);
-      } catch (e) {
-        error = e;
-      }
-      if (status !== undefined && status >= 200 && status < 300) {
-        // Acknowledged with others a moment later: the entity's next event need not wait for it
-        // (a crash before the acknowledgement sends both again, in order).
-        this.#acks.add(entry);
-        this.#published++;
-        return true;
-      }
-      if (status !== undefined && !retryable(status) && ++refused >= this.#o.maxAttempts) {
-        await source.deadLetter(entry, `K_SINK answered ${status}`);
-        this.#dead++;
-        this.#logger.error("outbox relay: the sink refused an event; moved to the dead-letter stream", {
-          id: event.id,
-          type: event.type,
-          status,
-          attempts: attempt + 1,
-        });
-        return true;
-      }
-      this.#retried++;
-      if (attempt === 0 || attempt % 20 === 0) {
-        this.#logger.warn("outbox relay: publishing to K_SINK failed; retrying", {
-          id: event.id,
-          ...(status === undefined ? { error } : { status }),
-        });
-      }
-      const { base, max } = this.#o.backoffMs;
-      const delay = Math.min(max, base * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2);
-      await sleep(delay);
-      if (!this.#running || !this.#owned.has(entry.shard)) return false;
-    }
+    const outcome = await deliver(this.#delivery, entry, this.#encoder.encode(entry.message));
+    if (outcome === "published") {
+      // Acknowledged with others a moment later: the entity's next event need not wait for it
+      // (a crash before the acknowledgement sends both again, in order).
+      this.#acks.add(entry);
+      this.#published++;
+    } else if (outcome === "dead") this.#dead++;
+    return outcome !== "left";
   }
 }

@@ -2,6 +2,20 @@ import type { DomainEvent, EntityModel } from "../entity/model.js";
 import type { OutboxMessage } from "../store/state-store.js";
 import type { Job } from "./types.js";
 
+/** The last commit time written, as ISO text: commands committed in the same millisecond share it. */
+let lastMs = 0;
+let lastIso = "";
+
+/** Now as ISO text, formatted once per millisecond (`toISOString` is a third of the host's outbox work per command). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
 /**
  * The outbox messages of the events one command decided, `before` being the entity's version
  * before them; `undefined` when the entity publishes none of them (the common case costs one
@@ -18,7 +32,7 @@ export function outboxMessages(
   const { entityId, trace } = job.request;
   const traceparent =
     trace === undefined ? undefined : `00-${trace.traceId}-${trace.spanId}-${trace.sampled ? "01" : "00"}`;
-  const time = new Date().toISOString();
+  const time = isoNow();
   let out: OutboxMessage[] | undefined;
   events.forEach((event, i) => {
     const shown = publish(event);

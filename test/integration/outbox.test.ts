@@ -74,6 +74,23 @@ describe.runIf(redisAvailable())("the outbox on Redis", () => {
     await expect.poll(() => outboxLength(redis)).toBe(0);
   });
 
+  it("relays a backlog larger than its read-ahead without waiting for the next poll", async () => {
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const sink = await startSink(() => 503);
+    cleanups.push(() => sink.close());
+    // 20 entries read ahead, and a poll far beyond the test's timeout: only reading on as the
+    // read-ahead runs down relays the 160 events in time.
+    const running = await host(sink, redis, { KNSTATE_SINK_QUEUE: "20", KNSTATE_OUTBOX_POLL: "300s" });
+    const committed = await load([running], 40, 4, "ra");
+    await sink.until(() => sink.received.length >= 5);
+    sink.answerWith(() => 202);
+    await sink.until(() => new Set(sink.acceptedIds()).size === committed.length);
+    expect(new Set(sink.acceptedIds())).toEqual(new Set(committed));
+    expect(inEntityOrder(sink.acceptedIds())).toBe(true);
+    await expect.poll(() => outboxLength(redis)).toBe(0);
+  });
+
   it("dead-letters an event the sink refuses after N attempts without holding up other entities", async () => {
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
