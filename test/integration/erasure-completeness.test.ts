@@ -5,7 +5,7 @@ import { silentLogger } from "../../src/observability/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import { OUTBOX_GROUP, OutboxKeys, outboxShard } from "../../src/store/outbox-keys.js";
 import { RedisStore } from "../../src/store/redis-store.js";
-import type { EntityKey, OutboxMessage, StateStore } from "../../src/store/state-store.js";
+import type { AppendRequest, EntityKey, OutboxMessage, StateStore } from "../../src/store/state-store.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const counter = (entityId: string): EntityKey => ({ entityType: "counter", entityId });
@@ -46,6 +46,20 @@ async function populate(store: StateStore, key: EntityKey): Promise<void> {
     });
     expect(result).toEqual({ kind: "ok", version: v + 1 });
   }
+}
+
+/** One event appended at `version`, with its outbox message. */
+function appendAfter(key: EntityKey, version: number): AppendRequest {
+  return {
+    key,
+    expectedVersion: version,
+    events: [{ type: "changed", data: { by: 7 } }],
+    logEvents: true,
+    checkDedup: [],
+    writeDedup: [],
+    dedupTtlMs: 600_000,
+    outbox: [message(key, version + 1)],
+  };
 }
 
 type Outbox = () => Promise<OutboxMessage[]>;
@@ -103,18 +117,15 @@ function erasureSuite(
     expect(await store.listDedup(ERASED)).toEqual([]);
   });
 
-  it("keeps what is appended after the erasure", async () => {
-    await store.append({
-      key: ERASED,
-      expectedVersion: 4,
-      events: [{ type: "changed", data: { by: 7 } }],
-      logEvents: true,
-      checkDedup: [],
-      writeDedup: [],
-      dedupTtlMs: 600_000,
-      outbox: [message(ERASED, 5)],
-    });
+  it("keeps what is appended after the erasure, and lists the entity again", async () => {
+    const appended = await store.append(appendAfter(ERASED, 4));
+    expect(appended).toEqual({ kind: "ok", version: 5 });
     expect((await outbox()).map((m) => m.id)).toContain("counter/c1/5");
+    // Its first append after the erasure enters it in the index again, newest first.
+    const page = await store.listEntities("counter", { prefix: "", limit: 10, cursor: undefined });
+    expect(page.ids[0]).toBe("c1");
+    expect([...page.ids].sort()).toEqual(["c1", "c1\u0000x", "c10"]);
+    expect(await store.countEntities("counter")).toBe(3);
   });
 }
 
@@ -175,6 +186,28 @@ describe.skipIf(!redisAvailable())(
         expect(pending[0]).toBe(0);
       },
     );
+
+    it("drops the tombstone's mark when the index was turned off between the erasure and the next append", async () => {
+      const config = { KNSTATE_STORE: "redis", REDIS_URL: redis.url, K_SERVICE: "erasure-off" };
+      const indexed = await RedisStore.connect(loadConfig(config), silentLogger);
+      const unindexed = await RedisStore.connect(
+        loadConfig({ ...config, KNSTATE_ENTITY_INDEX: "false" }),
+        silentLogger,
+      );
+      try {
+        const key = counter("off");
+        await populate(indexed, key);
+        await indexed.delete(key);
+        expect(await client.hgetall("ks:erasure-off:counter:{off}:m")).toEqual({ v: "4", i: "1" });
+        const again = { ...appendAfter(key, 4), outbox: [] };
+        expect(await unindexed.append(again)).toEqual({ kind: "ok", version: 5 });
+        expect(await client.hget("ks:erasure-off:counter:{off}:m", "i")).toBeNull();
+        expect(await indexed.countEntities("counter")).toBe(0);
+      } finally {
+        await indexed.close();
+        await unindexed.close();
+      }
+    });
 
     it("leaves no key under the erased entity's hash tag but its tombstone", async () => {
       const [, found] = await client.scan("0", "MATCH", "ks:erasure:counter:{c1}:*", "COUNT", 10_000);

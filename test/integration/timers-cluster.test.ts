@@ -132,6 +132,7 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
       ],
     });
     const layout = new KeyLayout("ks", "knstate");
+    await store.afterCommit.idle(); // the registration runs after the reply
     await store.connection.del(layout.dueSlots); // as if the registration after the append never ran
     const pollOnly = await spawnHost({
       functions: ["reminder"],
