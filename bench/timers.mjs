@@ -23,6 +23,7 @@ const S = await import("./lib/servers.mjs");
 const { runWrk } = await import("./lib/wrk.mjs");
 const { fmt, median, medianRatio } = await import("./lib/stats.mjs");
 const { cpuMicros, httpProbe, startProcess } = await import("./lib/proc.mjs");
+const { timerAppend } = await import("./lib/timer-append.mjs");
 
 const rounds = Number(process.env.TIMERS_ROUNDS ?? 3);
 const seconds = Number(process.env.TIMERS_SECONDS ?? 5);
@@ -51,25 +52,7 @@ function percentile(values, p) {
 /** Appends, for each id, a `scheduled` event and a timer firing `fire` at `dueOf(i)`. */
 async function preload(store, ids, dueOf) {
   for (let i = 0; i < ids.length; i += 500) {
-    await Promise.all(
-      ids.slice(i, i + 500).map((entityId, j) =>
-        store.append({
-          key: { entityType: "reminder", entityId },
-          expectedVersion: 0,
-          events: [{ type: "scheduled", data: { name: "t", afterMs: 0 } }],
-          logEvents: true,
-          checkDedup: [],
-          writeDedup: [],
-          dedupTtlMs: 600_000,
-          timers: [
-            {
-              kind: "set",
-              timer: { name: "t", due: dueOf(i + j), command: "fire", data: { name: "t", message: "b" } },
-            },
-          ],
-        }),
-      ),
-    );
+    await Promise.all(ids.slice(i, i + 500).map((id, j) => store.append(timerAppend(id, dueOf(i + j), "b"))));
   }
 }
 
