@@ -45,10 +45,11 @@ const SWEEP_PAGE = 1000;
 
 /**
  * The part of an erasure outside the entity's hash tag, after its tombstone was written: the
- * due-index members of its deleted timers and its outbox messages of the erased life (versions below the tombstone), waiting, handed to a relay (XACK
- * as well) or dead-lettered. Not atomic with the tombstone, and need not be: a due member
- * whose timer is gone is dropped by the next claim, and no message of the erased life can be
- * added once the tombstone is there (its append would conflict).
+ * due-index members of its deleted timers and its outbox messages of the erased life (versions
+ * below the tombstone), waiting, handed to a relay (XACK as well) or dead-lettered. Not atomic
+ * with the tombstone, and need not be: a due member whose timer is gone is dropped by the next
+ * claim, and no message of the erased life can be added once the tombstone is there (its append
+ * would conflict).
  */
 export async function eraseOutside(
   client: RedisClient,
