@@ -15,12 +15,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const { enterLoopbackNetns } = await import("./lib/netns.mjs");
-enterLoopbackNetns();
-const S = await import("./lib/servers.mjs");
-const { runWrk } = await import("./lib/wrk.mjs");
-const { fmt, median } = await import("./lib/stats.mjs");
-const { cpuMicros, cpuTimes, httpRequest } = await import("./lib/proc.mjs");
+const { benchSetup } = await import("./lib/bench-setup.mjs");
+const { S, runWrk, fmt, median, cpuMicros, cpuTimes, httpRequest } = await benchSetup();
 
 const [scenario = "echo", ...specs] = process.argv.slice(2);
 const loads = {

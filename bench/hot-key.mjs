@@ -9,23 +9,17 @@
 // HOT_SECONDS (5), HOT_CONNECTIONS (60, split over the hosts). HOT_BASELINE=<another built
 // checkout> adds its replicated counter ("replicated (base)"), on its own hosts, for a
 // before/after in the same run.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 
-const { enterLoopbackNetns } = await import("./lib/netns.mjs");
-enterLoopbackNetns();
-const S = await import("./lib/servers.mjs");
-const { runWrk } = await import("./lib/wrk.mjs");
-const { fmt, median } = await import("./lib/stats.mjs");
-const { cpuMicros, httpRequest } = await import("./lib/proc.mjs");
+const { benchSetup, scratchDir } = await import("./lib/bench-setup.mjs");
+const { S, runWrk, fmt, median, cpuMicros, httpRequest } = await benchSetup();
 
 const rounds = Number(process.env.HOT_ROUNDS ?? 3);
 const seconds = Number(process.env.HOT_SECONDS ?? 5);
 const connections = Number(process.env.HOT_CONNECTIONS ?? 60);
-const dataDir = mkdtempSync(join(tmpdir(), "knstate-hot-"));
-const logDir = join(dataDir, "logs");
-mkdirSync(logDir, { recursive: true });
+const { dataDir, logDir } = scratchDir("hot");
 const started = [];
 
 const baseline = process.env.HOT_BASELINE;

@@ -18,12 +18,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const { enterLoopbackNetns } = await import("./lib/netns.mjs");
-enterLoopbackNetns();
-const S = await import("./lib/servers.mjs");
-const { runWrk } = await import("./lib/wrk.mjs");
-const { fmt, median } = await import("./lib/stats.mjs");
-const { cpuTimes, httpRequest } = await import("./lib/proc.mjs");
+const { benchSetup } = await import("./lib/bench-setup.mjs");
+const { S, runWrk, fmt, median, cpuTimes, httpRequest } = await benchSetup();
 
 const [mode, ...specs] = process.argv.slice(2);
 if (!["relay", "lag"].includes(mode) || specs.length === 0) {

@@ -11,11 +11,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const { enterLoopbackNetns } = await import("./lib/netns.mjs");
-enterLoopbackNetns();
-const S = await import("./lib/servers.mjs");
-const { runWrk } = await import("./lib/wrk.mjs");
-const { fmt } = await import("./lib/stats.mjs");
+const { benchSetup } = await import("./lib/bench-setup.mjs");
+const { S, runWrk, fmt } = await benchSetup();
 
 const scenario = process.argv[2] ?? "echo";
 const traced = process.argv.includes("--tracing");

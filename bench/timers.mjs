@@ -11,18 +11,15 @@
 //     (wrk, 1,000 counters) on the same host at the same time.
 // `node bench/timers.mjs` after `npm run build`; TIMERS_ROUNDS (3), TIMERS_SECONDS (5),
 // TIMERS_CONNECTIONS (32), TIMERS_BACKLOG (5000), TIMERS_SPREAD (1000), TIMERS_WINDOW (8).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const { enterLoopbackNetns } = await import("./lib/netns.mjs");
-enterLoopbackNetns();
-const S = await import("./lib/servers.mjs");
-const { runWrk } = await import("./lib/wrk.mjs");
-const { fmt, median, medianRatio } = await import("./lib/stats.mjs");
-const { cpuMicros, httpProbe, startProcess } = await import("./lib/proc.mjs");
+const { benchSetup, scratchDir } = await import("./lib/bench-setup.mjs");
+const { S, runWrk, fmt, median, medianRatio, cpuMicros, httpProbe, startProcess } = await benchSetup();
+const { timerAppend } = await import("./lib/timer-append.mjs");
 
 const rounds = Number(process.env.TIMERS_ROUNDS ?? 3);
 const seconds = Number(process.env.TIMERS_SECONDS ?? 5);
@@ -30,9 +27,7 @@ const connections = Number(process.env.TIMERS_CONNECTIONS ?? 32);
 const backlog = Number(process.env.TIMERS_BACKLOG ?? 5000);
 const spread = Number(process.env.TIMERS_SPREAD ?? 1000);
 const windowS = Number(process.env.TIMERS_WINDOW ?? 8);
-const dataDir = mkdtempSync(join(tmpdir(), "knstate-timers-"));
-const logDir = join(dataDir, "logs");
-mkdirSync(logDir, { recursive: true });
+const { dataDir, logDir } = scratchDir("timers");
 const started = [];
 const load = [loadavg()[0]];
 
@@ -51,25 +46,7 @@ function percentile(values, p) {
 /** Appends, for each id, a `scheduled` event and a timer firing `fire` at `dueOf(i)`. */
 async function preload(store, ids, dueOf) {
   for (let i = 0; i < ids.length; i += 500) {
-    await Promise.all(
-      ids.slice(i, i + 500).map((entityId, j) =>
-        store.append({
-          key: { entityType: "reminder", entityId },
-          expectedVersion: 0,
-          events: [{ type: "scheduled", data: { name: "t", afterMs: 0 } }],
-          logEvents: true,
-          checkDedup: [],
-          writeDedup: [],
-          dedupTtlMs: 600_000,
-          timers: [
-            {
-              kind: "set",
-              timer: { name: "t", due: dueOf(i + j), command: "fire", data: { name: "t", message: "b" } },
-            },
-          ],
-        }),
-      ),
-    );
+    await Promise.all(ids.slice(i, i + 500).map((id, j) => store.append(timerAppend(id, dueOf(i + j), "b"))));
   }
 }
 

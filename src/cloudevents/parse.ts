@@ -1,15 +1,7 @@
 import { HostError } from "../errors/host-error.js";
 import { Problem } from "../errors/problems.js";
-import {
-  checkAbsoluteUri,
-  checkMediaType,
-  checkString,
-  checkTime,
-  checkUriReference,
-  invalid,
-  isValidExtensionName,
-  truncate,
-} from "./attributes.js";
+import { checkMediaType, checkString, invalid, isValidExtensionName, truncate } from "./attributes.js";
+import { toIncomingEvent } from "./context.js";
 import type { IncomingEvent } from "./event.js";
 import { decodeHeaderValue } from "./header-value.js";
 import { checkSpecVersion, decodeBody, MAX_ATTRIBUTES, utf8 } from "./data.js";
@@ -150,22 +142,14 @@ function parseBinary(
   checkSpecVersion(specversion);
   const datacontenttype = contentType === undefined ? undefined : checkMediaType("content-type", contentType);
   const data = decodeBody(body, datacontenttype);
-  return {
-    specversion: "1.0",
-    id: checkString("id", required("id", id)),
-    source: uriFromHeader(required("source", source), rawSource, (v) => checkUriReference("source", v)),
-    type: checkString("type", required("type", type)),
-    subject: subject === undefined ? undefined : checkString("subject", subject),
-    time: time === undefined ? undefined : checkTime(time),
+  const read = { id, source, type, subject, time, dataschema };
+  return toIncomingEvent(
+    read,
     datacontenttype,
-    dataschema:
-      dataschema === undefined
-        ? undefined
-        : uriFromHeader(dataschema, rawDataschema, (v) => checkAbsoluteUri("dataschema", v)),
-    extensions: checkExtensionStrings(extensions),
-    dataKind: data.kind,
-    data: data.value,
-  };
+    checkExtensionStrings(extensions),
+    data,
+    (name, value, check) => uriFromHeader(value, name === "source" ? rawSource : rawDataschema, check),
+  );
 }
 
 /** `value`, unless the attribute was already set (`current` defined): a header sent twice. */
@@ -196,9 +180,4 @@ function uriFromHeader(decoded: string, raw: string | undefined, check: (value: 
 function checkExtensionStrings(extensions: Record<string, string>): Record<string, string> {
   for (const name in extensions) checkString(name, extensions[name]!);
   return extensions;
-}
-
-function required(name: string, value: string | undefined): string {
-  if (value === undefined) throw invalid(`attribute "${name}" is required`);
-  return value;
 }

@@ -1,14 +1,6 @@
 import { HostError } from "../errors/host-error.js";
-import {
-  checkAbsoluteUri,
-  checkMediaType,
-  checkString,
-  checkTime,
-  checkUriReference,
-  invalid,
-  isValidExtensionName,
-  truncate,
-} from "./attributes.js";
+import { checkMediaType, checkString, invalid, isValidExtensionName, truncate } from "./attributes.js";
+import { toIncomingEvent } from "./context.js";
 import { checkSpecVersion, decodeBody, MAX_ATTRIBUTES } from "./data.js";
 import { JSON_FORMAT_MEMBERS, type DataKind, type IncomingEvent } from "./event.js";
 import { isJsonMediaType } from "./json.js";
@@ -47,24 +39,22 @@ export function parseStructured(json: unknown, index?: number): IncomingEvent {
         extensions[key] = value;
       } else throw invalid(`extension "${key}" must be a string, a boolean or a 32-bit integer`);
     }
-    const datacontenttype = optional(object, "datacontenttype", (v) => checkMediaType("datacontenttype", v));
+    const contentType = stringOf(object, "datacontenttype");
+    const datacontenttype =
+      contentType === undefined ? undefined : checkMediaType("datacontenttype", contentType);
     if (object.data !== undefined && object.data_base64 !== undefined) {
       throw invalid("an event cannot have both data and data_base64");
     }
     const data = structuredData(object, datacontenttype);
-    return {
-      specversion: "1.0",
-      id: checkString("id", requiredString(object, "id")),
-      source: checkUriReference("source", requiredString(object, "source")),
-      type: checkString("type", requiredString(object, "type")),
-      subject: optional(object, "subject", (v) => checkString("subject", v)),
-      time: optional(object, "time", checkTime),
-      datacontenttype,
-      dataschema: optional(object, "dataschema", (v) => checkAbsoluteUri("dataschema", v)),
-      extensions,
-      dataKind: data.kind,
-      data: data.value,
+    const read = {
+      id: stringOf(object, "id"),
+      source: stringOf(object, "source"),
+      type: stringOf(object, "type"),
+      subject: stringOf(object, "subject"),
+      time: stringOf(object, "time"),
+      dataschema: stringOf(object, "dataschema"),
     };
+    return toIncomingEvent(read, datacontenttype, extensions, data);
   } catch (error) {
     if (error instanceof HostError && at) throw new HostError(error.problem, error.detail + at);
     throw error;
@@ -88,20 +78,10 @@ function structuredData(
   return { kind: "json", value: object.data };
 }
 
-function requiredString(object: Record<string, unknown>, name: string): string {
-  const value = object[name];
-  if (value === undefined || value === null) throw invalid(`attribute "${name}" is required`);
-  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`);
-  return value;
-}
-
-function optional(
-  object: Record<string, unknown>,
-  name: string,
-  check: (value: string) => string,
-): string | undefined {
+/** A string attribute of the JSON format; `null` and absent are both "not set" (`undefined`). */
+function stringOf(object: Record<string, unknown>, name: string): string | undefined {
   const value = object[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`);
-  return check(value);
+  return value;
 }

@@ -20,7 +20,8 @@ import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
  *         timers    width 4   timer name, due ms ("" cancels), timer JSON ("" cancels),
  *                             due-index member (see timerMember)
  *         index     width 1   the entity id as a key segment (encodeSegment: injective, valid
- *                             UTF-8), on an entity's first append only (count 0 or 1):
+ *                             UTF-8), on an entity's first append, or the first after its
+ *                             erasure (count 0 or 1):
  *                             added to the type's index of ids by creation time (KEYS: the
  *                             index key last, passed only when the count is 1)
  *         outbox    width 1   an outbox message's JSON (see src/outbox/), for the service's outbox
@@ -65,7 +66,7 @@ export interface AppendPlan {
   readonly write: ReadonlyArray<readonly [field: string, record: string]>;
   /** Timers to set (`due` and `timer` non-empty) or cancel, with their due-index member. */
   readonly timers: ReadonlyArray<{ name: string; due: string; timer: string; member: string }>;
-  /** The entity id (encoded by `encodeSegment`) to add to its type's index (an entity's first append, index on). */
+  /** The entity id (encoded by `encodeSegment`) to add to its type's index (first append, or first after erasure). */
   readonly index: string | undefined;
   /** Outbox messages (JSON), in order. */
   readonly outbox: readonly string[];
@@ -73,7 +74,8 @@ export interface AppendPlan {
 
 /**
  * The script's ARGV for `request`. Serializes every value first, so a value that cannot be
- * stored throws before anything is sent.
+ * stored throws before anything is sent. `index`: this append adds the entity to its type's
+ * index (the caller's choice: an entity's first append, or the first after its erasure).
  */
 export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, index = false): string[] {
   const { events, snapshot, checkDedup, writeDedup } = request;
@@ -113,7 +115,7 @@ export function encodeAppend(request: AppendRequest, spill = DEFAULT_SPILL, inde
     if (change.kind === "cancel") args.push(name, "", "", member);
     else args.push(name, String(change.timer.due), stringify(change.timer), member);
   }
-  if (index && request.expectedVersion === 0) args.push("1", encodeSegment(request.key.entityId));
+  if (index) args.push("1", encodeSegment(request.key.entityId));
   else args.push("0");
   const outbox = request.outbox ?? [];
   args.push(String(outbox.length));

@@ -45,6 +45,8 @@ interface Row {
   snapshotVersion: number;
   /** The last version whose event retention deleted (0: none). */
   trimmed?: number;
+  /** An erasure's tombstone whose next append enters the entity in the index again. */
+  reindex?: true;
 }
 
 /**
@@ -114,24 +116,19 @@ export class MemoryStore implements StateStore, StoreIntrospection {
 
   append(request: AppendRequest): Promise<AppendResult> {
     const { key } = request;
-    // Encoding serializes everything before the first write, so a bad value cannot leave a partial append.
-    const plan = decodeAppend(encodeAppend(request, undefined, this.#indexed));
-    const duplicates = this.#findDuplicates(key, request.checkDedup, plan.check);
-    if (duplicates.size > 0) return Promise.resolve({ kind: "duplicate", duplicates });
     const id = rowKey(key);
     const row = this.#rows.get(id);
+    const index = this.#indexed && (request.expectedVersion === 0 || row?.reindex === true);
+    // Encoding serializes everything before the first write, so a bad value cannot leave a partial append.
+    const plan = decodeAppend(encodeAppend(request, undefined, index));
+    const duplicates = this.#findDuplicates(key, request.checkDedup, plan.check);
+    if (duplicates.size > 0) return Promise.resolve({ kind: "duplicate", duplicates });
     const current = row?.version ?? 0;
     if (current !== plan.expectedVersion) return Promise.resolve({ kind: "conflict", version: current });
     if (plan.events.length === 0 && plan.timers.length === 0) {
       return Promise.resolve({ kind: "ok", version: current });
     }
-    const next: Row = row ?? {
-      version: 0,
-      events: [],
-      firstLogged: 1,
-      snapshot: undefined,
-      snapshotVersion: 0,
-    };
+    const next: Row = row ?? emptyRow(0);
     if (plan.logEvents) next.events.push(...plan.events);
     else next.firstLogged = current + plan.events.length + 1;
     next.version = current + plan.events.length;
@@ -140,6 +137,7 @@ export class MemoryStore implements StateStore, StoreIntrospection {
       next.snapshotVersion = plan.snapshot.version;
       if (plan.logEvents) trimRow(next, trimThrough(next.snapshotVersion, this.#retention(key.entityType)));
     }
+    delete next.reindex;
     this.#rows.set(id, next);
     if (plan.index !== undefined) {
       const ids = this.#index.get(key.entityType) ?? [];
@@ -188,13 +186,7 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     const hadRecords = this.#dedup.delete(id);
     if (row === undefined && !hadRecords) return Promise.resolve({ erased: false, version: 0 });
     const version = (row?.version ?? 0) + 1;
-    this.#rows.set(id, {
-      version,
-      events: [],
-      firstLogged: version + 1,
-      snapshot: undefined,
-      snapshotVersion: 0,
-    });
+    this.#rows.set(id, { ...emptyRow(version), ...(this.#indexed ? { reindex: true as const } : {}) });
     eraseOutside(key, version, { timers: this.timers, outbox: this.outbox, index: this.#index });
     return Promise.resolve({ erased: true, version });
   }
@@ -277,6 +269,11 @@ export class MemoryStore implements StateStore, StoreIntrospection {
     }
     return found;
   }
+}
+
+/** A row at `version` with no event nor snapshot: a new entity (0), or an erasure's tombstone. */
+function emptyRow(version: number): Row {
+  return { version, events: [], firstLogged: version + 1, snapshot: undefined, snapshotVersion: 0 };
 }
 
 /** Deletes the events of `row` up to version `upto`, as the Redis store's trim script does. */

@@ -6,7 +6,9 @@
  * when the index section is not empty (a sorted set: id by creation time, ms). ARGV: see append-encoding.ts.
  * The service's outbox stream follows when the outbox section is not empty (see src/outbox/).
  * Reply: {"ok", version} | {"conflict", actualVersion} | {"duplicate", {index, record, ...}}
- *        where index is the 1-based position among the checked dedup fields.
+ *        where index is the 1-based position among the checked dedup fields
+ *        | {"unindexed", version}: nothing written, the entity is an erasure's tombstone marked `i`
+ *        (see DELETE_SCRIPT) and the index key was not passed; send it again with the index section.
  *
  * Every argument is validated before the first write, so an error reply means nothing was written.
  */
@@ -67,12 +69,12 @@ if nWrite > 0 and ttl < 1 then return fail('bad dedup TTL') end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
-local ask = {KEYS[1], 'v', 'x', 't'}
+local ask = {KEYS[1], 'v', 'x', 't', 'i'}
 for i = 0, nCheck - 1 do ask[#ask + 1] = ARGV[ck + i] end
 local meta = redis.call('HMGET', unpack(ask))
 local hits = {}
 for i = 1, nCheck do
-  local record = meta[3 + i]
+  local record = meta[4 + i]
   if record then
     if tonumber(string.match(record, '^(%x+)|') or '0', 16) <= now then record = nil end
   else
@@ -88,6 +90,10 @@ if #hits > 0 then return {'duplicate', hits} end
 local version = tonumber(meta[1] or '0')
 if version ~= expected then return {'conflict', version} end
 if n == 0 and nTimers == 0 then return {'ok', version} end
+-- An erasure's tombstone marked 'i': its first append re-enters the entity in the index. Other
+-- appends pay one more field of the HMGET above for it, nothing else.
+local reindex = meta[4] ~= false
+if reindex and nIndex == 0 then return {'unindexed', version} end
 local nextVersion = version + n
 local set = {KEYS[1], 'v', string.format('%d', nextVersion)}
 
@@ -192,7 +198,8 @@ for i = 0, nTimers - 1 do
     redis.call('ZADD', KEYS[#KEYS], ARGV[at + 1], ARGV[at + 3])
   end
 end
-if nIndex == 1 and version == 0 then redis.call('ZADD', KEYS[3 + nCheck], 'NX', now, ARGV[ix]) end
+if nIndex == 1 and (version == 0 or reindex) then redis.call('ZADD', KEYS[3 + nCheck], 'NX', now, ARGV[ix]) end
+if reindex then redis.call('HDEL', KEYS[1], 'i') end
 for i = 0, nOut - 1 do
   redis.call('XADD', KEYS[3 + nCheck + nIndex], '*', 'm', ARGV[ob + i])
 end

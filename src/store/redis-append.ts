@@ -59,10 +59,29 @@ export async function sendAppend(
   const [appended, waited] = results;
   if (!appended || appended[0]) throw appended?.[0] ?? new Error("no reply to the append");
   const [kind] = appended[1] as [string];
-  if (kind !== "conflict") {
+  // A conflict or a tombstone that wants the index key: nothing was written, nothing to wait for.
+  if (kind !== "conflict" && kind !== "unindexed") {
     checkAcks(waited, wait);
   }
   return appended[1];
+}
+
+/**
+ * Sends an append (`send(index)`: with the index section or not), with the index when it is kept
+ * and the entity is `created` (version 0). When the script answers that the entity is an
+ * erasure's tombstone to enter in the index again (`unindexed`: nothing written), sends it once
+ * more with the index; with the index off since the erasure, `dropMark` first removes the mark.
+ */
+export async function sendReindexing(
+  send: (index: boolean) => Promise<unknown>,
+  created: boolean,
+  indexed: boolean,
+  dropMark: () => Promise<unknown>,
+): Promise<unknown> {
+  const reply = await send(indexed && created);
+  if ((reply as [string])[0] !== "unindexed") return reply;
+  if (!indexed) await dropMark();
+  return send(indexed);
 }
 
 /** The append script's reply as an `AppendResult`. */

@@ -3,7 +3,6 @@ import { timerMember } from "./append-encoding.js";
 import { erasedMessage } from "./erase-scope.js";
 import { OUTBOX_GROUP } from "./outbox-keys.js";
 import type { RedisClient } from "./redis-connection.js";
-import { encodeSegment } from "./redis-keys.js";
 import type { StreamEntry } from "./redis-replies.js";
 import type { EntityKey } from "./state-store.js";
 
@@ -36,8 +35,6 @@ export interface OutsideKeys {
   readonly dueIndex: string;
   /** Names of the timers the erasure deleted. */
   readonly timers: readonly string[];
-  /** The type's entity index, when appends keep one. */
-  readonly entityIndex: string | undefined;
   /** The outbox stream of the entity's shard, and the dead-letter stream. */
   readonly outbox: string;
   readonly dead: string;
@@ -48,11 +45,11 @@ const SWEEP_PAGE = 1000;
 
 /**
  * The part of an erasure outside the entity's hash tag, after its tombstone was written: the
- * due-index members of its deleted timers, its entry in the type's index, and its outbox
- * messages of the erased life (versions below the tombstone), waiting, handed to a relay (XACK
- * as well) or dead-lettered. Not atomic with the tombstone, and need not be: a due member
- * whose timer is gone is dropped by the next claim, and no message of the erased life can be
- * added once the tombstone is there (its append would conflict).
+ * due-index members of its deleted timers and its outbox messages of the erased life (versions
+ * below the tombstone), waiting, handed to a relay (XACK as well) or dead-lettered. Not atomic
+ * with the tombstone, and need not be: a due member whose timer is gone is dropped by the next
+ * claim, and no message of the erased life can be added once the tombstone is there (its append
+ * would conflict).
  */
 export async function eraseOutside(
   client: RedisClient,
@@ -65,7 +62,6 @@ export async function eraseOutside(
       keys.dueIndex,
       ...keys.timers.map((name) => timerMember(key.entityType, key.entityId, name)),
     );
-  if (keys.entityIndex !== undefined) await client.zrem(keys.entityIndex, encodeSegment(key.entityId));
   const matches = erasedMessage(key, tombstone);
   await sweepStream(client, keys.outbox, matches, OUTBOX_GROUP);
   await sweepStream(client, keys.dead, matches, undefined);

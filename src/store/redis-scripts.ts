@@ -28,17 +28,29 @@ import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/sc
  * version + 1, so that the entity loads as its initial state and a writer that decided on the
  * erased state conflicts. The names of the timers it deleted come back, for the caller to
  * remove their members from the service's due index (another slot on a cluster).
+ * With the entity index (standalone and Sentinel only), it also removes the entity's member and
+ * marks the tombstone `i`, so that the first append after it adds the entity again (see
+ * redis-append-script.ts): an entity is listed exactly when it exists, across erasures.
  *
  * KEYS: entity hash, event stream, timer hash, older-layout dedup keys (all under the entity's
- * hash tag). Reply: {tombstone version, or 0 when nothing was stored; {timer name, ...}}.
+ * hash tag), then the type's entity index when ARGV[1] is given. ARGV: [the entity's index
+ * member]. Reply: {tombstone version, or 0 when nothing was stored; {timer name, ...}}.
  */
 export const DELETE_SCRIPT = `#!lua
+local n = #KEYS
+if ARGV[1] ~= nil then n = n - 1 end
+local own = {unpack(KEYS, 1, n)}
 local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if redis.call('EXISTS', unpack(KEYS)) == 0 then return {0, {}} end
+if redis.call('EXISTS', unpack(own)) == 0 then return {0, {}} end
 local timers = redis.call('HKEYS', KEYS[3])
-redis.call('DEL', unpack(KEYS))
-local tombstone = string.format('%d', version + 1)
-redis.call('HSET', KEYS[1], 'v', tombstone)
+redis.call('DEL', unpack(own))
+local tombstone = {KEYS[1], 'v', string.format('%d', version + 1)}
+if ARGV[1] ~= nil then
+  redis.call('ZREM', KEYS[n + 1], ARGV[1])
+  tombstone[#tombstone + 1] = 'i'
+  tombstone[#tombstone + 1] = '1'
+end
+redis.call('HSET', unpack(tombstone))
 return {version + 1, timers}
 `;
 
@@ -83,7 +95,7 @@ export interface SyntheticAppend {
   replyId?: string;
   /** `false`: advance the version only, as a value entity does (default true). */
   logEvents?: boolean;
-  /** Add the entity to its type's index (written on version 0 only; default false). */
+  /** Add the entity to its type's index (on version 0 only; default false). */
   index?: boolean;
 }
 
@@ -115,8 +127,8 @@ export function syntheticCounterAppend(options: SyntheticAppend = {}): ScriptCal
       dedupTtlMs: options.dedupTtlMs ?? 600_000,
     },
     options.spill,
-    options.index ?? false,
+    options.index === true && version === 0,
   );
-  const index = options.index && version === 0 ? [layout.entityIndex(key.entityType)] : [];
+  const index = options.index === true && version === 0 ? [layout.entityIndex(key.entityType)] : [];
   return { keys: [keys.meta, keys.events, ...ids.map(keys.dedup), ...index], args };
 }

@@ -20,7 +20,8 @@ import type {
   StoreIntrospection,
 } from "./introspection.js";
 import { listDedupFields, listIndexed, listScanned, writeSnapshotIfAt } from "./redis-admin.js";
-import { appendKeys, sendAppend, toAppendResult } from "./redis-append.js";
+import { AfterCommit } from "./after-commit.js";
+import { appendKeys, sendAppend, sendReindexing, toAppendResult } from "./redis-append.js";
 import { deleteEntity, trimRetained } from "./redis-removal.js";
 import { waitForReplicas, type ReplicaWait } from "./redis-replicas.js";
 import { callRedis, scriptRunner, type RunScript } from "./redis-script-runner.js";
@@ -51,6 +52,10 @@ export interface RedisStoreOptions {
   readonly retention?: Retention;
   /** Redis Cluster: how often a pod scans for timers' slot due indexes (see redis-timer-slots.ts). */
   readonly timerSweepMs?: number;
+  /** Where work after a commit reports its failures (see after-commit.ts). */
+  readonly logger?: Logger;
+  /** Awaited before each piece of work after a commit starts (tests hold it back with it). */
+  readonly holdAfterCommit?: () => Promise<void>;
 }
 
 /**
@@ -75,6 +80,8 @@ export class RedisStore implements StateStore, StoreIntrospection {
   readonly #outbox: OutboxKeys;
   /** The outbox as the admin API shows it. */
   readonly outboxAdmin: OutboxAdmin;
+  /** Trims and timer registrations, after the append's reply (see after-commit.ts). */
+  readonly afterCommit: AfterCommit;
 
   /** Wraps a connected client whose scripts are defined (see `connect`). */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -84,6 +91,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
     this.#keys = new KeyLayout(options.keyPrefix, options.service);
     this.#options = options;
     this.#wait = { replicas: options.waitReplicas, timeoutMs: options.waitTimeoutMs };
+    this.afterCommit = new AfterCommit({ logger: options.logger, hold: options.holdAfterCommit });
     this.timers = new RedisTimers(client, this.#keys, {
       ...(options.timerSweepMs === undefined ? {} : { sweepMs: options.timerSweepMs }),
     });
@@ -128,6 +136,7 @@ export class RedisStore implements StateStore, StoreIntrospection {
       entityIndex: config.entityIndex,
       retention: parseRetention(config.retainEvents),
       timerSweepMs: config.timerSweepMs,
+      logger: log,
     });
     await connectAndCheck(client, target, config, log);
     log.info("connected to Redis", { waitReplicas: config.redisWaitReplicas });
@@ -168,26 +177,29 @@ export class RedisStore implements StateStore, StoreIntrospection {
   async append(request: AppendRequest): Promise<AppendResult> {
     const { key } = request;
     const k = this.#keys.entity(key);
-    // Serialize everything first: a value that cannot be stored fails before Redis is asked.
-    const index = this.#indexed && request.expectedVersion === 0;
-    const args = encodeAppend(request, undefined, index);
-    const keys = appendKeys(request, k, {
-      entityIndex: index ? this.#keys.entityIndex(key.entityType) : undefined,
-      outbox: () => this.#outbox.streamOf(key, k.meta),
-      dueIndex: () => this.timers.dueIndexOf(key),
-    });
-    const reply = await callRedis("append", key, () =>
-      sendAppend(this.#client, this.#run, keys, args, this.#wait),
+    const send = (index: boolean) => {
+      // Serialize everything first: a value that cannot be stored fails before Redis is asked.
+      const args = encodeAppend(request, undefined, index);
+      const keys = appendKeys(request, k, {
+        entityIndex: index ? this.#keys.entityIndex(key.entityType) : undefined,
+        outbox: () => this.#outbox.streamOf(key, k.meta),
+        dueIndex: () => this.timers.dueIndexOf(key),
+      });
+      return callRedis("append", key, () => sendAppend(this.#client, this.#run, keys, args, this.#wait));
+    };
+    const reply = await sendReindexing(send, request.expectedVersion === 0, this.#indexed, () =>
+      callRedis("append", key, () => this.#client.hdel(k.meta, "i")),
     );
     const result = toAppendResult(reply, request.checkDedup);
     if (result.kind === "ok") {
       // On a cluster, pollers learn of the slot's new timers from a registry written after the
-      // append; a failure here is left to their sweep (see redis-timer-slots.ts).
+      // reply; a failure here is left to their sweep (see redis-timer-slots.ts).
       const timers = request.timers ?? [];
-      if (timers.length > 0) await this.timers.indexed(key, timers).catch(() => undefined);
-      if (request.snapshot !== undefined && request.logEvents) {
-        await trimRetained(this.#run, this.#options.retention, key, k);
-      }
+      if (timers.length > 0 && this.timers.registers)
+        this.afterCommit.run("registering a timer's slot", () => this.timers.indexed(key, timers));
+      const trim = request.snapshot !== undefined && request.logEvents;
+      const work = trim ? trimRetained(this.#run, this.#options.retention, key, k) : undefined;
+      if (work !== undefined) this.afterCommit.once(`trim:${k.meta}`, "trimming retained events", work);
     }
     return result;
   }
@@ -211,9 +223,9 @@ export class RedisStore implements StateStore, StoreIntrospection {
   /** Erases the entity, then waits for the replicas (see `deleteEntity`). */
   async delete(key: EntityKey): Promise<DeleteResult> {
     const k = this.#keys.entity(key);
-    const version = await deleteEntity(this.#client, this.#run, key, k, () => ({
+    const index = this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined;
+    const version = await deleteEntity(this.#client, this.#run, key, k, index, () => ({
       dueIndex: this.timers.dueIndexOf(key),
-      entityIndex: this.#indexed ? this.#keys.entityIndex(key.entityType) : undefined,
       outbox: this.#outbox.streamOf(key, k.meta),
       dead: this.#outbox.dead,
     }));
@@ -255,13 +267,16 @@ export class RedisStore implements StateStore, StoreIntrospection {
     await this.#client.ping();
   }
 
-  /** `QUIT` (pending replies arrive first), or a hard disconnect if that takes over 2 s. */
+  /** After the work after commits, `QUIT` (pending replies arrive first), or a disconnect after 2 s. */
   async close(): Promise<void> {
     if (this.#client.status === "end") return;
-    const quit = this.#client.quit().then(
-      () => true,
-      () => false,
-    );
+    const quit = this.afterCommit
+      .idle()
+      .then(() => this.#client.quit())
+      .then(
+        () => true,
+        () => false,
+      );
     const done = await Promise.race([quit, sleep(2000, false, { ref: false })]);
     if (!done) this.#client.disconnect();
   }

@@ -9,7 +9,8 @@ import type { KeyLayout } from "./redis-keys.js";
  * have something due.
  *
  * The registry is a hint kept after the fact, and only ever too early, never too late:
- * - an append that set timers lowers its slot's score to the earliest due time (`ZADD LT`);
+ * - an append that set timers lowers its slot's score to the earliest due time (`ZADD LT`),
+ *   right after its reply (see after-commit.ts);
  * - a poller that claimed from a slot raises the score to what is left, then reads the slot's
  *   index again and lowers the score if an append indexed an earlier timer meanwhile. An
  *   append's `ZADD LT` follows its script, so either it comes after the raise, or the re-read

@@ -65,6 +65,11 @@ export class RedisTimers implements TimerStore {
     return this.#keys.slotDueIndex(this.#tagOf(key));
   }
 
+  /** Whether appends that set timers register them after the commit (`indexed`): on a cluster. */
+  get registers(): boolean {
+    return this.#slots !== undefined;
+  }
+
   /**
    * After an append that changed `changes` committed: on a cluster, registers the entity's
    * slot as holding a timer due at the earliest time set. Nothing to do on a standalone server.

@@ -1,12 +1,11 @@
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load-config.js";
-import { silentLogger } from "../../src/observability/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import { OUTBOX_GROUP, OutboxKeys, outboxShard } from "../../src/store/outbox-keys.js";
 import { RedisStore } from "../../src/store/redis-store.js";
-import type { EntityKey, OutboxMessage, StateStore } from "../../src/store/state-store.js";
-import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import type { AppendRequest, EntityKey, OutboxMessage, StateStore } from "../../src/store/state-store.js";
+import { redisAvailable } from "../support/redis.js";
+import { connectRedisStore } from "../support/redis-store.js";
+import { redisForSuite } from "../support/redis-suite.js";
 
 const counter = (entityId: string): EntityKey => ({ entityType: "counter", entityId });
 /** The erased entity, one whose id extends it past a NUL, and one that shares its prefix. */
@@ -46,6 +45,20 @@ async function populate(store: StateStore, key: EntityKey): Promise<void> {
     });
     expect(result).toEqual({ kind: "ok", version: v + 1 });
   }
+}
+
+/** One event appended at `version`, with its outbox message. */
+function appendAfter(key: EntityKey, version: number): AppendRequest {
+  return {
+    key,
+    expectedVersion: version,
+    events: [{ type: "changed", data: { by: 7 } }],
+    logEvents: true,
+    checkDedup: [],
+    writeDedup: [],
+    dedupTtlMs: 600_000,
+    outbox: [message(key, version + 1)],
+  };
 }
 
 type Outbox = () => Promise<OutboxMessage[]>;
@@ -103,18 +116,15 @@ function erasureSuite(
     expect(await store.listDedup(ERASED)).toEqual([]);
   });
 
-  it("keeps what is appended after the erasure", async () => {
-    await store.append({
-      key: ERASED,
-      expectedVersion: 4,
-      events: [{ type: "changed", data: { by: 7 } }],
-      logEvents: true,
-      checkDedup: [],
-      writeDedup: [],
-      dedupTtlMs: 600_000,
-      outbox: [message(ERASED, 5)],
-    });
+  it("keeps what is appended after the erasure, and lists the entity again", async () => {
+    const appended = await store.append(appendAfter(ERASED, 4));
+    expect(appended).toEqual({ kind: "ok", version: 5 });
     expect((await outbox()).map((m) => m.id)).toContain("counter/c1/5");
+    // Its first append after the erasure enters it in the index again, newest first.
+    const page = await store.listEntities("counter", { prefix: "", limit: 10, cursor: undefined });
+    expect(page.ids[0]).toBe("c1");
+    expect([...page.ids].sort()).toEqual(["c1", "c1\u0000x", "c10"]);
+    expect(await store.countEntities("counter")).toBe(3);
   });
 }
 
@@ -136,29 +146,17 @@ describe("erasure in the memory store reaches timers, outbox, index and only its
 describe.skipIf(!redisAvailable())(
   "erasure in Redis reaches timers, outbox, index and only its own records",
   () => {
-    let redis: RedisServer;
-    let client: Redis;
-    beforeAll(async () => {
-      redis = await startRedis();
-      client = new Redis(redis.url);
-    });
-    afterAll(async () => {
-      client?.disconnect();
-      await redis?.stop();
-    });
+    const redis = redisForSuite();
 
     const keys = new OutboxKeys("ks", "erasure");
     erasureSuite(
       async () => {
-        const store = await RedisStore.connect(
-          loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: redis.url, K_SERVICE: "erasure" }),
-          silentLogger,
-        );
+        const store = await connectRedisStore({ REDIS_URL: redis.server.url, K_SERVICE: "erasure" });
         const outbox: Outbox = async () => {
           const streams = [...Array.from({ length: 4 }, (_, s) => keys.stream(s)), keys.dead];
           const all: OutboxMessage[] = [];
           for (const s of streams)
-            for (const [, fields] of await client.xrange(s, "-", "+"))
+            for (const [, fields] of await redis.client.xrange(s, "-", "+"))
               all.push(JSON.parse(fields[fields.indexOf("m") + 1]!) as OutboxMessage);
           return all;
         };
@@ -167,17 +165,36 @@ describe.skipIf(!redisAvailable())(
       async (erase) => {
         // One of the erased entity's messages handed to a relay and not acknowledged, one dead-lettered.
         const stream = keys.stream(outboxShard(ERASED));
-        await client.xgroup("CREATE", stream, OUTBOX_GROUP, "0", "MKSTREAM");
-        await client.xreadgroup("GROUP", OUTBOX_GROUP, "relay-1", "COUNT", 1, "STREAMS", stream, ">");
-        await client.xadd(keys.dead, "*", "m", JSON.stringify(message(ERASED, 1)), "reason", "400");
+        await redis.client.xgroup("CREATE", stream, OUTBOX_GROUP, "0", "MKSTREAM");
+        await redis.client.xreadgroup("GROUP", OUTBOX_GROUP, "relay-1", "COUNT", 1, "STREAMS", stream, ">");
+        await redis.client.xadd(keys.dead, "*", "m", JSON.stringify(message(ERASED, 1)), "reason", "400");
         await erase();
-        const pending = (await client.xpending(stream, OUTBOX_GROUP)) as [number];
+        const pending = (await redis.client.xpending(stream, OUTBOX_GROUP)) as [number];
         expect(pending[0]).toBe(0);
       },
     );
 
+    it("drops the tombstone's mark when the index was turned off between the erasure and the next append", async () => {
+      const config = { REDIS_URL: redis.server.url, K_SERVICE: "erasure-off" };
+      const indexed = await connectRedisStore(config);
+      const unindexed = await connectRedisStore({ ...config, KNSTATE_ENTITY_INDEX: "false" });
+      try {
+        const key = counter("off");
+        await populate(indexed, key);
+        await indexed.delete(key);
+        expect(await redis.client.hgetall("ks:erasure-off:counter:{off}:m")).toEqual({ v: "4", i: "1" });
+        const again = { ...appendAfter(key, 4), outbox: [] };
+        expect(await unindexed.append(again)).toEqual({ kind: "ok", version: 5 });
+        expect(await redis.client.hget("ks:erasure-off:counter:{off}:m", "i")).toBeNull();
+        expect(await indexed.countEntities("counter")).toBe(0);
+      } finally {
+        await indexed.close();
+        await unindexed.close();
+      }
+    });
+
     it("leaves no key under the erased entity's hash tag but its tombstone", async () => {
-      const [, found] = await client.scan("0", "MATCH", "ks:erasure:counter:{c1}:*", "COUNT", 10_000);
+      const [, found] = await redis.client.scan("0", "MATCH", "ks:erasure:counter:{c1}:*", "COUNT", 10_000);
       expect(found).toEqual(["ks:erasure:counter:{c1}:m"]);
     });
   },

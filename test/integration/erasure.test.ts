@@ -1,13 +1,11 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load-config.js";
+import { describe, expect, it } from "vitest";
 import { eraseEntity } from "../../src/http/erase-route.js";
-import { silentLogger } from "../../src/observability/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
-import { RedisStore } from "../../src/store/redis-store.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import { startHost, type RunningHost } from "../support/host.js";
-import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import { redisAvailable } from "../support/redis.js";
+import { connectRedisStore } from "../support/redis-store.js";
+import { redisForSuite } from "../support/redis-suite.js";
 
 async function command(host: RunningHost, path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${host.url}${path}`, {
@@ -71,22 +69,13 @@ describe("erasing an entity in the memory store", () => {
 });
 
 describe.skipIf(!redisAvailable())("erasing an entity in Redis", () => {
-  let redis: RedisServer;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const redis = redisForSuite();
 
   async function keysOf(id: string): Promise<string[]> {
     const found: string[] = [];
     let cursor = "0";
     do {
-      const [next, keys] = await client.scan(cursor, "MATCH", `*{${id}}*`, "COUNT", 1000);
+      const [next, keys] = await redis.client.scan(cursor, "MATCH", `*{${id}}*`, "COUNT", 1000);
       cursor = next;
       found.push(...keys);
     } while (cursor !== "0");
@@ -94,18 +83,18 @@ describe.skipIf(!redisAvailable())("erasing an entity in Redis", () => {
   }
 
   it("deletes every key under its hash tag atomically but a version tombstone", async () => {
-    const config = loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: redis.url, K_SERVICE: "erase" });
-    const store = await RedisStore.connect(config, silentLogger);
+    const store = await connectRedisStore({ REDIS_URL: redis.server.url, K_SERVICE: "erase" });
     const host = await startHost({ store });
     try {
       // A dedup record of the former layout (a string key), as an older version wrote them.
-      await client.set("ks:erase:counter:{c1}:d:r:old", "1|u", "PX", 600_000);
+      await redis.client.set("ks:erase:counter:{c1}:d:r:old", "1|u", "PX", 600_000);
       await eraseAndCheck(host, store, async () => {
         expect(await keysOf("c1")).toEqual(["ks:erase:counter:{c1}:m"]);
-        expect(await client.hgetall("ks:erase:counter:{c1}:m")).toEqual({ v: "41" });
+        // `i`: the next append enters the entity in the index again.
+        expect(await redis.client.hgetall("ks:erase:counter:{c1}:m")).toEqual({ v: "41", i: "1" });
       });
       expect(await keysOf("c1")).toEqual(["ks:erase:counter:{c1}:m"]);
-      expect(await client.hget("ks:erase:counter:{c1}:m", "v")).toBe("42");
+      expect(await redis.client.hget("ks:erase:counter:{c1}:m", "v")).toBe("42");
       expect(await keysOf("c2")).toEqual(["ks:erase:counter:{c2}:e", "ks:erase:counter:{c2}:m"]);
     } finally {
       await host.close();

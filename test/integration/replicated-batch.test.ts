@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { counter, lease, operations, type ReplicatedOp } from "knstate";
 import {
   REPLICATED_APPLY_SCRIPT,
@@ -11,7 +10,8 @@ import {
   type ReplicatedApplyRequest,
   type ReplicatedBatchItem,
 } from "../../src/store/replicated/index.js";
-import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import { redisAvailable } from "../support/redis.js";
+import { redisForSuite } from "../support/redis-suite.js";
 
 /**
  * Several commands to one entity in one apply script: each keeps its own sequence, dedup
@@ -20,19 +20,8 @@ import { redisAvailable, startRedis, type RedisServer } from "../support/redis.j
  */
 
 const withRedis = redisAvailable();
-let redis: RedisServer;
-let client: Redis;
+const redis = redisForSuite();
 let entities = 0;
-
-beforeAll(async () => {
-  if (!withRedis) return;
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-});
 
 const specs = { n: counter(), leader: lease() };
 const ops = operations(specs);
@@ -56,7 +45,12 @@ async function onRedis(
   const key = { entityType: "things", entityId };
   const keys = replicatedKeys("ks", "test", key);
   const call = encodeReplicatedBatch(keys, requests, withAll);
-  const reply = await client.eval(REPLICATED_APPLY_SCRIPT, call.keys.length, ...call.keys, ...call.args);
+  const reply = await redis.client.eval(
+    REPLICATED_APPLY_SCRIPT,
+    call.keys.length,
+    ...call.keys,
+    ...call.args,
+  );
   return {
     keys,
     ...decodeReplicatedBatch(
@@ -68,7 +62,7 @@ async function onRedis(
 
 /** The dedup record of `id` as stored (without its expiry), or null. */
 async function stored(keys: { dedup: string }, id: string): Promise<string | null> {
-  const value = await client.hget(keys.dedup, `r${id}`);
+  const value = await redis.client.hget(keys.dedup, `r${id}`);
   return value === null ? null : value.slice(value.indexOf("|") + 1);
 }
 
@@ -99,7 +93,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       seq: 2,
       cells: ["c|n", "4"],
     });
-    expect(await client.hgetall(keys.values)).toEqual({ "#": "3", "c|n": "6" });
+    expect(await redis.client.hgetall(keys.values)).toEqual({ "#": "3", "c|n": "6" });
     expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
   });
 
@@ -113,7 +107,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       replyId: "reply-same",
       seq: 1,
     });
-    expect(await client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "1" });
+    expect(await redis.client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "1" });
     expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
   });
 
@@ -130,7 +124,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       { kind: "applied", seq: 2, cells: { "c|n": "2" } },
     ]);
     expect(await stored(keys, "b")).toBeNull();
-    expect(await client.hgetall(keys.values)).toEqual({ "#": "2", "c|n": "2" });
+    expect(await redis.client.hgetall(keys.values)).toEqual({ "#": "2", "c|n": "2" });
     expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
   });
 
@@ -141,7 +135,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
     expect(results[0]).toEqual({ kind: "failed", message: "bad increment" });
     expect(outline(results.slice(1))).toEqual([{ kind: "applied", seq: 1, cells: { "c|n": "3" } }]);
     expect(await stored(keys, "bad")).toBeNull();
-    expect(await client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "3" });
+    expect(await redis.client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "3" });
   });
 
   it("returns every cell after the batch when asked", async () => {
@@ -163,7 +157,7 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
     await sleep(250);
     await onRedis([command([ops.n.increment()], "new")], false, "expiring");
     // "old" expired again and was swept; "new" keeps the default TTL.
-    expect((await client.hkeys(keys.dedup)).filter((f) => f.startsWith("r"))).toEqual(["rnew"]);
-    expect(await client.hget(keys.values, "c|n")).toBe("3");
+    expect((await redis.client.hkeys(keys.dedup)).filter((f) => f.startsWith("r"))).toEqual(["rnew"]);
+    expect(await redis.client.hget(keys.values, "c|n")).toBe("3");
   });
 });

@@ -1,5 +1,4 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   afterApply,
   replyOfDuplicate,
@@ -10,7 +9,8 @@ import { memoryReplicated, redisReplicated, type ReplicatedStore } from "../../s
 import leader from "../../functions/leader/index.js";
 import likes from "../../functions/likes/index.js";
 import poll from "../../functions/poll/index.js";
-import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import { redisAvailable } from "../support/redis.js";
+import { redisForSuite } from "../support/redis-suite.js";
 
 /**
  * Replicated entities through the store interface, as the host runs a command: load, decide,
@@ -18,23 +18,12 @@ import { redisAvailable, startRedis, type RedisServer } from "../support/redis.j
  */
 
 const withRedis = redisAvailable();
-let redis: RedisServer | undefined;
-let client: Redis | undefined;
+const redis = redisForSuite();
 const stores: Record<string, () => ReplicatedStore> = {
   memory: () => memoryReplicated(),
   redis: () =>
-    redisReplicated((lua, keys, args) => client!.eval(lua, keys.length, ...keys, ...args), "ks", "test"),
+    redisReplicated((lua, keys, args) => redis.client.eval(lua, keys.length, ...keys, ...args), "ks", "test"),
 };
-
-beforeAll(async () => {
-  if (!withRedis) return;
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-});
 
 type Outcome = { status: "ok"; reply: unknown } | { status: "rejected" | "refused"; reason: string };
 

@@ -11,13 +11,28 @@ import { RedisStore } from "../../src/store/redis-store.js";
 import { parseRetention, type Retention } from "../../src/store/retention.js";
 import type { EntityKey, StateStore } from "../../src/store/state-store.js";
 import { loadConfig } from "../../src/config/load-config.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const counter = toModel(counterEntity as unknown as Component);
 
 /** `count` appends of one event each, from version 0; a snapshot at every multiple of `every`. */
 async function write(store: StateStore, key: EntityKey, count: number, every: number, fingerprint = "other") {
-  for (let v = 0; v < count; v++) {
+  await writeFrom(store, key, 0, count, every, fingerprint);
+  // The Redis store trims after the reply.
+  if (store instanceof RedisStore) await store.afterCommit.idle();
+}
+
+/** `write` after version `from`, without waiting for the trims. */
+async function writeFrom(
+  store: StateStore,
+  key: EntityKey,
+  from: number,
+  count: number,
+  every: number,
+  fingerprint = "other",
+) {
+  for (let v = from; v < from + count; v++) {
     const version = v + 1;
     const result = await store.append({
       key,
@@ -139,5 +154,77 @@ describe.skipIf(!redisAvailable())("event retention in Redis", () => {
       client.disconnect();
       await store.close();
     }
+  });
+
+  describe("trims after the reply", () => {
+    /** A store whose trims wait for `release()`, counting how many started. */
+    function heldStore(service: string, lines: string[] = []) {
+      let release = () => {};
+      let held = new Promise<void>((resolve) => (release = resolve));
+      const trims = { started: 0 };
+      const store = new RedisStore(new Redis(redis.url), {
+        keyPrefix: "ks",
+        service,
+        waitReplicas: 0,
+        waitTimeoutMs: 0,
+        retention: parseRetention(["counter=0"]),
+        logger: createLogger({ level: "warn", format: "json", write: (line) => lines.push(line) }),
+        holdAfterCommit: () => {
+          trims.started++;
+          return held;
+        },
+      });
+      const open = () => {
+        release();
+        held = Promise.resolve();
+      };
+      return { store, trims, open };
+    }
+
+    it("answers appends while their trim is held, one trim in flight per entity, then trims", async () => {
+      const { store, trims, open } = heldStore("retention-held");
+      try {
+        const k = { entityType: "counter", entityId: "h" };
+        // The reply of the append that wrote the snapshot arrives while its trim has not run.
+        await writeFrom(store, k, 0, 10, 10);
+        expect(trims.started).toBe(1);
+        expect(await store.trimmedThrough(k)).toBe(0);
+        expect(await versions(store, k)).toEqual(range(1, 10));
+        // Five more snapshots meanwhile make one more trim after it, not five.
+        await writeFrom(store, k, 10, 5, 1);
+        expect(trims.started).toBe(1);
+        open();
+        await store.afterCommit.idle();
+        expect(trims.started).toBe(2);
+        expect(await store.trimmedThrough(k)).toBe(15);
+        expect(await versions(store, k)).toEqual([]);
+        expect(store.afterCommit.failed).toBe(0);
+      } finally {
+        open();
+        await store.close();
+      }
+    });
+
+    it("logs and counts a failed trim, and the append still succeeds", async () => {
+      const lines: string[] = [];
+      const { store, open } = heldStore("retention-failing", lines);
+      open();
+      const client = new Redis(redis.url);
+      try {
+        const k = { entityType: "counter", entityId: "f" };
+        // Not a stream: the trim's XTRIM fails, the appends (events in the hash) do not.
+        await client.set("ks:retention-failing:counter:{f}:e", "not a stream");
+        await writeFrom(store, k, 0, 2, 2);
+        await store.afterCommit.idle();
+        expect(store.afterCommit.failed).toBe(1);
+        expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
+          "trimming retained events after a commit failed; it is repaired later",
+        ]);
+        expect(await store.trimmedThrough(k)).toBe(0);
+      } finally {
+        client.disconnect();
+        await store.close();
+      }
+    });
   });
 });

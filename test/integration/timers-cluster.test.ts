@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
-import { silentLogger } from "../../src/observability/logger.js";
+import { timerAppend } from "../../bench/lib/timer-append.mjs";
+import { createClient } from "../../src/store/redis-connection.js";
 import { KeyLayout } from "../../src/store/redis-keys.js";
 import { RedisStore } from "../../src/store/redis-store.js";
 import { DueSlots } from "../../src/store/redis-timer-slots.js";
@@ -8,6 +9,7 @@ import type { Cluster } from "ioredis";
 import { keySlot, slotTagOf } from "../../src/store/slot-tags.js";
 import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
 import { redisAvailable, startRedisCluster, type RedisCluster } from "../support/redis.js";
+import { connectRedisStore } from "../support/redis-store.js";
 
 /**
  * Durable timers on a real Redis Cluster: each entity's timer and its due-index entry are in the
@@ -63,10 +65,7 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
-    store = await RedisStore.connect(
-      loadConfig({ KNSTATE_STORE: "redis", REDIS_CLUSTER_NODES: cluster.nodes.join(",") }),
-      silentLogger,
-    );
+    store = await connectRedisStore({ REDIS_CLUSTER_NODES: cluster.nodes.join(",") });
   }, 90_000);
   afterAll(async () => {
     await Promise.all(hosts.splice(0).map((h) => h.stop("SIGKILL")));
@@ -116,22 +115,9 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
 
   it("a timer whose slot was never registered (its pod died after the append) is found by the sweep", async () => {
     const key = { entityType: "reminder", entityId: "orphan" };
-    await store.append({
-      key,
-      expectedVersion: 0,
-      events: [{ type: "scheduled", data: { name: "t", afterMs: 0 } }],
-      logEvents: true,
-      checkDedup: [],
-      writeDedup: [],
-      dedupTtlMs: 600_000,
-      timers: [
-        {
-          kind: "set",
-          timer: { name: "t", due: Date.now(), command: "fire", data: { name: "t", message: "o" } },
-        },
-      ],
-    });
+    await store.append(timerAppend(key.entityId, Date.now(), "o"));
     const layout = new KeyLayout("ks", "knstate");
+    await store.afterCommit.idle(); // the registration runs after the reply
     await store.connection.del(layout.dueSlots); // as if the registration after the append never ran
     const pollOnly = await spawnHost({
       functions: ["reminder"],
@@ -146,21 +132,39 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
     expect(await store.timers.listTimers(key)).toEqual([]);
   }, 90_000);
 
+  it("registers a timer's slot right after the append's reply, not before it", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const config = loadConfig({ KNSTATE_STORE: "redis", REDIS_CLUSTER_NODES: cluster.nodes.join(",") });
+    const { client } = createClient(config);
+    await client.connect();
+    const late = new RedisStore(client, {
+      keyPrefix: "ks",
+      service: "late-registry",
+      waitReplicas: 0,
+      waitTimeoutMs: 0,
+      holdAfterCommit: () => held,
+    });
+    try {
+      const layout = new KeyLayout("ks", "late-registry");
+      const tag = slotTagOf(layout.entity({ entityType: "reminder", entityId: "late" }).meta);
+      const due = Date.now() + 600_000;
+      expect(await late.append(timerAppend("late", due, "x"))).toEqual({ kind: "ok", version: 1 });
+      expect(await store.connection.zscore(layout.dueSlots, tag)).toBeNull();
+      release();
+      await late.afterCommit.idle();
+      expect(await store.connection.zscore(layout.dueSlots, tag)).toBe(String(due));
+      expect(late.afterCommit.failed).toBe(0);
+    } finally {
+      release();
+      await late.close();
+    }
+  });
+
   it("claims on a cluster take a lease: a claimed timer is hidden from other claims until it ends", async () => {
     const key = { entityType: "reminder", entityId: "leased" };
     const due = Date.now() - 10;
-    await store.append({
-      key,
-      expectedVersion: 0,
-      events: [{ type: "scheduled", data: { name: "t", afterMs: 0 } }],
-      logEvents: true,
-      checkDedup: [],
-      writeDedup: [],
-      dedupTtlMs: 600_000,
-      timers: [
-        { kind: "set", timer: { name: "t", due, command: "fire", data: { name: "t", message: "l" } } },
-      ],
-    });
+    await store.append(timerAppend(key.entityId, due, "l"));
     // Indexed in the due index of the entity's own slot, by the append itself.
     const layout = new KeyLayout("ks", "knstate");
     const index = layout.slotDueIndex(slotTagOf(layout.entity(key).meta));

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load-config.js";
-import { silentLogger } from "../../src/observability/logger.js";
-import { RedisStore } from "../../src/store/redis-store.js";
+import { timerAppend } from "../../bench/lib/timer-append.mjs";
+import type { RedisStore } from "../../src/store/redis-store.js";
 import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
+import { connectRedisStore } from "../support/redis-store.js";
 
 /**
  * Durable timers with Redis and real `knstate serve` processes: fired once after they are due,
@@ -62,10 +62,7 @@ describe.skipIf(!withRedis)("durable timers with Redis", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    store = await RedisStore.connect(
-      loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: redis.url }),
-      silentLogger,
-    );
+    store = await connectRedisStore({ REDIS_URL: redis.url });
   });
   afterEach(async () => {
     await Promise.all(hosts.splice(0).map((h) => h.stop("SIGKILL")));
@@ -206,10 +203,7 @@ describe.skipIf(!withRedis)("a backlog of due timers with Redis", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    store = await RedisStore.connect(
-      loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: redis.url }),
-      silentLogger,
-    );
+    store = await connectRedisStore({ REDIS_URL: redis.url });
   });
   afterAll(async () => {
     await host?.stop("SIGKILL");
@@ -223,21 +217,7 @@ describe.skipIf(!withRedis)("a backlog of due timers with Redis", () => {
     for (let i = 0; i < N; i += 500) {
       await Promise.all(
         Array.from({ length: Math.min(500, N - i) }, (_, j) =>
-          store.append({
-            key: { entityType: "reminder", entityId: `bulk-${i + j}` },
-            expectedVersion: 0,
-            events: [{ type: "scheduled", data: { name: "t", afterMs: 0 } }],
-            logEvents: true,
-            checkDedup: [],
-            writeDedup: [],
-            dedupTtlMs: 600_000,
-            timers: [
-              {
-                kind: "set",
-                timer: { name: "t", due, command: "fire", data: { name: "t", message: "bulk" } },
-              },
-            ],
-          }),
+          store.append(timerAppend(`bulk-${i + j}`, due, "bulk")),
         ),
       );
     }

@@ -40,11 +40,11 @@ describe("the append encoding", () => {
     ]);
   });
 
-  it("adds the entity to its type's index on its first append only, when asked", () => {
+  it("adds the entity to its type's index when asked (first append, or first after an erasure)", () => {
     const first = { ...request, expectedVersion: 0 };
     expect(decodeAppend(encodeAppend(first, 32, true)).index).toBe("c1");
     expect(decodeAppend(encodeAppend(first, 32, false)).index).toBeUndefined();
-    expect(decodeAppend(encodeAppend(request, 32, true)).index).toBeUndefined();
+    expect(decodeAppend(encodeAppend(request, 32, true)).index).toBe("c1");
     expect(encodeAppend(first, 32, true).slice(-3, -1)).toEqual(["1", "c1"]);
     const odd = { ...first, key: { entityType: "cart", entityId: "a b\ud800" } };
     expect(decodeAppend(encodeAppend(odd, 32, true)).index).toBe("a%20b%uD800");

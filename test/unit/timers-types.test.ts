@@ -13,6 +13,11 @@ type S = { readonly rings: readonly number[] };
 const initialState = (): S => ({ rings: [] });
 const events = { rang: (s: S, e: { n: number }): S => ({ rings: [...s.rings, e.n] }) };
 type Ring = { n: number };
+/** What the definitions that must not compile share: all but their name and commands. */
+const wrongBase = (name: string) => ({ name, typePrefix: "com.example", initialState, events });
+const ringCommand = { ring: (_s: S, d: Ring) => [{ type: "rang" as const, data: { n: d.n } }] };
+/** A timer firing `ring` with `data`, whatever its type. */
+const timer = <D>(data: D) => schedule({ name: "t", after: 0, command: "ring", data });
 
 describe("schedule's command and data are typed by the entity's commands", () => {
   it("compiles a timer of an existing command with that command's input, and runs it", () => {
@@ -49,56 +54,39 @@ describe("schedule's command and data are typed by the entity's commands", () =>
   });
 
   it("refuses a misspelled command, wrong data and missing data at compile time", () => {
+    // Each definition differs from a valid one only in its `set` command.
     const wrong = [
       defineEntity({
-        name: "misspelled",
-        typePrefix: "com.example",
-        initialState,
-        events,
+        ...wrongBase("misspelled"),
         commands: {
+          ...ringCommand,
           // @ts-expect-error -- "rnig" is not a command of this entity
           set: (_s: S) =>
             emit([], undefined, { timers: [schedule({ name: "t", after: 0, command: "rnig" })] }),
-          ring: (_s: S, d: Ring) => [{ type: "rang", data: { n: d.n } }],
         },
       }),
       defineEntity({
-        name: "wrongdata",
-        typePrefix: "com.example",
-        initialState,
-        events,
+        ...wrongBase("wrongdata"),
         commands: {
+          ...ringCommand,
           // @ts-expect-error -- ring takes { n: number }, not a string
-          set: (_s: S) =>
-            emit([], undefined, {
-              timers: [schedule({ name: "t", after: 0, command: "ring", data: { n: "1" } })],
-            }),
-          ring: (_s: S, d: Ring) => [{ type: "rang", data: { n: d.n } }],
+          set: (_s: S) => emit([], undefined, { timers: [timer({ n: "1" })] }),
         },
       }),
       defineEntity({
-        name: "nodata",
-        typePrefix: "com.example",
-        initialState,
-        events,
+        ...wrongBase("nodata"),
         commands: {
+          ...ringCommand,
           // @ts-expect-error -- ring needs its { n } data
           set: (_s: S) =>
             emit([], undefined, { timers: [schedule({ name: "t", after: 0, command: "ring" })] }),
-          ring: (_s: S, d: Ring) => [{ type: "rang", data: { n: d.n } }],
         },
       }),
       defineEntity({
-        name: "schemadata",
-        typePrefix: "com.example",
-        initialState,
-        events,
+        ...wrongBase("schemadata"),
         commands: {
           // @ts-expect-error -- the schema of ring makes n a number
-          set: (_s: S) =>
-            emit([], undefined, {
-              timers: [schedule({ name: "t", after: 0, command: "ring", data: { n: true } })],
-            }),
+          set: (_s: S) => emit([], undefined, { timers: [timer({ n: true })] }),
           ring: {
             input: z.object({ n: z.number() }),
             handle: (_s: S, d: Ring) => [{ type: "rang", data: d }],
