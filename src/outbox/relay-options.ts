@@ -6,7 +6,7 @@ import type { OutboxSource } from "./source.js";
 export interface RelayOptions {
   readonly source: OutboxSource;
   /** POSTs one binary-mode event and resolves with the status; rejects on a network error. */
-  readonly sink: { send(message: SinkMessage): Promise<number> };
+  readonly sink: { send(message: SinkMessage): Promise<number>; close?(): Promise<void> };
   /** `K_SERVICE`: first segment of every event's `source`. */
   readonly service: string;
   /** Extension attributes of `K_CE_OVERRIDES`. */

@@ -93,7 +93,8 @@ export class OutboxRelay {
 
   /**
    * Stops after relaying what is there for at most `flushMs` (SIGTERM); what is left stays in
-   * the outbox for the next holder of the shards. Resolves true when nothing was left here.
+   * the outbox for the next holder of the shards, and the sink's connections are closed (a
+   * stopped relay is not started again). Resolves true when nothing was left here.
    */
   async stop(flushMs: number): Promise<boolean> {
     if (!this.#running) return true;
@@ -118,6 +119,7 @@ export class OutboxRelay {
     const held = [...this.#owned.keys(), ...this.#leaving];
     await Promise.all(held.map((s) => this.#o.source.release(s, this.#o.consumer).catch(() => undefined)));
     await this.#o.balance?.close();
+    await this.#o.sink.close?.().catch(() => undefined);
     this.#owned.clear();
     this.#tried.clear();
     return drained;
