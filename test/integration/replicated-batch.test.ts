@@ -134,6 +134,24 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
     expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
   });
 
+  it("writes the sequence once per batch, and leaves it when nothing of the batch applied", async () => {
+    const entityId = `b${++entities}`;
+    const refusedOnly = [command([ops.leader.fence(3)], "f1"), command([ops.leader.fence(4)], "f2")];
+    const first = await onRedis(refusedOnly, false, entityId);
+    expect(outline(first.results)).toEqual([{ kind: "refused" }, { kind: "refused" }]);
+    expect(await client.hgetall(first.keys.values)).toEqual({});
+    // A command without operations answers with the sequence and cells of the one before it.
+    const batch = [command([ops.n.increment(4)], "x"), command([], "y"), command([ops.n.increment()], "x")];
+    const { results, keys } = await onRedis(batch, false, entityId);
+    expect(outline(results)).toEqual([
+      { kind: "applied", seq: 1, cells: { "c|n": "4" } },
+      { kind: "applied", seq: 1, cells: { "c|n": "4" } },
+      { kind: "duplicate" },
+    ]);
+    expect(await client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "4" });
+    expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
+  });
+
   it("fails a command with a bad operation alone, writing nothing of it", async () => {
     const bad = { ...ops.n.increment(), a: "1.5" };
     const batch = [command([ops.n.increment(), bad], "bad"), command([ops.n.increment(3)], "good")];
