@@ -11,6 +11,7 @@ import {
   type ReplicatedApplyRequest,
   type ReplicatedBatchItem,
 } from "../../src/store/replicated/index.js";
+import { decodeRecord } from "../../src/store/replicated/record.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 /**
@@ -94,7 +95,8 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       { kind: "applied", seq: 2, cells: { "c|n": "4" } },
       { kind: "applied", seq: 3, cells: { "c|n": "6" } },
     ]);
-    expect(JSON.parse((await stored(keys, "d2"))!)).toEqual({
+    expect(await stored(keys, "d2")).toBe('2|c8|reply-d2["c|n","4"]');
+    expect(decodeRecord((await stored(keys, "d2"))!)).toEqual({
       replyId: "reply-d2",
       seq: 2,
       cells: ["c|n", "4"],

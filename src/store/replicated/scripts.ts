@@ -17,8 +17,8 @@ export { REPLICATED_LOAD_SCRIPT } from "./lua-dedup.js";
  *       an outbox stream the head of its messages' JSON (up to the sequence in the id), then
  *       for each command: nArgs (the arguments of its operations), observed sequence ("": the
  *       one it is applied to), dedup id ("": none) checked and recorded, record ("": none;
- *       else `c` or `r` then the record's JSON head without its closing brace: `c` keeps the
- *       returned cells in it, `r` has the reply), nReturn, the operations (see lua-ops.ts),
+ *       else its head, `recordHead` of record.ts: the script puts `<seq>|` before it and,
+ *       after a `c` head, the returned cells), nReturn, the operations (see lua-ops.ts),
  *       nReturn cell names or prefixes (ending in `|`) to return, and with an outbox stream
  *       nOut and nOut message tails (the JSON after the version).
  * Reply: {now ms, results, every cell after the batch (or nil)}, results being flat, per
@@ -178,11 +178,10 @@ for n = 1, nCmds do
       local out = collect(returnAt, nReturn)
       if rec ~= '' then
         -- 'c': the record keeps the returned cells; 'r': the reply is in the record's head.
-        local kept = string.sub(rec, 2) .. ',"seq":' .. int(seq)
+        local kept = int(seq) .. '|' .. rec
         if string.byte(rec, 1) == 99 then
-          if #out == 0 then kept = kept .. ',"cells":[]' else kept = kept .. ',"cells":' .. cjson.encode(out) end
+          if #out == 0 then kept = kept .. '[]' else kept = kept .. cjson.encode(out) end
         end
-        kept = kept .. '}'
         if written[id] == nil then records[#records + 1] = id end
         written[id] = kept
       end
