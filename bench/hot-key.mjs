@@ -29,6 +29,20 @@ const KINDS = {
   ...(baseline ? { "replicated (base)": { mode: "ce-likes", entity: "likes", fleet: "base" } } : {}),
 };
 
+/** Script calls (EVAL/EVALSHA) Redis has run so far, and the µs it spent in them. */
+function scriptCalls(port) {
+  let calls = 0;
+  let usec = 0;
+  for (const line of S.redisCli(port, ["INFO", "commandstats"]).split("\n")) {
+    const m = /^cmdstat_(?:eval|evalsha|evalsha_ro|eval_ro):calls=(\d+),usec=(\d+)/.exec(line.trim());
+    if (m) {
+      calls += Number(m[1]);
+      usec += Number(m[2]);
+    }
+  }
+  return { calls, usec };
+}
+
 /** The sum of a metric's samples for one entity type on a host's /metrics. */
 async function metric(port, name, entity) {
   const { body } = await httpRequest({ port, path: "/metrics" });
@@ -91,6 +105,8 @@ try {
       `p99 ${fmt(median(v.runs.map((w) => w.p99Ms)), 1).padStart(6)} ms`,
       `hosts ${fmt(median(v.runs.map((w) => w.hostUs)), 0).padStart(5)} µs/ok`,
       `Redis ${fmt(median(v.runs.map((w) => w.redisUs)), 0).padStart(4)} µs/ok`,
+      `ok/script ${fmt(median(v.runs.map((w) => w.perCall)), 1).padStart(5)}`,
+      `script ${fmt(median(v.runs.map((w) => w.callUs)), 0).padStart(4)} µs`,
       `conflicts ${String(median(v.runs.map((w) => w.conflicts))).padStart(7)}`,
       `${(rps / base[v.count]).toFixed(2)}× the event-sourced counter`,
       `[${v.runs.map((w) => fmt(w.rps)).join(" ")}]`,
@@ -102,6 +118,7 @@ try {
   async function drive(v, duration) {
     const on = fleets[v.load.fleet].slice(0, v.count);
     const pids = [...on.map((h) => h.process.pid), redis.process.pid];
+    const scriptsBefore = scriptCalls(redis.port);
     const cpuBefore = pids.map(cpuMicros);
     const conflictsBefore = await Promise.all(
       on.map((h) => metric(h.metricsPort, "knstate_conflicts_total", v.load.entity)),
@@ -120,6 +137,7 @@ try {
       ),
     );
     const cpu = pids.map((pid, i) => cpuMicros(pid) - cpuBefore[i]);
+    const scriptsAfter = scriptCalls(redis.port);
     const conflictsAfter = await Promise.all(
       on.map((h) => metric(h.metricsPort, "knstate_conflicts_total", v.load.entity)),
     );
@@ -130,6 +148,8 @@ try {
       p99Ms: Math.max(...results.map((w) => w.p99Ms)),
       hostUs: cpu.slice(0, -1).reduce((a, b) => a + b, 0) / ok,
       redisUs: cpu.at(-1) / ok,
+      perCall: ok / (scriptsAfter.calls - scriptsBefore.calls),
+      callUs: (scriptsAfter.usec - scriptsBefore.usec) / (scriptsAfter.calls - scriptsBefore.calls),
       conflicts: conflictsAfter.reduce((a, b) => a + b, 0) - conflictsBefore.reduce((a, b) => a + b, 0),
     };
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CPU profile of knstate's hot path under wrk load:
-// `node bench/profile.mjs [echo|counter|counter-hot|http] [--tracing]`; PROFILE_ENV=K=V,K=V adds
+// `node bench/profile.mjs [echo|counter|counter-hot|likes-hot|http] [--tracing]`; PROFILE_ENV=K=V,K=V adds
 // to knstate's environment (e.g. OTEL_TRACES_SAMPLER=always_off); PROFILE_SINK=1 starts a sink
 // answering 200 on 127.0.0.1:4329 (for PROFILE_ENV=K_SINK=http://127.0.0.1:4329/).
 // Starts knstate with `node --cpu-prof` (Redis store for counter/http, on a private
@@ -20,6 +20,7 @@ const loads = {
   echo: { mode: "ks-echo" },
   counter: { mode: "ce-counter", keys: 1000 },
   "counter-hot": { mode: "ce-counter", keys: 0, hot: "hot" },
+  "likes-hot": { mode: "ce-likes", keys: 0, hot: "hot" },
   http: { mode: "http-counter", keys: 1000 },
 };
 if (!loads[scenario]) {

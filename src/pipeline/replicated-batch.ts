@@ -38,7 +38,8 @@ export class ReplicatedBatcher {
   /** Applies `request` to `key`, alone or with others; `needsAll`: also return every cell. */
   apply(key: EntityKey, request: ReplicatedApplyRequest, needsAll: boolean): Promise<BatchOutcome> {
     return new Promise((resolve, reject) => {
-      const id = JSON.stringify([key.entityType, key.entityId]);
+      // Entity type names are [a-z0-9-] (entity/names.ts): the NUL keeps type and id apart.
+      const id = `${key.entityType}\u0000${key.entityId}`;
       const queued: Queued = { request, needsAll, resolve, reject };
       const waiting = this.#waiting.get(id);
       if (waiting !== undefined) {

@@ -10,6 +10,7 @@ import {
   type ReplicatedApplyRequest,
   type ReplicatedBatchItem,
 } from "../../src/store/replicated/index.js";
+import { decodeRecord } from "../../src/store/replicated/record.js";
 import { redisAvailable } from "../support/redis.js";
 import { redisForSuite } from "../support/redis-suite.js";
 
@@ -88,7 +89,8 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
       { kind: "applied", seq: 2, cells: { "c|n": "4" } },
       { kind: "applied", seq: 3, cells: { "c|n": "6" } },
     ]);
-    expect(JSON.parse((await stored(keys, "d2"))!)).toEqual({
+    expect(await stored(keys, "d2")).toBe('2|c8|reply-d2["c|n","4"]');
+    expect(decodeRecord((await stored(keys, "d2"))!)).toEqual({
       replyId: "reply-d2",
       seq: 2,
       cells: ["c|n", "4"],
@@ -125,6 +127,24 @@ describe.skipIf(!withRedis)("a batch of replicated commands", () => {
     ]);
     expect(await stored(keys, "b")).toBeNull();
     expect(await redis.client.hgetall(keys.values)).toEqual({ "#": "2", "c|n": "2" });
+    expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
+  });
+
+  it("writes the sequence once per batch, and leaves it when nothing of the batch applied", async () => {
+    const entityId = `b${++entities}`;
+    const refusedOnly = [command([ops.leader.fence(3)], "f1"), command([ops.leader.fence(4)], "f2")];
+    const first = await onRedis(refusedOnly, false, entityId);
+    expect(outline(first.results)).toEqual([{ kind: "refused" }, { kind: "refused" }]);
+    expect(await redis.client.hgetall(first.keys.values)).toEqual({});
+    // A command without operations answers with the sequence and cells of the one before it.
+    const batch = [command([ops.n.increment(4)], "x"), command([], "y"), command([ops.n.increment()], "x")];
+    const { results, keys } = await onRedis(batch, false, entityId);
+    expect(outline(results)).toEqual([
+      { kind: "applied", seq: 1, cells: { "c|n": "4" } },
+      { kind: "applied", seq: 1, cells: { "c|n": "4" } },
+      { kind: "duplicate" },
+    ]);
+    expect(await redis.client.hgetall(keys.values)).toEqual({ "#": "1", "c|n": "4" });
     expect(outline((await inMemory(batch)).results)).toEqual(outline(results));
   });
 

@@ -7,6 +7,7 @@ import type { OpCode, ReplicatedOp } from "../../entity/replicated/operations.js
 import { SEQ } from "../../entity/replicated/cells.js";
 import { encodeEntityId, encodeSegment } from "../redis-keys.js";
 import type { EntityKey } from "../state-store.js";
+import { decodeRecord, recordHead } from "./record.js";
 
 /**
  * Redis encoding of replicated entities. An entity's values are one hash, beside its dedup
@@ -14,7 +15,7 @@ import type { EntityKey } from "../state-store.js";
  *
  * ```
  * <prefix>:<service>:<entityType>:{<id>}:r    hash: the cells (src/entity/replicated/cells.ts)
- * <prefix>:<service>:<entityType>:{<id>}:rd   hash: r<dedup id> → <expiry ms, hex>|<ReplicatedDedupRecord JSON>,
+ * <prefix>:<service>:<entityType>:{<id>}:rd   hash: r<dedup id> → <expiry ms, hex>|<record> (record.ts),
  *                                             t/tc/tm: the sweep of expired records
  * ```
  */
@@ -134,11 +135,7 @@ export function encodeReplicatedBatch(
   for (const request of requests) {
     const write = request.writeDedup;
     const id = dedupIdOf(request);
-    let record = "";
-    if (write !== undefined) {
-      record = `${write.reply === undefined ? "c" : "r"}{"replyId":${JSON.stringify(write.replyId)}`;
-      if (write.reply !== undefined) record += `,"reply":${JSON.stringify(write.reply.value) ?? "null"}`;
-    }
+    const record = write === undefined ? "" : recordHead(write.replyId, write.reply);
     const head = args.length;
     args.push(
       "",
@@ -230,7 +227,7 @@ export function decodeReplicatedBatch(
     } else if (kind === 2) {
       results.push({ kind: "refused", reason: flat[p++] as string });
     } else if (kind === 3) {
-      const record = JSON.parse(flat[p++] as string) as ReplicatedDedupRecord;
+      const record = decodeRecord(flat[p++] as string);
       results.push({ kind: "duplicate", duplicates: new Map([[checkDedup[i]![0]!, record]]) });
     } else if (kind === 4) {
       results.push({ kind: "failed", message: flat[p++] as string });
@@ -256,8 +253,7 @@ export function decodeReplicatedLoad(
   const cells = cellsFromPairs(pairs);
   const duplicates = new Map<string, ReplicatedDedupRecord>();
   records.forEach((record, i) => {
-    if (record !== null && record !== undefined)
-      duplicates.set(dedupIds[i]!, JSON.parse(record) as ReplicatedDedupRecord);
+    if (record !== null && record !== undefined) duplicates.set(dedupIds[i]!, decodeRecord(record));
   });
   return { snapshot: { seq: Number(cells.get(SEQ) ?? "0"), cells, nowMs: Number(nowMs) }, duplicates };
 }

@@ -17,8 +17,8 @@ export { REPLICATED_LOAD_SCRIPT } from "./lua-dedup.js";
  *       an outbox stream the head of its messages' JSON (up to the sequence in the id), then
  *       for each command: nArgs (the arguments of its operations), observed sequence ("": the
  *       one it is applied to), dedup id ("": none) checked and recorded, record ("": none;
- *       else `c` or `r` then the record's JSON head without its closing brace: `c` keeps the
- *       returned cells in it, `r` has the reply), nReturn, the operations (see lua-ops.ts),
+ *       else its head, `recordHead` of record.ts: the script puts `<seq>|` before it and,
+ *       after a `c` head, the returned cells), nReturn, the operations (see lua-ops.ts),
  *       nReturn cell names or prefixes (ending in `|`) to return, and with an outbox stream
  *       nOut and nOut message tails (the JSON after the version).
  * Reply: {now ms, results, every cell after the batch (or nil)}, results being flat, per
@@ -95,6 +95,7 @@ local function purge(prefix, when)
 end
 
 local seq = tonumber(redis.call('HGET', H, '#') or '0')
+local seq0 = seq
 ${LUA_APPLY_OPS}
 local function collect(at, n)
   local out = {}
@@ -117,17 +118,17 @@ if O ~= nil then idHead = ARGV[4]; a = 5 end
 -- The stored records of the batch's dedup ids, read with one HMGET (a bad layout fails below).
 local prior = {}
 do
-  local ids, at = {}, a
+  local ids, fields, at = {}, {}, a
   for _ = 1, nCmds do
     local nArgs, id, nReturn = count(ARGV[at]), ARGV[at + 2], count(ARGV[at + 4])
     if nArgs == nil or nReturn == nil or id == nil then break end
-    if id ~= '' then ids[#ids + 1] = 'r' .. id end
+    if id ~= '' then ids[#ids + 1] = id; fields[#fields + 1] = 'r' .. id end
     at = at + 5 + nArgs + nReturn
     if O ~= nil then at = at + 1 + (count(ARGV[at]) or 0) end
   end
   if #ids > 0 then
-    local values = redis.call('HMGET', D, unpack(ids))
-    for i, field in ipairs(ids) do prior[field] = values[i] end
+    local values = redis.call('HMGET', D, unpack(fields))
+    for i, id in ipairs(ids) do prior[id] = values[i] end
   end
 end
 local written, records = {}, {}
@@ -135,7 +136,7 @@ local written, records = {}, {}
 local function record(id)
   local w = written[id]
   if w ~= nil then return w end
-  local v = prior['r' .. id]
+  local v = prior[id]
   if not v then return nil end
   local bar = string.find(v, '|', 1, true)
   if bar == nil or tonumber(string.sub(v, 1, bar - 1), 16) <= nowMs then return nil end
@@ -169,20 +170,18 @@ for n = 1, nCmds do
       if outcome[1] == 'refused' then res[#res + 1] = 2 else res[#res + 1] = 4 end
       res[#res + 1] = outcome[2]
     else
+      -- cmd now equals its part of pend, so collect may still read it; '#' is written once, below.
       if nArgs > 0 then
         seq = seq + 1
         for name, v in pairs(cmd) do pend[name] = v end
-        pend['#'] = int(seq)
       end
-      cmd = {}
       local out = collect(returnAt, nReturn)
       if rec ~= '' then
         -- 'c': the record keeps the returned cells; 'r': the reply is in the record's head.
-        local kept = string.sub(rec, 2) .. ',"seq":' .. int(seq)
+        local kept = int(seq) .. '|' .. rec
         if string.byte(rec, 1) == 99 then
-          if #out == 0 then kept = kept .. ',"cells":[]' else kept = kept .. ',"cells":' .. cjson.encode(out) end
+          if #out == 0 then kept = kept .. '[]' else kept = kept .. cjson.encode(out) end
         end
-        kept = kept .. '}'
         if written[id] == nil then records[#records + 1] = id end
         written[id] = kept
       end
@@ -200,6 +199,7 @@ for n = 1, nCmds do
 end
 cmd = {}
 if a ~= #ARGV + 1 then return fail('wrong number of arguments') end
+if seq ~= seq0 then pend['#'] = int(seq) end
 
 local set = {}
 for name, v in pairs(pend) do
