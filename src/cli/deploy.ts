@@ -90,8 +90,9 @@ export async function manifestCommand(options: ManifestCommandOptions): Promise<
 }
 
 /**
- * Server-side applies the Service, its Trigger and (for a function with timers) its PingSource,
- * then waits for each to be Ready, printing progress.
+ * Server-side applies the Service, its Trigger, (for a function with timers) its PingSource and
+ * (`--relay separate`) the relay Deployment and its SinkBinding, then waits for each to be Ready
+ * (the Deployment: every replica available), printing progress.
  */
 export async function deployFunction(options: DeployCommandOptions): Promise<void> {
   const { out, dir, processEnv, waitTimeoutSeconds, noWait, pollMs, ...rest } = options;
@@ -148,6 +149,12 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
     await client.waitForEventingReady("SinkBinding", binding, namespace, wait);
     out(
       `sinkbinding ${namespace}/${binding} is ready: ${relay.deployment.metadata.name} publishes ${name}'s outbox`,
+    );
+    // After the binding: it changes the Deployment's pod template (K_SINK), a rollout of its own.
+    const relayed = relay.deployment.metadata.name;
+    const rolled = await client.waitForAvailable(relayed, namespace, wait);
+    out(
+      `deployment ${namespace}/${relayed} is available: ${rolled.available}/${rolled.replicas} relay replicas`,
     );
   }
 }
