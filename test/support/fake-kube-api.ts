@@ -3,12 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  deploymentProgress,
-  pingSourceProgress,
-  triggerProgress,
-  type Obj,
-} from "./fake-kube-controllers.js";
+import { deploymentProgress, eventingProgress, type Obj } from "./fake-kube-controllers.js";
 
 /**
  * A stand-in for the Kubernetes API server, speaking exactly the requests knstate's deploy
@@ -171,9 +166,8 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     if (req.method === "GET") {
       const count = (reads.get(key) ?? 0) + 1;
       reads.set(key, count);
-      if (resource === "triggers") triggerProgress(options, object, count, namespace, name);
-      else if (resource === "pingsources" || resource === "sinkbindings")
-        pingSourceProgress(options, object, count, namespace);
+      if (resource === "triggers" || resource === "pingsources" || resource === "sinkbindings")
+        eventingProgress(options, object, count, namespace, name);
       else if (resource === "deployments") deploymentProgress(options, object, count);
       else progress(object, count, namespace, name);
       return json(res, 200, object);

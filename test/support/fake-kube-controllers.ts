@@ -16,8 +16,11 @@ export type Obj = Record<string, unknown> & {
   status?: Record<string, unknown>;
 };
 
-/** Knative Eventing's imitation: a Trigger is Ready once its subscriber resolves. */
-export function triggerProgress(
+/**
+ * Knative Eventing's imitation: a Trigger is Ready once its subscriber resolves (unless
+ * `triggerFail`), a PingSource or SinkBinding once its sink does.
+ */
+export function eventingProgress(
   options: FakeKubeOptions,
   object: Obj,
   count: number,
@@ -26,31 +29,18 @@ export function triggerProgress(
 ): void {
   const s = object.status!;
   s.observedGeneration = object.metadata.generation;
-  if (options.triggerFail) {
+  const trigger = object.kind === "Trigger";
+  const sink = (object.spec as { sink?: { ref?: { name?: string } } } | undefined)?.sink?.ref?.name;
+  if (trigger && options.triggerFail) {
     s.conditions = [{ type: "Ready", status: "False", ...options.triggerFail }];
   } else if (count >= (options.readyAfterReads ?? 2)) {
     s.conditions = [{ type: "Ready", status: "True" }];
-    s.subscriberUri = `http://${name}.${namespace}.svc.cluster.local`;
+    if (trigger) s.subscriberUri = `http://${name}.${namespace}.svc.cluster.local`;
+    else s.sinkUri = `http://${sink}.${namespace}.svc.cluster.local`;
   } else {
-    s.conditions = [{ type: "Ready", status: "Unknown", reason: "SubscriberNotResolved" }];
-  }
-}
-
-/** Knative Eventing's imitation: a PingSource or SinkBinding is Ready once its sink resolves. */
-export function pingSourceProgress(
-  options: FakeKubeOptions,
-  object: Obj,
-  count: number,
-  namespace: string,
-): void {
-  const s = object.status!;
-  s.observedGeneration = object.metadata.generation;
-  const sink = (object.spec as { sink?: { ref?: { name?: string } } } | undefined)?.sink?.ref?.name;
-  if (count >= (options.readyAfterReads ?? 2)) {
-    s.conditions = [{ type: "Ready", status: "True" }];
-    s.sinkUri = `http://${sink}.${namespace}.svc.cluster.local`;
-  } else {
-    s.conditions = [{ type: "Ready", status: "Unknown", reason: "SinkNotFound" }];
+    s.conditions = [
+      { type: "Ready", status: "Unknown", reason: trigger ? "SubscriberNotResolved" : "SinkNotFound" },
+    ];
   }
 }
 

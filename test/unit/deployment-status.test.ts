@@ -36,28 +36,20 @@ describe("a Deployment's rollout as a Ready condition", () => {
   });
 
   it("says why pods are missing, and fails once Progressing is False", () => {
-    const quota = rollout({
-      replicas: 0,
-      conditions: [
-        { type: "ReplicaFailure", status: "True", reason: "FailedCreate", message: "exceeded quota" },
-      ],
-    });
-    expect(ready(quota)).toMatchObject({
-      status: "Unknown",
-      reason: "0/2 replicas available",
-      message: "exceeded quota",
-    });
-    const stuck = rollout({
-      conditions: [
-        { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "timed out" },
-      ],
-    });
-    expect(ready(stuck)).toEqual({
-      type: "Ready",
-      status: "False",
-      reason: "ProgressDeadlineExceeded",
-      message: "timed out",
-    });
+    const quota = {
+      type: "ReplicaFailure",
+      status: "True",
+      reason: "FailedCreate",
+      message: "no quota",
+    } as const;
+    const deadline = { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" } as const;
+    expect([
+      ready(rollout({ replicas: 0, conditions: [quota] })),
+      ready(rollout({ conditions: [{ ...deadline, message: "timed out" }] })),
+    ]).toEqual([
+      { type: "Ready", status: "Unknown", reason: "0/2 replicas available", message: "no quota" },
+      { type: "Ready", status: "False", reason: "ProgressDeadlineExceeded", message: "timed out" },
+    ]);
   });
 
   it("counts one replica when the spec names none, and zero replicas as rolled out", () => {
