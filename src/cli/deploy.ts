@@ -20,12 +20,16 @@ export interface ManifestCommandOptions extends FunctionManifestOptions {
   readonly out: Out;
 }
 
-export interface DeployCommandOptions extends FunctionManifestOptions {
-  readonly dir: string;
-  readonly image: string;
+/** What every command that reaches the cluster is given. */
+export interface KubeCommandOptions {
   /** The process environment: `KUBECONFIG`. */
   readonly processEnv: Env;
   readonly out: Out;
+}
+
+export interface DeployCommandOptions extends FunctionManifestOptions, KubeCommandOptions {
+  readonly dir: string;
+  readonly image: string;
   /** How long to wait for Ready (default 300 s); `noWait` skips waiting. */
   readonly waitTimeoutSeconds?: number | undefined;
   readonly noWait?: boolean | undefined;
@@ -33,12 +37,9 @@ export interface DeployCommandOptions extends FunctionManifestOptions {
   readonly pollMs?: number | undefined;
 }
 
-export interface ServiceCommandOptions {
+export interface ServiceCommandOptions extends KubeCommandOptions {
   readonly name: string;
   readonly namespace?: string | undefined;
-  /** The process environment: `KUBECONFIG`. */
-  readonly processEnv: Env;
-  readonly out: Out;
 }
 
 export interface SecretCommandOptions {
@@ -50,35 +51,44 @@ export interface SecretCommandOptions {
   readonly out: Out;
 }
 
+/**
+ * The flags of `knstate manifest` after `--env`, each with the option it sets, in the order the
+ * header lists them: a value is printed after its flag, `true` prints the flag alone.
+ */
+const HEADER_FLAGS = [
+  ["redis-secret", "redisSecret"],
+  ["scale-min", "scaleMin"],
+  ["scale-max", "scaleMax"],
+  ["target", "target"],
+  ["concurrency", "concurrency"],
+  ["timeout", "timeoutSeconds"],
+  ["function-path", "functionPath"],
+  ["public", "public"],
+  ["no-trigger", "noTrigger"],
+  ["ping-schedule", "pingSchedule"],
+  ["broker", "broker"],
+  ["retry", "retry"],
+  ["backoff-policy", "backoffPolicy"],
+  ["backoff-delay", "backoffDelay"],
+  ["dead-letter-sink", "deadLetterSink"],
+  ["events-auth", "eventsAuth"],
+  ["oidc-audience", "oidcAudience"],
+  ["relay", "relay"],
+  ["relay-replicas", "relayReplicas"],
+] as const satisfies ReadonlyArray<readonly [string, keyof FunctionManifestOptions]>;
+
 /** The command line that reproduces these options: the header of the printed manifests. */
 export function manifestCommandLine(o: Omit<ManifestCommandOptions, "out">): string {
   const args = ["knstate manifest", o.dir];
-  const flag = (name: string, value: string | number | undefined) => {
-    if (value !== undefined) args.push(`--${name}`, String(value));
+  const flag = (name: string, value: string | number | boolean | undefined) => {
+    if (value === true) args.push(`--${name}`);
+    else if (value !== undefined && value !== false) args.push(`--${name}`, String(value));
   };
   if (o.image !== DEFAULT_IMAGE) flag("image", o.image);
   flag("name", o.name);
   flag("namespace", o.namespace);
   for (const [k, v] of Object.entries(o.env ?? {})) flag("env", `${k}=${v}`);
-  flag("redis-secret", o.redisSecret);
-  flag("scale-min", o.scaleMin);
-  flag("scale-max", o.scaleMax);
-  flag("target", o.target);
-  flag("concurrency", o.concurrency);
-  flag("timeout", o.timeoutSeconds);
-  flag("function-path", o.functionPath);
-  if (o.public) args.push("--public");
-  if (o.noTrigger) args.push("--no-trigger");
-  flag("ping-schedule", o.pingSchedule);
-  flag("broker", o.broker);
-  flag("retry", o.retry);
-  flag("backoff-policy", o.backoffPolicy);
-  flag("backoff-delay", o.backoffDelay);
-  flag("dead-letter-sink", o.deadLetterSink);
-  flag("events-auth", o.eventsAuth);
-  flag("oidc-audience", o.oidcAudience);
-  flag("relay", o.relay);
-  flag("relay-replicas", o.relayReplicas);
+  for (const [name, key] of HEADER_FLAGS) flag(name, o[key]);
   return args.join(" ");
 }
 
@@ -90,8 +100,9 @@ export async function manifestCommand(options: ManifestCommandOptions): Promise<
 }
 
 /**
- * Server-side applies the Service, its Trigger and (for a function with timers) its PingSource,
- * then waits for each to be Ready, printing progress.
+ * Server-side applies the Service, its Trigger, (for a function with timers) its PingSource and
+ * (`--relay separate`) the relay Deployment and its SinkBinding, then waits for each to be Ready
+ * (the Deployment: every replica available), printing progress.
  */
 export async function deployFunction(options: DeployCommandOptions): Promise<void> {
   const { out, dir, processEnv, waitTimeoutSeconds, noWait, pollMs, ...rest } = options;
@@ -148,6 +159,12 @@ export async function deployFunction(options: DeployCommandOptions): Promise<voi
     await client.waitForEventingReady("SinkBinding", binding, namespace, wait);
     out(
       `sinkbinding ${namespace}/${binding} is ready: ${relay.deployment.metadata.name} publishes ${name}'s outbox`,
+    );
+    // After the binding: it changes the Deployment's pod template (K_SINK), a rollout of its own.
+    const relayed = relay.deployment.metadata.name;
+    const rolled = await client.waitForAvailable(relayed, namespace, wait);
+    out(
+      `deployment ${namespace}/${relayed} is available: ${rolled.available}/${rolled.replicas} relay replicas`,
     );
   }
 }

@@ -7,6 +7,7 @@ import { startTracing } from "../observability/start-tracing.js";
 import { relayFromConfig } from "../outbox/from-config.js";
 import { whenMetricsReady } from "../outbox/metrics.js";
 import { createStore } from "../store/create-store.js";
+import type { RedisStore } from "../store/redis-store.js";
 import { startup, untilSignal, type ServeOptions } from "./startup.js";
 
 export type { ServeOptions } from "./startup.js";
@@ -52,6 +53,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     logger,
     tracing,
     observers: [outbox?.observer],
+    afterCommit: "afterCommit" in store ? (store as RedisStore).afterCommit : undefined,
     serveMetrics: createMetricsServer,
   });
   const host = createHost({

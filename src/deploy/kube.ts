@@ -3,6 +3,11 @@ import type { KnativeService } from "./service.js";
 import type { KnativeTrigger } from "./trigger.js";
 import type { KnativePingSource } from "./ping-source.js";
 import type { KubeDeployment, RelaySinkBinding } from "./relay-deployment.js";
+import { deploymentStatus, type DeploymentObject, type DeploymentStatus } from "./deployment-status.js";
+import { waitFor, type Condition, type WaitOptions } from "./wait.js";
+
+export type { Condition, WaitOptions } from "./wait.js";
+export type { DeploymentStatus } from "./deployment-status.js";
 
 type ClientModule = typeof import("@kubernetes/client-node");
 let clientModule: ClientModule | undefined;
@@ -49,13 +54,6 @@ export async function loadKubeConfig(env: Readonly<Record<string, string | undef
 /** The namespace of the current kubeconfig context, `default` when it names none. */
 export function currentNamespace(kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
-}
-
-export interface Condition {
-  readonly type: string;
-  readonly status: "True" | "False" | "Unknown";
-  readonly reason?: string;
-  readonly message?: string;
 }
 
 /** What `knstate status` shows. */
@@ -108,14 +106,6 @@ export interface EventingStatus {
   readonly ready: Condition | undefined;
   /** Where it delivers: a Trigger's `subscriberUri`, a PingSource's `sinkUri`. */
   readonly uri: string | undefined;
-}
-
-type Readiness = Pick<ServiceStatus, "generation" | "observedGeneration" | "ready">;
-
-export interface WaitOptions {
-  readonly timeoutMs: number;
-  readonly intervalMs?: number;
-  readonly progress?: (line: string) => void;
 }
 
 /**
@@ -202,10 +192,7 @@ export class KnativeClient {
     };
   }
 
-  /**
-   * Polls until the Service's current generation is Ready; throws when it turns Ready=False or
-   * the timeout passes. `progress` gets a line whenever what it would say changes.
-   */
+  /** Polls until the Service's current generation is Ready (see `waitFor`). */
   waitForReady(name: string, namespace: string, options: WaitOptions): Promise<ServiceStatus> {
     return waitFor(() => this.status(name, namespace), `${namespace}/${name}`, options);
   }
@@ -222,6 +209,24 @@ export class KnativeClient {
   ): Promise<EventingStatus> {
     const what = `${kind.toLowerCase()} ${namespace}/${name}`;
     return waitFor(() => this.eventingStatus(kind, name, namespace), what, options);
+  }
+
+  /**
+   * Polls until the Deployment has rolled out: every replica of its current template available;
+   * throws when its progress deadline passes (see `deploymentStatus`) or the timeout does.
+   */
+  waitForAvailable(name: string, namespace: string, options: WaitOptions): Promise<DeploymentStatus> {
+    const read = async () =>
+      deploymentStatus(
+        name,
+        namespace,
+        (await this.#api.getNamespacedCustomObject({
+          ...RESOURCES.Deployment,
+          namespace,
+          name,
+        })) as DeploymentObject,
+      );
+    return waitFor(read, `deployment ${namespace}/${name}`, options);
   }
 
   async delete(name: string, namespace: string): Promise<void> {
@@ -242,39 +247,6 @@ export class KnativeClient {
       if ((error as { code?: number }).code === 404) return false;
       throw error;
     }
-  }
-}
-
-async function waitFor<T extends Readiness>(
-  read: () => Promise<T>,
-  what: string,
-  options: WaitOptions,
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let last = "";
-  for (;;) {
-    const status = await read();
-    const current =
-      status.generation === undefined ||
-      (status.observedGeneration !== undefined && status.observedGeneration >= status.generation);
-    const ready = status.ready;
-    const line = current
-      ? `${ready?.status === "True" ? "ready" : "waiting"}: ${ready?.reason ?? ready?.status ?? "no Ready condition yet"}${ready?.message ? ` (${ready.message})` : ""}`
-      : `waiting: generation ${status.generation} not observed yet`;
-    if (line !== last) options.progress?.(line);
-    last = line;
-    if (current && ready?.status === "True") return status;
-    if (current && ready?.status === "False") {
-      throw new Error(
-        `${what} is not ready: ${ready.reason ?? "unknown reason"}${ready.message ? `: ${ready.message}` : ""}`,
-      );
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`${what} was not ready after ${Math.round(options.timeoutMs / 1000)}s (${line})`);
-    }
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now()))),
-    );
   }
 }
 

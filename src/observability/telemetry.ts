@@ -1,6 +1,7 @@
 import type { HostConfig } from "../config/host-config.js";
 import type { EntityModel } from "../entity/model.js";
 import type { PipelineObserver } from "./pipeline-observer.js";
+import type { AfterCommitFailures } from "./after-commit-metrics.js";
 import { afterStartup } from "./after-startup.js";
 import type { Logger } from "./logger.js";
 import type { HostMetrics } from "./metrics.js";
@@ -23,6 +24,8 @@ export interface TelemetryOptions {
   readonly tracing?: Tracing | undefined;
   /** Other pipeline observers to call as well (e.g. the event publisher). */
   readonly observers?: readonly (PipelineObserver | undefined)[];
+  /** The Redis store's work after commits: its failures are a counter. */
+  readonly afterCommit?: AfterCommitFailures | undefined;
   /** Opens the metrics port (`createMetricsServer` of src/http), given the registry once loaded. */
   readonly serveMetrics: MetricsServerFactory;
 }
@@ -162,6 +165,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         deferred.attach(metrics);
         const timers = host.timers;
         if (timers !== undefined) await timerObserver.register(metrics.registry, () => timers.pending());
+        if (options.afterCommit !== undefined) {
+          const { registerAfterCommitMetrics } = await import("./after-commit-metrics.js");
+          await registerAfterCommitMetrics(metrics.registry, options.afterCommit);
+        }
         return metrics.registry;
       });
       registry.catch((error: unknown) => logger.error("metrics could not be loaded", { error }));

@@ -3,6 +3,17 @@ import type { Logger } from "../observability/logger.js";
 /** Work after a commit, run by `AfterCommit`: it must be idempotent (it may run again later). */
 export type AfterCommitWork = () => Promise<unknown>;
 
+/** What a piece of work after a commit does: the `work` label of its failure counter. */
+export type AfterCommitKind = "trim" | "timer-slots";
+
+/** Every kind, in the order the failure counts list them. */
+export const AFTER_COMMIT_KINDS: readonly AfterCommitKind[] = ["trim", "timer-slots"];
+
+const DESCRIPTIONS: Readonly<Record<AfterCommitKind, string>> = {
+  trim: "trimming retained events",
+  "timer-slots": "registering a timer's slot",
+};
+
 export interface AfterCommitOptions {
   readonly logger?: Logger | undefined;
   /** Awaited before each piece of work starts (tests hold work back with it). */
@@ -24,7 +35,7 @@ export class AfterCommit {
   /** Per key in flight, the work to run once more after it (undefined: none). */
   readonly #queued = new Map<string, AfterCommitWork | undefined>();
   readonly #running = new Set<Promise<void>>();
-  #failed = 0;
+  readonly #failures: Record<AfterCommitKind, number> = { trim: 0, "timer-slots": 0 };
 
   constructor(options: AfterCommitOptions = {}) {
     this.#logger = options.logger;
@@ -33,11 +44,16 @@ export class AfterCommit {
 
   /** Pieces of work that failed since start. */
   get failed(): number {
-    return this.#failed;
+    return AFTER_COMMIT_KINDS.reduce((sum, kind) => sum + this.#failures[kind], 0);
+  }
+
+  /** Pieces of work that failed since start, by kind (`knstate_store_after_commit_failures_total`). */
+  get failures(): Readonly<Record<AfterCommitKind, number>> {
+    return { ...this.#failures };
   }
 
   /** Runs `work` in the background, at most one per `key` at a time (see the class). */
-  once(key: string, what: string, work: AfterCommitWork): void {
+  once(key: string, what: AfterCommitKind, work: AfterCommitWork): void {
     if (this.#queued.has(key)) {
       this.#queued.set(key, work);
       return;
@@ -55,7 +71,7 @@ export class AfterCommit {
   }
 
   /** Runs `work` in the background. */
-  run(what: string, work: AfterCommitWork): void {
+  run(what: AfterCommitKind, work: AfterCommitWork): void {
     this.#track(() => this.#attempt(what, work));
   }
 
@@ -70,13 +86,13 @@ export class AfterCommit {
     void running.finally(() => this.#running.delete(running));
   }
 
-  async #attempt(what: string, work: AfterCommitWork): Promise<void> {
+  async #attempt(what: AfterCommitKind, work: AfterCommitWork): Promise<void> {
     try {
       await this.#hold?.();
       await work();
     } catch (error) {
-      this.#failed++;
-      this.#logger?.warn(`${what} after a commit failed; it is repaired later`, {
+      this.#failures[what]++;
+      this.#logger?.warn(`${DESCRIPTIONS[what]} after a commit failed; it is repaired later`, {
         error: error instanceof Error ? error.message : String(error),
       });
     }

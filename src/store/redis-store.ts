@@ -196,10 +196,10 @@ export class RedisStore implements StateStore, StoreIntrospection {
       // reply; a failure here is left to their sweep (see redis-timer-slots.ts).
       const timers = request.timers ?? [];
       if (timers.length > 0 && this.timers.registers)
-        this.afterCommit.run("registering a timer's slot", () => this.timers.indexed(key, timers));
+        this.afterCommit.run("timer-slots", () => this.timers.indexed(key, timers));
       const trim = request.snapshot !== undefined && request.logEvents;
       const work = trim ? trimRetained(this.#run, this.#options.retention, key, k) : undefined;
-      if (work !== undefined) this.afterCommit.once(`trim:${k.meta}`, "trimming retained events", work);
+      if (work !== undefined) this.afterCommit.once(`trim:${k.meta}`, "trim", work);
     }
     return result;
   }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { deployCommand } from "../../src/cli/deploy-argv.js";
 import { checkSecurityContext } from "../../src/deploy/admission.js";
 import { IMAGE_CLI } from "../../src/deploy/relay-deployment.js";
-import { startFakeKubeApi, type FakeKubeApi } from "../support/fake-kube-api.js";
+import { startFakeKubeApi, type FakeKubeApi, type FakeKubeOptions } from "../support/fake-kube-api.js";
 import { ROOT } from "../support/host.js";
 import { validators } from "../support/knative-schemas.js";
 import { deploymentProblems } from "../support/kube-schemas.js";
@@ -18,8 +18,8 @@ afterEach(async () => {
   api = undefined;
 });
 
-async function run(command: "manifest" | "deploy" | "delete", args: string[]) {
-  api ??= await startFakeKubeApi();
+async function run(command: "manifest" | "deploy" | "delete", args: string[], fake?: FakeKubeOptions) {
+  api ??= await startFakeKubeApi(fake);
   const out: string[] = [];
   const err: string[] = [];
   const env = { KUBECONFIG: api.kubeconfig, KNSTATE_DEPLOY_POLL_MS: "20" };
@@ -123,7 +123,7 @@ describe("knstate manifest --relay separate", () => {
 });
 
 describe("knstate deploy --relay separate", () => {
-  it("applies the relay Deployment and its SinkBinding, waits for the binding, and deletes both", async () => {
+  it("applies the relay Deployment and its SinkBinding, waits for both, and deletes both", async () => {
     const { code, out, api } = await run("deploy", [COUNTER, "--image", "x:1", "--relay", "separate"]);
     expect(code).toBe(0);
     const patches = api.requests.filter((r) => r.method === "PATCH");
@@ -143,9 +143,17 @@ describe("knstate deploy --relay separate", () => {
       },
     });
     expect(out).toContain("applying deployment demo/counter-relay (knstate relay, 2 replicas)");
-    expect(out).toMatch(
-      /sinkbinding demo\/counter-relay-sink is ready: counter-relay publishes counter's outbox$/,
+    expect(out).toContain(
+      "sinkbinding demo/counter-relay-sink is ready: counter-relay publishes counter's outbox",
     );
+    // Then the relay's rollout: one pod available, then both.
+    expect(out.split("\n").slice(-3)).toEqual([
+      "  waiting: 1/2 replicas available (Deployment does not have minimum availability.)",
+      "  ready: 2/2 replicas available",
+      "deployment demo/counter-relay is available: 2/2 relay replicas",
+    ]);
+    const reads = api.requests.filter((r) => r.method === "GET").map((r) => r.path);
+    expect(reads.filter((p) => p.endsWith("/deployments/counter-relay"))).toHaveLength(2);
 
     const deleted = await run("delete", ["counter"]);
     expect(deleted.code).toBe(0);
@@ -158,5 +166,27 @@ describe("knstate deploy --relay separate", () => {
       ].join("\n"),
     );
     expect(deleted.api.objects.size).toBe(0);
+  });
+
+  it("fails with the Deployment's reason when its rollout passes its progress deadline", async () => {
+    const { code, err } = await run("deploy", [COUNTER, "--image", "x:1", "--relay", "separate"], {
+      deploymentFail: {
+        reason: "ProgressDeadlineExceeded",
+        message: 'ReplicaSet "counter-relay-5d4f9c" has timed out progressing.',
+      },
+    });
+    expect(code).toBe(1);
+    expect(err).toContain(
+      'deployment demo/counter-relay is not ready: ProgressDeadlineExceeded: ReplicaSet "counter-relay-5d4f9c" has timed out progressing.',
+    );
+  });
+
+  it("gives up after --wait-timeout when the relay's pods never become available", async () => {
+    const args = [COUNTER, "--image", "x:1", "--relay", "separate", "--wait-timeout", "1"];
+    const { code, err } = await run("deploy", args, { deploymentAvailable: 1 });
+    expect(code).toBe(1);
+    expect(err).toContain(
+      "deployment demo/counter-relay was not ready after 1s (waiting: 1/2 replicas available (Deployment does not have minimum availability.))",
+    );
   });
 });

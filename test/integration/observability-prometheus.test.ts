@@ -11,6 +11,7 @@ import { relayFromConfig } from "../../src/outbox/from-config.js";
 import { whenMetricsReady } from "../../src/outbox/metrics.js";
 import { createMetricsServer } from "../../src/http/metrics-server.js";
 import { silentLogger } from "../../src/observability/logger.js";
+import { AfterCommit } from "../../src/store/after-commit.js";
 import { createTelemetry, type Telemetry } from "../../src/observability/telemetry.js";
 import { postEvent, startHost, type RunningHost } from "../support/host.js";
 import { freePort } from "../support/ports.js";
@@ -35,6 +36,8 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
   let telemetry: Telemetry;
   let prom: PrometheusServer;
   let sent = 0;
+  // The Redis store's work after commits (the host here runs on the memory store).
+  const afterCommit = new AfterCommit();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "knstate-observability-"));
@@ -51,7 +54,12 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
       K_REVISION: "counter-svc-00001",
       POD_NAME: "counter-svc-00001-abc",
     });
-    telemetry = createTelemetry({ config, logger: silentLogger, serveMetrics: createMetricsServer });
+    telemetry = createTelemetry({
+      config,
+      logger: silentLogger,
+      afterCommit,
+      serveMetrics: createMetricsServer,
+    });
     host = await startHost({ observer: telemetry.observer, wrapRequest: telemetry.wrapRequest! });
     const metricsPort = await telemetry.started(host.host);
     // The outbox row and alert: the relay of a publishing counter (not started: its sink is never
@@ -181,6 +189,22 @@ describe.runIf(available)("shipped dashboards and rules against a real Prometheu
     }
     expect(firing.map((s) => s.metric.pod)).toEqual(["counter-svc-00001-abc"]);
     telemetry.observer.storeAvailability?.(true);
+  });
+
+  it("fires the after-commit alert expression when a trim fails", async () => {
+    const alert = rules.groups
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === "KnstateAfterCommitWorkFailing")!;
+    expect(await prom.query(alert.expr)).toEqual([]);
+    afterCommit.run("trim", () => Promise.reject(new Error("WRONGTYPE")));
+    await afterCommit.idle();
+    const deadline = Date.now() + 10_000;
+    let firing = await prom.query(alert.expr);
+    while (firing.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      firing = await prom.query(alert.expr);
+    }
+    expect(firing.map((s) => [s.metric.service, s.metric.work])).toEqual([["counter-svc", "trim"]]);
   });
 
   it("passes promtool on the rule files and the scrape configuration", () => {

@@ -35,6 +35,7 @@ describe("shipped dashboards and rules, static checks", () => {
       "KnstateStoreDown",
       "KnstateCommandLatencyP99High",
       "KnstateOutboxLagHigh",
+      "KnstateAfterCommitWorkFailing",
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import counterEntity from "../../functions/counter/index.js";
 import type { Component } from "../../src/entity/define.js";
@@ -12,6 +13,7 @@ import { parseRetention, type Retention } from "../../src/store/retention.js";
 import type { EntityKey, StateStore } from "../../src/store/state-store.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { registerAfterCommitMetrics } from "../../src/observability/after-commit-metrics.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 const counter = toModel(counterEntity as unknown as Component);
@@ -210,13 +212,27 @@ describe.skipIf(!redisAvailable())("event retention in Redis", () => {
       const { store, open } = heldStore("retention-failing", lines);
       open();
       const client = new Redis(redis.url);
+      const registry = new Registry();
+      await registerAfterCommitMetrics(registry, store.afterCommit);
+      const failures = async () =>
+        (await registry.getSingleMetricAsString("knstate_store_after_commit_failures_total"))
+          .split("\n")
+          .filter((line) => !line.startsWith("#"));
       try {
+        expect(await failures()).toEqual([
+          'knstate_store_after_commit_failures_total{work="trim"} 0',
+          'knstate_store_after_commit_failures_total{work="timer-slots"} 0',
+        ]);
         const k = { entityType: "counter", entityId: "f" };
         // Not a stream: the trim's XTRIM fails, the appends (events in the hash) do not.
         await client.set("ks:retention-failing:counter:{f}:e", "not a stream");
         await writeFrom(store, k, 0, 2, 2);
         await store.afterCommit.idle();
         expect(store.afterCommit.failed).toBe(1);
+        expect(await failures()).toEqual([
+          'knstate_store_after_commit_failures_total{work="trim"} 1',
+          'knstate_store_after_commit_failures_total{work="timer-slots"} 0',
+        ]);
         expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
           "trimming retained events after a commit failed; it is repaired later",
         ]);

@@ -165,6 +165,7 @@ describe.skipIf(!withRedis)("durable timers on a Redis Cluster", () => {
     const key = { entityType: "reminder", entityId: "leased" };
     const due = Date.now() - 10;
     await store.append(timerAppend(key.entityId, due, "l"));
+    await store.afterCommit.idle(); // the slot's registration runs after the reply
     // Indexed in the due index of the entity's own slot, by the append itself.
     const layout = new KeyLayout("ks", "knstate");
     const index = layout.slotDueIndex(slotTagOf(layout.entity(key).meta));

@@ -3,12 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deploymentProgress, eventingProgress, type Obj } from "./fake-kube-controllers.js";
 
 /**
  * A stand-in for the Kubernetes API server, speaking exactly the requests knstate's deploy
  * commands make for Knative Services and Triggers: server-side apply (PATCH), GET, DELETE, GET of a
  * Revision, and API discovery for clients that ask. It records every request and answers like the API server would; Knative's
- * controllers are imitated by turning a Service Ready after `readyAfterReads` reads.
+ * controllers (and the Deployment controller, fake-kube-controllers.ts) are imitated by turning
+ * an object Ready after `readyAfterReads` reads.
  */
 export interface RecordedRequest {
   readonly method: string;
@@ -29,6 +31,10 @@ export interface FakeKubeOptions {
   readonly never?: boolean;
   /** Report a Trigger Ready=False with this reason and message (e.g. its Broker does not exist). */
   readonly triggerFail?: { readonly reason: string; readonly message: string };
+  /** Report a Deployment's Progressing=False with this reason and message (its deadline passed). */
+  readonly deploymentFail?: { readonly reason: string; readonly message: string };
+  /** Pods of a Deployment that ever become available (default: all of them). */
+  readonly deploymentAvailable?: number;
 }
 
 export interface FakeKubeApi {
@@ -41,7 +47,6 @@ export interface FakeKubeApi {
 }
 
 const TOKEN = "fake-token";
-type Obj = Record<string, unknown> & { metadata: Record<string, unknown>; status?: Record<string, unknown> };
 
 export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
   const requests: RecordedRequest[] = [];
@@ -161,9 +166,9 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     if (req.method === "GET") {
       const count = (reads.get(key) ?? 0) + 1;
       reads.set(key, count);
-      if (resource === "triggers") triggerProgress(object, count, namespace, name);
-      else if (resource === "pingsources" || resource === "sinkbindings")
-        pingSourceProgress(object, count, namespace);
+      if (resource === "triggers" || resource === "pingsources" || resource === "sinkbindings")
+        eventingProgress(options, object, count, namespace, name);
+      else if (resource === "deployments") deploymentProgress(options, object, count);
       else progress(object, count, namespace, name);
       return json(res, 200, object);
     }
@@ -193,33 +198,6 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       s.conditions = [
         { type: "Ready", status: "Unknown", reason: "Deploying", message: "waiting for the first pod" },
       ];
-    }
-  };
-
-  /** Knative Eventing's imitation: a Trigger is Ready once its subscriber resolves. */
-  const triggerProgress = (object: Obj, count: number, namespace: string, name: string) => {
-    const s = object.status!;
-    s.observedGeneration = object.metadata.generation;
-    if (options.triggerFail) {
-      s.conditions = [{ type: "Ready", status: "False", ...options.triggerFail }];
-    } else if (count >= (options.readyAfterReads ?? 2)) {
-      s.conditions = [{ type: "Ready", status: "True" }];
-      s.subscriberUri = `http://${name}.${namespace}.svc.cluster.local`;
-    } else {
-      s.conditions = [{ type: "Ready", status: "Unknown", reason: "SubscriberNotResolved" }];
-    }
-  };
-
-  /** Knative Eventing's imitation: a PingSource or SinkBinding is Ready once its sink resolves. */
-  const pingSourceProgress = (object: Obj, count: number, namespace: string) => {
-    const s = object.status!;
-    s.observedGeneration = object.metadata.generation;
-    const sink = (object.spec as { sink?: { ref?: { name?: string } } } | undefined)?.sink?.ref?.name;
-    if (count >= (options.readyAfterReads ?? 2)) {
-      s.conditions = [{ type: "Ready", status: "True" }];
-      s.sinkUri = `http://${sink}.${namespace}.svc.cluster.local`;
-    } else {
-      s.conditions = [{ type: "Ready", status: "Unknown", reason: "SinkNotFound" }];
     }
   };
 
