@@ -1,3 +1,4 @@
+import type { HostConfig } from "../config/settings.js";
 import { loadFunctions } from "../host/load-functions.js";
 import { createMetricsServer } from "../http/metrics-server.js";
 import { createProbeServer } from "../http/probe-server.js";
@@ -6,6 +7,22 @@ import { relayFromConfig } from "../outbox/from-config.js";
 import { whenMetricsReady } from "../outbox/metrics.js";
 import { createStore } from "../store/create-store.js";
 import { startup, untilSignal, type ServeOptions } from "./startup.js";
+
+/** How often `knstate relay` reads the outbox by default (`KNSTATE_OUTBOX_POLL` overrides it). */
+export const RELAY_POLL_MS = 20;
+
+/**
+ * The configuration of `knstate relay`: the host's, but the commits of the function's pods do not
+ * wake a relay apart, so unless `KNSTATE_OUTBOX_POLL` says otherwise it reads the outbox every
+ * `RELAY_POLL_MS` instead of a pod's 200 ms (events wait 11 ms at the median instead of 104 ms,
+ * for about 2% more of a core while idle: docs/outbox.md).
+ */
+export function relayConfig(
+  config: HostConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): HostConfig {
+  return env.KNSTATE_OUTBOX_POLL === undefined ? { ...config, outboxPollMs: RELAY_POLL_MS } : config;
+}
 
 /**
  * `knstate relay <function>...`: publish the outbox of the functions' publishing entities to
@@ -17,7 +34,8 @@ import { startup, untilSignal, type ServeOptions } from "./startup.js";
 export async function relay(options: ServeOptions): Promise<number> {
   const begun = startup("relay", options);
   if (typeof begun === "number") return begun;
-  const { config, logger, paths } = begun;
+  const { logger, paths } = begun;
+  const config = relayConfig(begun.config, options.env);
   const [components, store] = await Promise.all([loadFunctions(paths), createStore(config, logger)]);
   let outbox;
   try {

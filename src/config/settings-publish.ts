@@ -60,7 +60,7 @@ export const publishSettings = {
     env: "KNSTATE_OUTBOX_POLL",
     kind: "duration",
     default: "200ms",
-    doc: "How often the relay reads the outbox when this pod commits nothing to publish.",
+    doc: "How often the relay reads the outbox when this pod commits nothing to publish (`knstate relay`: 20ms unless set).",
   },
   outboxMaxAttempts: {
     env: "KNSTATE_OUTBOX_MAX_ATTEMPTS",
