@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { DomainEvent } from "../entity/model.js";
 import { encodeMeta, metaLength, SAME_COMMAND } from "./event-meta.js";
 import { encodeSegment } from "./redis-keys.js";
+import { decodeReplyId, encodeReplyId } from "./reply-id.js";
 import type { AppendRequest, DedupRecord, Snapshot } from "./state-store.js";
 
 /**
@@ -229,35 +230,18 @@ export function decodeSnapshot(text: string, version: number): Snapshot {
  * record's expiry time (ms, hex) and `|`.
  */
 export function encodeRecord(record: DedupRecord): string {
-  const { replyId } = record;
-  const id = UUID.test(replyId)
-    ? `u${Buffer.from(replyId.replace(/-/g, ""), "hex").toString("base64url")}`
-    : `${replyId.length}|${replyId}`;
-  return `${record.version}|${id}${stringify(record.reply)}`;
+  return `${record.version}|${encodeReplyId(record.replyId)}${stringify(record.reply)}`;
 }
 
 /** A stored record: the compact form (with or without its expiry prefix) or an older JSON record. */
 export function decodeRecord(text: string, withExpiry: boolean): DedupRecord {
   if (text.startsWith("{")) return JSON.parse(text) as DedupRecord;
-  let rest = withExpiry ? text.slice(text.indexOf("|") + 1) : text;
+  const rest = withExpiry ? text.slice(text.indexOf("|") + 1) : text;
   const bar = rest.indexOf("|");
   const version = Number(rest.slice(0, bar));
-  rest = rest.slice(bar + 1);
-  let replyId: string;
-  if (rest.startsWith("u")) {
-    const hex = Buffer.from(rest.slice(1, 23), "base64url").toString("hex");
-    replyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-    rest = rest.slice(23);
-  } else {
-    const end = rest.indexOf("|");
-    const length = Number(rest.slice(0, end));
-    replyId = rest.slice(end + 1, end + 1 + length);
-    rest = rest.slice(end + 1 + length);
-  }
-  return { version, replyId, reply: parseJson(rest) };
+  const { replyId, after } = decodeReplyId(rest.slice(bar + 1));
+  return { version, replyId, reply: parseJson(after) };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Longest dedup id kept readable as a field name (in bytes); longer ones are hashed. */
 export const MAX_RAW_DEDUP_FIELD = 32;
