@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const { benchSetup } = await import("./lib/bench-setup.mjs");
+const { benchSetup, parseVariant } = await import("./lib/bench-setup.mjs");
 const { S, runWrk, fmt, median, cpuMicros, cpuTimes, httpRequest } = await benchSetup();
 
 const [scenario = "echo", ...specs] = process.argv.slice(2);
@@ -43,22 +43,10 @@ try {
   if (redis) started.push(redis);
   const variants = [];
   for (const [i, spec] of specs.entries()) {
-    const [name, rest = ""] = spec.split(/:(.*)/s);
-    const extra = Object.fromEntries(
-      rest
-        .split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/)
-        .filter(Boolean)
-        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
-    );
-    const otlp = "otlp" in extra;
-    const root = extra.root;
-    const nodeArgs = extra.node ? extra.node.split(" ") : [];
-    const loadName = extra.load ?? scenario;
+    const { name, root, nodeArgs, options, env: extra } = parseVariant(spec, ["load", "otlp"]);
+    const otlp = options.otlp !== undefined;
+    const loadName = options.load ?? scenario;
     if (!loads[loadName]) throw new Error(`unknown load ${loadName}`);
-    delete extra.load;
-    delete extra.otlp;
-    delete extra.root;
-    delete extra.node;
     const ks = await S.startKnstate({
       name: `ab-${i}-${name}`,
       port: 8420 + i,

@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const { benchSetup } = await import("./lib/bench-setup.mjs");
+const { benchSetup, parseVariant } = await import("./lib/bench-setup.mjs");
 const { S, runWrk, fmt, median, cpuTimes, httpRequest } = await benchSetup();
 
 const [mode, ...specs] = process.argv.slice(2);
@@ -96,19 +96,8 @@ try {
   started.push(redis);
   const variants = [];
   for (const [i, spec] of specs.entries()) {
-    const [name, rest = ""] = spec.split(/:(.*)/s);
-    const extra = Object.fromEntries(
-      rest
-        .split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/)
-        .filter(Boolean)
-        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
-    );
-    const root = extra.root;
-    const relays = Number(extra.relays ?? 0);
-    const nodeArgs = extra.node ? extra.node.split(" ") : [];
-    delete extra.root;
-    delete extra.relays;
-    delete extra.node;
+    const { name, root, nodeArgs, options: own, env: extra } = parseVariant(spec, ["relays"]);
+    const relays = Number(own.relays ?? 0);
     const sink = await S.startNodeScript({
       name: `sink-${i}`,
       script: "outbox-sink.mjs",

@@ -29,3 +29,27 @@ export function scratchDir(name) {
   mkdirSync(logDir, { recursive: true });
   return { dataDir, logDir };
 }
+
+/**
+ * A variant given as `name` or `name:KEY=VALUE,KEY=VALUE,...`: its name, the checkout to run
+ * (`root=`), Node options (`node=--a --b`), the values of the benchmark's own `options` (a key
+ * given without `=VALUE` is ""; one not given is undefined), and the rest as extra environment.
+ */
+export function parseVariant(spec, options = []) {
+  const [name, rest = ""] = spec.split(/:(.*)/s);
+  const env = Object.fromEntries(
+    rest
+      .split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/)
+      .filter(Boolean)
+      .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+  );
+  const take = (key) => {
+    const value = key in env ? (env[key] ?? "") : undefined;
+    delete env[key];
+    return value;
+  };
+  const root = take("root");
+  const node = take("node");
+  const own = Object.fromEntries(options.map((key) => [key, take(key)]));
+  return { name, root, nodeArgs: node ? node.split(" ") : [], options: own, env };
+}

@@ -6,6 +6,7 @@ import { CLUSTER_OUTBOX_GROUPS, slotGroup } from "../../src/store/outbox-keys.js
 import { keySlot } from "../../src/store/slot-tags.js";
 import { postEvent, ROOT, spawnHost, type HostProcess } from "../support/host.js";
 import { redisAvailable, startRedis, startRedisCluster, type RedisCluster } from "../support/redis.js";
+import { incrementCounters } from "../support/outbox-load.js";
 import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
 
 const SERVICE = "outbox-balance";
@@ -90,22 +91,7 @@ describe.runIf(redisAvailable())("outbox leases spread over the relays on Redis 
     expect(ids.some((id) => killedGroups.includes(entityGroup(id)))).toBe(true);
     // The sink refuses for now: the entries stay pending under the consumer that read them.
     sink.answerWith(() => 503);
-    const committed: string[] = [];
-    let n = 0;
-    await Promise.all(
-      ids.map(async (id) => {
-        for (let i = 0; i < 3; i++) {
-          const res = await postEvent(hosts[n++ % hosts.length]!.url, {
-            id: `${id}-${i}`,
-            type: "com.example.counter.increment",
-            subject: id,
-            data: { by: 1 },
-          });
-          expect(res.status).toBe(200);
-          committed.push(`counter/${id}/${res.headers.get("ce-entityversion")}`);
-        }
-      }),
-    );
+    const committed = await incrementCounters(hosts, ids.length, 3, "b");
     await sink.until(() => sink.received.length > 20);
     await hosts[0]!.stop("SIGKILL");
     sink.answerWith(() => 202);

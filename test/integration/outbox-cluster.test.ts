@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keySlot } from "../../src/store/slot-tags.js";
-import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
+import { spawnHost, type HostProcess } from "../support/host.js";
+import { incrementCounters } from "../support/outbox-load.js";
 import { redisAvailable, startRedisCluster, type RedisCluster } from "../support/redis.js";
 import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
 
@@ -44,22 +45,7 @@ describe.runIf(redisAvailable())("the outbox on Redis Cluster", () => {
 
   it("publishes the events of entities in many slots once each, in per-entity order, from two hosts", async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `k${i}`);
-    const committed: string[] = [];
-    let n = 0;
-    await Promise.all(
-      ids.map(async (id) => {
-        for (let i = 0; i < 5; i++) {
-          const res = await postEvent(hosts[n++ % hosts.length]!.url, {
-            id: `${id}-${i}`,
-            type: "com.example.counter.increment",
-            subject: id,
-            data: { by: 1 },
-          });
-          expect(res.status).toBe(200);
-          committed.push(`counter/${id}/${res.headers.get("ce-entityversion")}`);
-        }
-      }),
-    );
+    const committed = await incrementCounters(hosts, ids.length, 5, "k");
     expect(new Set(ids.map(entitySlot)).size).toBeGreaterThan(30);
     await sink.until(() => new Set(sink.acceptedIds()).size === committed.length);
     // Every committed event, and nothing else.
