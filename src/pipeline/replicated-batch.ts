@@ -1,7 +1,13 @@
 import type { ReplicatedSnapshot } from "../entity/replicated/model.js";
-import type { ReplicatedApplyRequest, ReplicatedBatchItem } from "../store/replicated/codec.js";
+import type {
+  ReplicatedApplyRequest,
+  ReplicatedBatchItem,
+  ReplicatedBatchResult,
+} from "../store/replicated/codec.js";
 import type { ReplicatedStore } from "../store/replicated/replicated-store.js";
 import type { EntityKey } from "../store/state-store.js";
+import { KnownStates } from "./replicated-known.js";
+import { predictBatch } from "./replicated-predict.js";
 
 /** A command's outcome in its batch, and every cell after the batch when one command asked. */
 export interface BatchOutcome {
@@ -25,11 +31,18 @@ const MAX_BATCH = 256;
  * script call when it returns. Operations commute and each command keeps its own sequence,
  * dedup record and reply, so a batch is the same as its commands applied one after the
  * other — in one round trip, with one write per changed cell.
+ *
+ * Where the store offers it, a batch to an entity whose values this host knows (it was the last
+ * to write them) is computed here and written as computed, if the entity is still at the
+ * sequence it was computed on (replicated-known.ts, replicated-predict.ts): the script then
+ * checks and writes, as an event-sourced append does, instead of applying each operation. A
+ * stale prediction writes nothing, and the batch goes to the apply script at once.
  */
 export class ReplicatedBatcher {
   readonly #store: () => ReplicatedStore;
   /** Entities with a batch in flight, and the commands waiting for it to return. */
   readonly #waiting = new Map<string, Queued[]>();
+  readonly #known = new KnownStates();
 
   constructor(store: () => ReplicatedStore) {
     this.#store = store;
@@ -56,13 +69,10 @@ export class ReplicatedBatcher {
     let batch = first;
     for (;;) {
       try {
-        const { results, all } = await this.#store().applyReplicatedBatch(
-          key,
-          batch.map((q) => q.request),
-          batch.some((q) => q.needsAll),
-        );
+        const { results, all } = await this.#send(id, key, batch);
         batch.forEach((q, i) => q.resolve({ result: results[i]!, all }));
       } catch (error) {
+        this.#known.forget(id);
         for (const q of batch) q.reject(error);
       }
       const waiting = this.#waiting.get(id)!;
@@ -72,5 +82,31 @@ export class ReplicatedBatcher {
       }
       batch = waiting.splice(0, MAX_BATCH);
     }
+  }
+
+  /** One batch: predicted when this host knows the entity's values, else through the apply script. */
+  async #send(id: string, key: EntityKey, batch: readonly Queued[]): Promise<ReplicatedBatchResult> {
+    const store = this.#store();
+    const requests = batch.map((q) => q.request);
+    const needsAll = batch.some((q) => q.needsAll);
+    if (store.applyPredicted === undefined) return store.applyReplicatedBatch(key, requests, needsAll);
+    const cells = this.#known.cellsFor(id);
+    if (cells !== undefined) {
+      const prediction = predictBatch(key, cells, requests);
+      if (prediction === undefined) {
+        this.#known.unpredictable(id);
+      } else {
+        const written = await store.applyPredicted(key, prediction.batch);
+        if (written.kind === "applied") {
+          this.#known.applied(id, prediction.after);
+          return prediction.outcome(written.nowMs, needsAll);
+        }
+        this.#known.stale(id);
+      }
+    }
+    const withAll = this.#known.wantsAll(id) || needsAll;
+    const result = await store.applyReplicatedBatch(key, requests, withAll);
+    this.#known.settled(id, result.all);
+    return result;
   }
 }

@@ -4,6 +4,7 @@ import { KeyLayout } from "./redis-keys.js";
 import { APPEND_SCRIPT } from "./redis-append-script.js";
 import { CHECK_SCRIPT, EVENTS_SCRIPT, LOAD_SCRIPT } from "./redis-read-scripts.js";
 import { TRIM_SCRIPT } from "./redis-retention.js";
+import { REPLICATED_PREDICTED_SCRIPT } from "./replicated/predicted.js";
 import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./replicated/scripts.js";
 
 /**
@@ -66,9 +67,21 @@ export const SCRIPTS = {
   ksTrim: TRIM_SCRIPT,
   ksReplicatedApply: REPLICATED_APPLY_SCRIPT,
   ksReplicatedLoad: REPLICATED_LOAD_SCRIPT,
+  ksReplicatedPredicted: REPLICATED_PREDICTED_SCRIPT,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
+
+const NAMES = new Map<string, ScriptName>(
+  Object.entries(SCRIPTS).map(([name, lua]) => [lua, name as ScriptName]),
+);
+
+/** The name of one of `SCRIPTS` from its source. */
+export function scriptNameOf(lua: string): ScriptName {
+  const name = NAMES.get(lua);
+  if (name === undefined) throw new Error("knstate: not one of the store's scripts");
+  return name;
+}
 
 /** SHA-1 of a script, as EVALSHA wants it. */
 export function scriptSha(source: string): string {

@@ -11,7 +11,7 @@ import { parseRetention, type Retention } from "./retention.js";
 import { RedisTimers } from "./redis-timers.js";
 import { OutboxKeys } from "./outbox-keys.js";
 import { redisOutboxAdmin, type OutboxAdmin } from "./outbox-admin.js";
-import { SCRIPTS, type ScriptName } from "./redis-scripts.js";
+import { SCRIPTS, scriptNameOf, type ScriptName } from "./redis-scripts.js";
 import type {
   DedupEntry,
   EntityPage,
@@ -27,7 +27,6 @@ import { waitForReplicas, type ReplicaWait } from "./redis-replicas.js";
 import { callRedis, scriptRunner, type RunScript } from "./redis-script-runner.js";
 import { connectAndCheck, watchConnection } from "./redis-setup.js";
 import { redisReplicated, type ReplicatedStore } from "./replicated/replicated-store.js";
-import { REPLICATED_APPLY_SCRIPT } from "./replicated/scripts.js";
 import type { ScriptArg } from "./script-sender.js";
 import type {
   AppendRequest,
@@ -97,11 +96,12 @@ export class RedisStore implements StateStore, StoreIntrospection {
     });
     this.replicated = redisReplicated(
       (lua, keys, args, key) =>
-        callRedis("replicated", key, () =>
-          lua === REPLICATED_APPLY_SCRIPT
-            ? this.#runAndWait("ksReplicatedApply", keys, args)
-            : this.#run("ksReplicatedLoad", keys, args),
-        ),
+        callRedis("replicated", key, () => {
+          const name = scriptNameOf(lua);
+          return name === "ksReplicatedLoad"
+            ? this.#run(name, keys, args)
+            : this.#runAndWait(name, keys, args);
+        }),
       options.keyPrefix,
       options.service,
       (key, valuesKey) => this.#outbox.streamOf(key, valuesKey),

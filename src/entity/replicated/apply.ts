@@ -25,7 +25,8 @@ export function parseLease(value: string | undefined): { token: number; expiresA
 
 /**
  * Applies one command's operations to `cells`, all or nothing, exactly as the Redis script
- * does (src/store/replicated/scripts.ts): the same rules, in the same order, on the same cells.
+ * does (src/store/replicated/scripts.ts): the same rules, in the same order, on the same cells,
+ * with the same reasons for a refusal.
  * Pure: `cells` is not changed; a refusal (a counter leaving the safe integer range, a stale
  * fencing token) changes nothing.
  */
@@ -45,7 +46,7 @@ export function applyOps(cells: Cells, ops: readonly ReplicatedOp[], ctx: ApplyC
       case "inc": {
         const value = Number(current ?? "0") + Number(op.a);
         if (Math.abs(value) > MAX) {
-          return { kind: "refused", reason: `counter ${op.field} would leave the safe integer range` };
+          return { kind: "refused", reason: "counter would leave the safe integer range" };
         }
         next.set(op.cell, String(value));
         break;
@@ -110,7 +111,7 @@ export function applyOps(cells: Cells, ops: readonly ReplicatedOp[], ctx: ApplyC
         if (Number(op.a) !== token) {
           return {
             kind: "refused",
-            reason: `fencing token ${op.a} of ${op.field} is stale (current: ${token})`,
+            reason: `fencing token ${op.a} is stale (current: ${token})`,
           };
         }
         break;

@@ -66,6 +66,7 @@ type LooseCommand = Loose | { readonly input: InputSchema<unknown>; readonly han
 
 export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, unknown>): ReplicatedModel {
   const specs = entity.values;
+  const cellNames = cellNamesOf(specs);
   const commands = entity.commands as Record<string, LooseCommand>;
   const commandOf = (name: string): LooseCommand => {
     const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
@@ -94,7 +95,7 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
         `command ${entity.name}.${command} returned ${typeof result}; return operations, emit(), reply() or reject()`,
       );
     }
-    const checked = ops.map((op) => checkOp(specs, entity.name, op));
+    const checked = ops.map((op) => checkOp(cellNames, entity.name, op));
     if (isEmit(result) && !result.replyFrom) return accepted(checked, [], () => result.reply);
     const from = isEmit(result) ? result.replyFrom : undefined;
     return accepted(checked, returnCellsOf(specs, checked), (after) =>
@@ -158,20 +159,29 @@ function accepted(
   return { kind: "accepted", ops, returnCells, reply };
 }
 
+/** Per declared field, the names of its cells: `<letter>|<field>`, each of a map's types. */
+type CellNames = ReadonlyMap<string, readonly string[]>;
+
+function cellNamesOf(specs: ValueSpecs): CellNames {
+  return new Map(
+    Object.entries(specs).map(([field, spec]) => {
+      const letters = spec.kind === "map" ? ["k", LETTER[spec.value.kind]] : [LETTER[spec.kind]];
+      return [field, letters.map((l) => `${l}|${field}`)];
+    }),
+  );
+}
+
 /** Refuses anything but an operation built for one of this entity's values. */
-function checkOp(specs: ValueSpecs, entity: string, op: unknown): ReplicatedOp {
+function checkOp(names: CellNames, entity: string, op: unknown): ReplicatedOp {
   const field = (op as { field?: unknown } | null)?.field;
-  const spec = typeof field === "string" && Object.hasOwn(specs, field) ? specs[field] : undefined;
   const candidate = op as ReplicatedOp;
-  const letters =
-    spec === undefined ? [] : spec.kind === "map" ? ["k", LETTER[spec.value.kind]] : [LETTER[spec.kind]];
-  const on = (l: string) => {
-    const name = `${l}|${String(field)}`;
-    return (
-      typeof candidate.cell === "string" && (candidate.cell === name || candidate.cell.startsWith(`${name}|`))
-    );
-  };
-  if (spec === undefined || !letters.some(on)) {
+  const cell = candidate.cell as unknown;
+  const on = (name: string) =>
+    typeof cell === "string" &&
+    cell.startsWith(name) &&
+    (cell.length === name.length || cell.charCodeAt(name.length) === 124); // "|"
+  const own = typeof field === "string" ? names.get(field) : undefined;
+  if (own === undefined || !own.some(on)) {
     throw new TypeError(
       `replicated entity ${entity} got an operation on an undeclared value: ${JSON.stringify(op)}`,
     );

@@ -194,6 +194,21 @@ function dedupIdOf(request: ReplicatedApplyRequest): string {
   return id;
 }
 
+/**
+ * The JSON of the `index`th (0-based) of `count` messages of a command applied at `seq`: the
+ * same text the apply script writes for it.
+ */
+export function messageJson(
+  key: EntityKey,
+  seq: number,
+  index: number,
+  count: number,
+  draft: ReplicatedOutboxDraft,
+): string {
+  const id = JSON.stringify(replicatedMessageId(key, seq, index, count));
+  return `{"entityType":${JSON.stringify(key.entityType)},"entityId":${JSON.stringify(key.entityId)},"id":${id},"version":${seq}${messageTail(draft)}`;
+}
+
 /** A message's JSON after its id and version (an `OutboxMessage`, see src/store/state-store.ts). */
 function messageTail(draft: ReplicatedOutboxDraft): string {
   const data = JSON.stringify(draft.data) as string | undefined;

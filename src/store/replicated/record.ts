@@ -15,6 +15,20 @@ export function recordHead(replyId: string, reply: { value: unknown } | undefine
   return `r${id}${(JSON.stringify(reply.value) as string | undefined) ?? ""}`;
 }
 
+/**
+ * A whole record as the apply script writes it: `<seq>|`, the head, then for a `c` record the
+ * returned cells as a JSON array of name, value pairs.
+ */
+export function encodeRecord(
+  seq: number,
+  replyId: string,
+  reply: { value: unknown } | undefined,
+  cells: readonly string[],
+): string {
+  const head = `${seq}|${recordHead(replyId, reply)}`;
+  return reply === undefined ? `${head}${JSON.stringify(cells)}` : head;
+}
+
 /** A stored record (without its expiry): the short form, or JSON as written before it. */
 export function decodeRecord(text: string): ReplicatedDedupRecord {
   if (text.startsWith("{")) return JSON.parse(text) as ReplicatedDedupRecord;

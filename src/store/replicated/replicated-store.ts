@@ -19,6 +19,13 @@ import {
   type ReplicatedApplyResult,
   type ReplicatedBatchResult,
 } from "./codec.js";
+import {
+  decodePredicted,
+  encodePredicted,
+  REPLICATED_PREDICTED_SCRIPT,
+  type PredictedBatch,
+  type PredictedResult,
+} from "./predicted.js";
 import { REPLICATED_APPLY_SCRIPT, REPLICATED_LOAD_SCRIPT } from "./scripts.js";
 
 export interface ReplicatedLoaded {
@@ -43,6 +50,12 @@ export interface ReplicatedStore {
     requests: readonly ReplicatedApplyRequest[],
     withAll: boolean,
   ): Promise<ReplicatedBatchResult>;
+  /**
+   * Writes a batch whose outcome the host computed from the entity's cells at
+   * `batch.expectedSeq`, if the entity is still there and no dedup id of it has a record;
+   * else writes nothing (stale). Absent where the host's prediction would save nothing (memory).
+   */
+  applyPredicted?(key: EntityKey, batch: PredictedBatch): Promise<PredictedResult>;
 }
 
 /** Runs a script: its source (to EVAL, or its SHA-1 for EVALSHA), KEYS and ARGV, for `key`. */
@@ -80,6 +93,11 @@ export function redisReplicated(
         await run(REPLICATED_APPLY_SCRIPT, call.keys, call.args, key),
         requests.map((r) => r.checkDedup),
       );
+    },
+    async applyPredicted(key, batch) {
+      const keys = replicatedKeys(keyPrefix, service, key);
+      const call = encodePredicted(keys, batch, outboxOf(key, keys.values)?.stream);
+      return decodePredicted(await run(REPLICATED_PREDICTED_SCRIPT, call.keys, call.args, key));
     },
   };
 }
