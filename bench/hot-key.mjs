@@ -5,7 +5,9 @@
 // appendfsync everysec). The kinds take turns, round after round. For each: successful
 // commands per second, non-2xx answers, p99, CPU per successful command (all hosts, and
 // Redis), and the conflicts the hosts counted (knstate_conflicts_total). See
-// docs/benchmarks.md. `node bench/hot-key.mjs` after `npm run build`; HOT_ROUNDS (3),
+// docs/benchmarks.md. "replicated (script)" is the replicated counter on hosts that send every
+// batch to the apply script (KNSTATE_REPLICATED_PREDICT=false): the cost of the path without
+// predicted batches, in the same run. `node bench/hot-key.mjs` after `npm run build`; HOT_ROUNDS (3),
 // HOT_SECONDS (5), HOT_CONNECTIONS (60, split over the hosts). HOT_BASELINE=<another built
 // checkout> adds its replicated counter ("replicated (base)"), on its own hosts, for a
 // before/after in the same run.
@@ -26,6 +28,7 @@ const baseline = process.env.HOT_BASELINE;
 const KINDS = {
   "event-sourced": { mode: "ce-counter", entity: "counter", fleet: "current" },
   replicated: { mode: "ce-likes", entity: "likes", fleet: "current" },
+  "replicated (script)": { mode: "ce-likes", entity: "likes", fleet: "script" },
   ...(baseline ? { "replicated (base)": { mode: "ce-likes", entity: "likes", fleet: "base" } } : {}),
 };
 
@@ -58,10 +61,12 @@ async function metric(port, name, entity) {
 try {
   const redis = await S.startRedis({ port: 6394, dir: join(dataDir, "redis"), logDir });
   started.push(redis);
-  const fleets = { current: [], base: [] };
-  for (const [fleet, root, offset] of [
-    ["current", S.ROOT, 0],
-    ...(baseline ? [["base", baseline, 10]] : []),
+  const fleets = { current: [], script: [], base: [] };
+  const scriptOnly = { KNSTATE_REPLICATED_PREDICT: "false" };
+  for (const [fleet, root, offset, extra] of [
+    ["current", S.ROOT, 0, {}],
+    ["script", S.ROOT, 20, scriptOnly],
+    ...(baseline ? [["base", baseline, 10, {}]] : []),
   ]) {
     for (let i = 0; i < 3; i++) {
       const ks = await S.startKnstate({
@@ -73,6 +78,7 @@ try {
         redisUrl: redis.url,
         logDir,
         root,
+        extra,
       });
       started.push(ks);
       fleets[fleet].push({ ...ks, metricsPort: 9580 + offset + i });

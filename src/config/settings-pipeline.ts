@@ -58,4 +58,10 @@ export const pipelineSettings = {
     default: "10m",
     doc: "How long a CloudEvent source+id or Idempotency-Key is remembered (redeliveries within it apply once).",
   },
+  replicatedPredict: {
+    env: "KNSTATE_REPLICATED_PREDICT",
+    kind: "boolean",
+    default: "true",
+    doc: "Replicated entities on Redis: compute a batch in process when this host wrote the entity last, and have Redis check and write the result; off: Redis applies every operation.",
+  },
 } as const satisfies Record<string, SettingSpec>;

@@ -81,6 +81,7 @@ export function createHost(options: HostOptions): Host {
     conflictRetries: config.conflictRetries,
     retryBackoffMs: { base: config.conflictBackoffBaseMs, max: config.conflictBackoffMaxMs },
     dedupTtlMs: config.dedupTtlMs,
+    replicatedPredict: config.replicatedPredict,
     eventMetadata: config.eventMetadata,
     newId: randomUUID,
     ...(options.observer ? { observer: options.observer } : {}),

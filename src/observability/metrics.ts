@@ -119,6 +119,8 @@ export class HostMetrics {
       if (attempt <= this.#options.conflictRetries) series.retries.inc();
     },
     dedupHit: (entityType) => this.#pipeline.entity(entityType).dedup.inc(),
+    replicatedBatch: (entityType, path, commands) =>
+      this.#pipeline.entity(entityType).replicated[path].inc(commands),
     cacheLookup: (entityType, hit) => {
       const series = this.#pipeline.entity(entityType);
       (hit ? series.cacheHit : series.cacheMiss).inc();

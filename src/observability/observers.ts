@@ -11,6 +11,7 @@ export const VOID_HOOKS: readonly VoidHook[] = [
   "appended",
   "conflict",
   "dedupHit",
+  "replicatedBatch",
   "cacheLookup",
   "snapshotWritten",
   "inFlight",

@@ -27,6 +27,9 @@ export interface TraceHandle {
   readonly ceId?: string | undefined;
 }
 
+/** How a batch of replicated commands was written (see `PipelineObserver.replicatedBatch`). */
+export type ReplicatedPath = "predicted" | "script" | "stale";
+
 /**
  * What the command pipeline reports as it works. Metrics and tracing implement it; every
  * method is optional and called synchronously on the hot path, so implementations must be cheap.
@@ -47,6 +50,12 @@ export interface PipelineObserver {
   appended?(entityType: string, seconds: number, events: number, commands: number, trace?: TraceHandle): void;
   conflict?(entityType: string, attempt: number, trace?: TraceHandle): void;
   dedupHit?(entityType: string): void;
+  /**
+   * A batch of `commands` commands to one replicated entity was written: `predicted` (computed
+   * by the host, checked and written by Redis), `script` (applied by the apply script), or
+   * `stale` (a prediction another writer overtook, then applied by the apply script).
+   */
+  replicatedBatch?(entityType: string, path: ReplicatedPath, commands: number): void;
   cacheLookup?(entityType: string, hit: boolean): void;
   snapshotWritten?(entityType: string): void;
   inFlight?(delta: 1 | -1): void;

@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import type { EntityModel } from "../entity/model.js";
-import { Outcome } from "./pipeline-observer.js";
+import { Outcome, type ReplicatedPath } from "./pipeline-observer.js";
 import { LeanCounter, LeanHistogram, type CounterChild, type HistogramChild } from "./lean-metrics.js";
 
 /** Buckets of command, load and append durations: a command takes 1 ms to 1 s. */
@@ -28,6 +28,8 @@ export interface EntitySeries {
   readonly cacheHit: CounterChild;
   readonly cacheMiss: CounterChild;
   readonly snapshots: CounterChild;
+  /** Commands to a replicated entity written in batches, by path. */
+  readonly replicated: Readonly<Record<ReplicatedPath, CounterChild>>;
   readonly commands: Map<string, CommandSeries>;
 }
 
@@ -56,6 +58,7 @@ export class PipelineSeries {
   readonly #dedupHits;
   readonly #cacheLookups;
   readonly #snapshots;
+  readonly #replicatedWrites;
 
   constructor(r: Registry) {
     this.#commandsTotal = new LeanCounter(
@@ -109,6 +112,11 @@ export class PipelineSeries {
       r,
     );
     this.#snapshots = new LeanCounter("knstate_snapshots_written_total", "State snapshots written.", r);
+    this.#replicatedWrites = new LeanCounter(
+      "knstate_replicated_writes_total",
+      "Commands to replicated entities written, by path: predicted (computed by the host, checked and written by Redis), script (applied by the apply script), stale (a prediction another writer overtook, then applied by the script).",
+      r,
+    );
   }
 
   /**
@@ -151,6 +159,11 @@ export class PipelineSeries {
       cacheHit: this.#cacheLookups.labels({ ...l, result: "hit" }),
       cacheMiss: this.#cacheLookups.labels({ ...l, result: "miss" }),
       snapshots: this.#snapshots.labels(l),
+      replicated: {
+        predicted: this.#replicatedWrites.labels({ ...l, path: "predicted" }),
+        script: this.#replicatedWrites.labels({ ...l, path: "script" }),
+        stale: this.#replicatedWrites.labels({ ...l, path: "stale" }),
+      },
       commands: new Map(),
     };
     this.#entities.set(entityType, series);

@@ -6,6 +6,7 @@ import type {
 } from "../store/replicated/codec.js";
 import type { ReplicatedStore } from "../store/replicated/replicated-store.js";
 import type { EntityKey } from "../store/state-store.js";
+import type { PipelineObserver, ReplicatedPath } from "./observer.js";
 import { KnownStates } from "./replicated-known.js";
 import { predictBatch } from "./replicated-predict.js";
 
@@ -44,8 +45,17 @@ export class ReplicatedBatcher {
   readonly #waiting = new Map<string, Queued[]>();
   readonly #known = new KnownStates();
 
-  constructor(store: () => ReplicatedStore) {
+  readonly #observer: PipelineObserver;
+  readonly #predict: boolean;
+
+  /** `predict`: write the batches this host can compute as computed (default true). */
+  constructor(
+    store: () => ReplicatedStore,
+    options: { readonly observer?: PipelineObserver | undefined; readonly predict?: boolean } = {},
+  ) {
     this.#store = store;
+    this.#observer = options.observer ?? {};
+    this.#predict = options.predict ?? true;
   }
 
   /** Applies `request` to `key`, alone or with others; `needsAll`: also return every cell. */
@@ -89,7 +99,12 @@ export class ReplicatedBatcher {
     const store = this.#store();
     const requests = batch.map((q) => q.request);
     const needsAll = batch.some((q) => q.needsAll);
-    if (store.applyPredicted === undefined) return store.applyReplicatedBatch(key, requests, needsAll);
+    if (store.applyPredicted === undefined || !this.#predict) {
+      const result = await store.applyReplicatedBatch(key, requests, needsAll);
+      this.#observer.replicatedBatch?.(key.entityType, "script", requests.length);
+      return result;
+    }
+    let path: ReplicatedPath = "script";
     const cells = this.#known.cellsFor(id);
     if (cells !== undefined) {
       const prediction = predictBatch(key, cells, requests);
@@ -99,14 +114,17 @@ export class ReplicatedBatcher {
         const written = await store.applyPredicted(key, prediction.batch);
         if (written.kind === "applied") {
           this.#known.applied(id, prediction.after);
+          this.#observer.replicatedBatch?.(key.entityType, "predicted", requests.length);
           return prediction.outcome(written.nowMs, needsAll);
         }
         this.#known.stale(id);
+        path = "stale";
       }
     }
     const withAll = this.#known.wantsAll(id) || needsAll;
     const result = await store.applyReplicatedBatch(key, requests, withAll);
     this.#known.settled(id, result.all);
+    this.#observer.replicatedBatch?.(key.entityType, path, requests.length);
     return result;
   }
 }

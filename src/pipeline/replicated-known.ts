@@ -14,7 +14,7 @@ interface Tracked {
   cells: Cells | undefined;
   /** Batches still to send to the apply script before the next prediction. */
   skip: number;
-  /** The current back-off, doubled by each stale prediction, reset by each one that held. */
+  /** The current back-off, doubled by each stale prediction, halved by each one that held. */
   backoff: number;
 }
 
@@ -24,7 +24,8 @@ interface Tracked {
  * entities spread over replicas) is known after one batch and predicted from then on; one
  * written by several hosts at once finds its predictions stale, and backs off: 1, 2, 4, … 64
  * batches through the apply script, the last of them bringing every cell back, before the
- * next try.
+ * next try. A prediction that holds halves the back-off: under steady contention the odd one
+ * that holds does not bring the tries back to every batch.
  */
 export class KnownStates {
   readonly #entries = new LRUCache<string, Tracked>({ max: MAX_KNOWN_ENTITIES });
@@ -55,7 +56,7 @@ export class KnownStates {
   /** A predicted batch was written: the entity now holds `cells`. */
   applied(id: string, cells: Cells): void {
     const tracked = this.#track(id);
-    tracked.backoff = 0;
+    tracked.backoff = Math.floor(tracked.backoff / 2);
     tracked.cells = cells.size <= MAX_KNOWN_CELLS ? cells : undefined;
   }
 

@@ -34,6 +34,8 @@ export interface ReplicatedRunnerOptions {
   readonly observer: PipelineObserver;
   readonly dedupTtlMs: number;
   readonly newId: () => string;
+  /** Write the batches this host can compute as computed (default true). */
+  readonly replicatedPredict?: boolean;
 }
 
 /**
@@ -50,7 +52,10 @@ export class ReplicatedRunner {
 
   constructor(options: ReplicatedRunnerOptions) {
     this.#options = options;
-    this.#batcher = new ReplicatedBatcher(() => this.#store());
+    this.#batcher = new ReplicatedBatcher(() => this.#store(), {
+      observer: options.observer,
+      predict: options.replicatedPredict ?? true,
+    });
   }
 
   async dispatch(request: ReplicatedRequest): Promise<CommandReply> {

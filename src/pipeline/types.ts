@@ -18,6 +18,11 @@ export interface PipelineOptions {
   readonly conflictRetries: number;
   readonly retryBackoffMs: { readonly base: number; readonly max: number };
   readonly dedupTtlMs: number;
+  /**
+   * Replicated entities: write the batches this host can compute as computed (see
+   * replicated-batch.ts; `KNSTATE_REPLICATED_PREDICT`, default on).
+   */
+  readonly replicatedPredict?: boolean;
   /** What is recorded of each command with its events (`KNSTATE_EVENT_METADATA`; default off). */
   readonly eventMetadata?: EventMetadata | undefined;
   readonly observer?: PipelineObserver;

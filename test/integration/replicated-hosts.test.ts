@@ -80,7 +80,47 @@ async function scrape(i: number, metric: string): Promise<{ samples: number; tot
   return { samples, total };
 }
 
+/** A host's `knstate_replicated_writes_total` of `entity` by path. */
+async function writes(i: number, entity: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPorts[i]}/metrics`)).text();
+  const found: Record<string, number> = { predicted: 0, script: 0, stale: 0 };
+  for (const line of text.split("\n")) {
+    const m = /^knstate_replicated_writes_total\{(.*)\} (\d+)$/.exec(line);
+    if (!m || !m[1]!.includes(`entity_type="${entity}"`)) continue;
+    found[/path="(\w+)"/.exec(m[1]!)![1]!] = Number(m[2]);
+  }
+  return found;
+}
+
 describe.skipIf(!withRedis)("replicated entities on three hosts", () => {
+  it("writes a host's own batches as it predicted them, and falls back to the script once another host wrote", async () => {
+    const post = `solo-${Date.now()}`;
+    let sent = 0;
+    const like = (i: number, id = `${post}-${++sent}`) =>
+      client.event(`${host(i).url}/`, { id, type: "com.example.likes.like", subject: post });
+    const before = await writes(0, "likes");
+    for (let n = 1; n <= 50; n++) expect(await like(0)).toMatchObject({ status: 200, body: { count: n } });
+    const alone = await writes(0, "likes");
+    // The first batch brings the cells back; every later one is predicted.
+    expect(alone.script! - before.script!).toBe(1);
+    expect(alone.predicted! - before.predicted!).toBe(49);
+    expect(await like(1)).toMatchObject({ status: 200, body: { count: 51 } });
+    // Host 0's prediction is stale now: the script applies the like to what host 1 left, and
+    // brings the cells back, so the next ones are predicted again.
+    expect(await like(0)).toMatchObject({ status: 200, body: { count: 52 } });
+    expect(await like(0)).toMatchObject({ status: 200, body: { count: 53 } });
+    expect(await like(0)).toMatchObject({ status: 200, body: { count: 54 } });
+    const after = await writes(0, "likes");
+    expect(after.stale! - alone.stale!).toBe(1);
+    expect(after.script! - alone.script!).toBe(0);
+    expect(after.predicted! - alone.predicted!).toBe(2);
+    // A redelivery of a like written as predicted: its recorded reply, from either path.
+    expect(await like(0, `${post}-10`)).toMatchObject({ status: 200, body: { count: 10 } });
+    expect(await like(2, `${post}-10`)).toMatchObject({ status: 200, body: { count: 10 } });
+    const read = await client.send("GET", `${host(2).url}/likes/${post}`);
+    expect(read.body).toMatchObject({ state: { count: 54 }, version: 54 });
+  });
+
   it("counts 6,000 concurrent likes of one post exactly, without a conflict or a retry", async () => {
     const TOTAL = 6000;
     await bounded(TOTAL, 96, async (i) => {

@@ -30,7 +30,7 @@ describe("what a host knows of replicated entities, to predict their batches", (
     expect(known.cellsFor("e")?.size).toBe(3);
   });
 
-  it("backs off 1, 2, 4 … 64 batches after each stale prediction, and starts over after one holds", () => {
+  it("backs off 1, 2, 4 … 64 batches after each stale prediction, and half as long after one that held", () => {
     const known = new KnownStates();
     known.settled("e", snapshot(2));
     const runs: number[] = [];
@@ -40,6 +40,9 @@ describe("what a host knows of replicated entities, to predict their batches", (
     }
     expect(runs).toEqual([1, 2, 4, 8, 16, 32, 64, 64, 64]);
     known.applied("e", snapshot(2).cells);
+    known.stale("e");
+    expect(slowRun(known, "e")).toBe(64);
+    for (let i = 0; i < 7; i++) known.applied("e", snapshot(2).cells);
     known.stale("e");
     expect(slowRun(known, "e")).toBe(1);
   });
