@@ -104,6 +104,18 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
   };
   /** Commands whose handler read a value when run blind. */
   const readers = new Set<string>();
+  // The values a blind run sees: one for every run, since handlers run synchronously.
+  let blindRead = false;
+  const touched = (): never => {
+    blindRead = true;
+    throw new ValuesNeeded();
+  };
+  const blind = new Proxy(Object.create(null) as object, {
+    get: touched,
+    has: touched,
+    ownKeys: touched,
+    getOwnPropertyDescriptor: touched,
+  });
   const publish = compileReplicatedPublish(entity.name, Object.keys(commands), entity.publish);
   return {
     kind: "replicated",
@@ -121,22 +133,12 @@ export function toReplicatedModel(entity: ReplicatedEntity<ValueSpecs, unknown, 
       // and the host loads the values and runs it again. A command seen reading once is not
       // run blind again (the load path is right for every command; this only saves the try).
       if (readers.has(command)) return undefined;
-      let read = false;
-      const touched = (): never => {
-        read = true;
-        throw new ValuesNeeded();
-      };
-      const blind = new Proxy(Object.create(null) as object, {
-        get: touched,
-        has: touched,
-        ownKeys: touched,
-        getOwnPropertyDescriptor: touched,
-      });
+      blindRead = false;
       try {
         const decision = decide(command, blind, data, ctx);
-        if (!read) return decision;
+        if (!blindRead) return decision;
       } catch (error) {
-        if (!read) throw error;
+        if (!blindRead) throw error;
       }
       readers.add(command);
       return undefined;
