@@ -5,9 +5,7 @@
 // - listing 10,000 ids page by page through the store (limit 100 and 1000).
 // Needs `npm run build` first. Settings: BENCH_ENTITIES (20000 per round), BENCH_ROUNDS (3),
 // BENCH_CONCURRENCY (64). Usage: node bench/admin-index.mjs
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { startScratchRedis } from "./lib/scratch-redis.mjs";
 
 const root = new URL("../dist/src/", import.meta.url);
 const { RedisStore } = await import(new URL("store/redis-store.js", root).href);
@@ -19,16 +17,8 @@ const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 20000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port: free } = s.address();
-    s.close(() => resolve(free));
-  });
-});
-const redis = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
-  stdio: "ignore",
-});
-await sleep(300);
+const redis = await startScratchRedis();
+const { port } = redis;
 const admin = new Redis(port, "127.0.0.1");
 /** Redis's own time per append script call (µs), since the last reset: immune to client-side noise. */
 async function scriptMicros() {
@@ -158,4 +148,4 @@ do {
 console.log(`list prefix l-99 (${prefixed} ids) over 10,000: ${(performance.now() - started).toFixed(0)} ms`);
 await store.close();
 admin.disconnect();
-redis.kill();
+redis.stop();

@@ -10,9 +10,7 @@
 // Needs `npm run build` first. Settings: BENCH_ENTITIES (10000), BENCH_EVENTS (10), BENCH_ROUNDS (5),
 // BENCH_SOURCE (/sensors/7). Usage: node bench/event-metadata.mjs
 import { randomBytes, randomUUID } from "node:crypto";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { startScratchRedis } from "./lib/scratch-redis.mjs";
 
 const root = new URL("../dist/src/", import.meta.url);
 const { RedisStore } = await import(new URL("store/redis-store.js", root).href);
@@ -30,16 +28,8 @@ const VARIANTS = ["off", "trace", "full"];
 /** Redis's default `hash-max-listpack-value`, and the raise docs/admin.md suggests with `full`. */
 const LISTPACK = [64, 128];
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port: free } = s.address();
-    s.close(() => resolve(free));
-  });
-});
-const redis = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
-  stdio: "ignore",
-});
-await sleep(300);
+const redis = await startScratchRedis();
+const { port } = redis;
 const admin = new Redis(port, "127.0.0.1");
 const store = await RedisStore.connect(
   loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: `redis://127.0.0.1:${port}`, K_SERVICE: "bench" }),
@@ -158,4 +148,4 @@ for (const variant of VARIANTS) {
 }
 await store.close();
 admin.disconnect();
-redis.kill();
+redis.stop();

@@ -12,9 +12,7 @@
 // host's CPU to compute and encode a predicted batch. Needs `npm run build` first.
 // Usage: node bench/replicated-script.mjs
 import { randomUUID } from "node:crypto";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { startScratchRedis } from "./lib/scratch-redis.mjs";
 
 const root = new URL("../dist/src/", import.meta.url);
 const { RedisStore } = await import(new URL("store/redis-store.js", root).href);
@@ -27,17 +25,8 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 28);
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port: free } = s.address();
-    s.close(() => resolve(free));
-  });
-});
-const server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
-  stdio: "ignore",
-});
-await sleep(300);
-const url = `redis://127.0.0.1:${port}`;
+const server = await startScratchRedis();
+const { url } = server;
 const store = await RedisStore.connect(
   loadConfig({ KNSTATE_STORE: "redis", REDIS_URL: url, K_SERVICE: "bench" }),
   silentLogger,
@@ -135,5 +124,5 @@ try {
 } finally {
   admin.disconnect();
   await store.close();
-  server.kill();
+  server.stop();
 }

@@ -1,4 +1,18 @@
 /**
+ * What both write scripts of replicated entities (scripts.ts, predicted.ts) start with: `MAX`
+ * (the largest safe integer), `fail(message)` (an error reply) and `count(value)` (a
+ * non-negative safe integer argument, or nil).
+ */
+export const LUA_COMMON = `local MAX = 9007199254740991
+local function fail(message) return redis.error_reply('ERR knstate replicated: ' .. message) end
+local function count(value)
+  local n = tonumber(value)
+  if n == nil or n < 0 or n ~= math.floor(n) or n > MAX then return nil end
+  return n
+end
+`;
+
+/**
  * Writing the dedup records of an apply batch, and the sweep of expired ones (as in the append
  * script: `t` when due, `tc`/`tm` while it goes on, 100 fields per batch). Part of the apply
  * script (scripts.ts), which defines `D` (the dedup hash), `records`, `written`, `ttl`,

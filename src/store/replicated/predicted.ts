@@ -1,5 +1,5 @@
 import type { ReplicatedKeys, ScriptCall } from "./codec.js";
-import { LUA_WRITE_RECORDS } from "./lua-dedup.js";
+import { LUA_COMMON, LUA_WRITE_RECORDS } from "./lua-dedup.js";
 
 /**
  * A batch of commands to one entity whose outcome the host computed itself, from the entity's
@@ -41,14 +41,7 @@ export type PredictedResult =
  * Reply: {1, now ms} (applied) | {0, the sequence found} (stale: nothing written).
  */
 export const REPLICATED_PREDICTED_SCRIPT = `#!lua
-local MAX = 9007199254740991
-local function fail(message) return redis.error_reply('ERR knstate replicated: ' .. message) end
-local function count(value)
-  local n = tonumber(value)
-  if n == nil or n < 0 or n ~= math.floor(n) or n > MAX then return nil end
-  return n
-end
-if #KEYS ~= 2 and #KEYS ~= 3 then return fail('wrong number of keys') end
+${LUA_COMMON}if #KEYS ~= 2 and #KEYS ~= 3 then return fail('wrong number of keys') end
 local H, D, O = KEYS[1], KEYS[2], KEYS[3]
 local expected, newSeq, ttl, nSet = count(ARGV[1]), count(ARGV[2]), count(ARGV[3]), count(ARGV[4])
 if expected == nil or newSeq == nil or ttl == nil or nSet == nil then return fail('bad counts') end

@@ -1,4 +1,4 @@
-import { LUA_WRITE_RECORDS } from "./lua-dedup.js";
+import { LUA_COMMON, LUA_WRITE_RECORDS } from "./lua-dedup.js";
 import { LUA_APPLY_OPS } from "./lua-ops.js";
 
 export { REPLICATED_LOAD_SCRIPT } from "./lua-dedup.js";
@@ -36,14 +36,7 @@ export { REPLICATED_LOAD_SCRIPT } from "./lua-dedup.js";
  * when the command publishes several; a duplicate, refused or failed command publishes nothing.
  */
 export const REPLICATED_APPLY_SCRIPT = `#!lua
-local MAX = 9007199254740991
-local function fail(message) return redis.error_reply('ERR knstate replicated: ' .. message) end
-local function count(value)
-  local n = tonumber(value)
-  if n == nil or n < 0 or n ~= math.floor(n) or n > MAX then return nil end
-  return n
-end
-local nCmds, ttl = count(ARGV[1]), count(ARGV[3])
+${LUA_COMMON}local nCmds, ttl = count(ARGV[1]), count(ARGV[3])
 if nCmds == nil or ttl == nil then return fail('bad counts') end
 
 if #KEYS ~= 2 and #KEYS ~= 3 then return fail('wrong number of keys') end
