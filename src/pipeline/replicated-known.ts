@@ -6,6 +6,8 @@ import type { ReplicatedSnapshot } from "../entity/replicated/model.js";
 export const MAX_KNOWN_CELLS = 64;
 /** Most entities whose values a host keeps. */
 const MAX_KNOWN_ENTITIES = 10_000;
+/** Most cells a host keeps over all entities (a cell of a counter or a set: about 100 bytes of heap). */
+const MAX_KNOWN_TOTAL_CELLS = 100_000;
 /** Most batches sent to the apply script before a prediction is tried again. */
 export const MAX_BACKOFF = 64;
 
@@ -28,7 +30,11 @@ interface Tracked {
  * that holds does not bring the tries back to every batch.
  */
 export class KnownStates {
-  readonly #entries = new LRUCache<string, Tracked>({ max: MAX_KNOWN_ENTITIES });
+  readonly #entries = new LRUCache<string, Tracked>({
+    max: MAX_KNOWN_ENTITIES,
+    maxSize: MAX_KNOWN_TOTAL_CELLS,
+    sizeCalculation: (tracked) => 1 + (tracked.cells?.size ?? 0),
+  });
 
   /** The cells to predict the entity's next batch on, or undefined: send it to the apply script. */
   cellsFor(id: string): Cells | undefined {
@@ -48,9 +54,9 @@ export class KnownStates {
   settled(id: string, all: ReplicatedSnapshot | undefined): void {
     const tracked = this.#track(id);
     tracked.cells = undefined;
-    if (all === undefined) return;
-    if (all.cells.size <= MAX_KNOWN_CELLS) tracked.cells = all.cells;
-    else tracked.skip = MAX_BACKOFF;
+    if (all !== undefined && all.cells.size <= MAX_KNOWN_CELLS) tracked.cells = all.cells;
+    else if (all !== undefined) tracked.skip = MAX_BACKOFF;
+    this.#entries.set(id, tracked);
   }
 
   /** A predicted batch was written: the entity now holds `cells`. */
@@ -58,6 +64,7 @@ export class KnownStates {
     const tracked = this.#track(id);
     tracked.backoff = Math.floor(tracked.backoff / 2);
     tracked.cells = cells.size <= MAX_KNOWN_CELLS ? cells : undefined;
+    this.#entries.set(id, tracked);
   }
 
   /** A prediction was stale (another host wrote, or a dedup id has a record): back off. */

@@ -57,6 +57,13 @@ describe("what a host knows of replicated entities, to predict their batches", (
     expect(slowRun(known, "clock")).toBe(MAX_BACKOFF);
   });
 
+  it("keeps at most 100,000 cells over all entities, dropping the least recently used", () => {
+    const known = new KnownStates();
+    for (let i = 0; i < 2000; i++) known.settled(`e${i}`, snapshot(60));
+    expect(known.cellsFor("e0")).toBeUndefined();
+    expect(known.cellsFor("e1999")?.size).toBe(60);
+  });
+
   it("forgets an entity whose last call had an unknown outcome, and one written through the apply script", () => {
     const known = new KnownStates();
     known.settled("e", snapshot(2));
