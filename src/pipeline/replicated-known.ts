@@ -18,6 +18,11 @@ interface Tracked {
   skip: number;
   /** The current back-off, doubled by each stale prediction, halved by each one that held. */
   backoff: number;
+  /**
+   * Seen with more than `MAX_KNOWN_CELLS` cells: never asked for every cell again while this
+   * host keeps the entry (a poll of many voters would pay a large `HGETALL` every 65 batches).
+   */
+  big: boolean;
 }
 
 /**
@@ -39,12 +44,13 @@ export class KnownStates {
   /** The cells to predict the entity's next batch on, or undefined: send it to the apply script. */
   cellsFor(id: string): Cells | undefined {
     const tracked = this.#entries.get(id);
-    return tracked?.skip === 0 ? tracked.cells : undefined;
+    return tracked?.skip === 0 && !tracked.big ? tracked.cells : undefined;
   }
 
   /** Called before a batch goes to the apply script: whether it should return every cell. */
   wantsAll(id: string): boolean {
     const tracked = this.#track(id);
+    if (tracked.big) return false;
     if (tracked.skip === 0) return true;
     tracked.skip -= 1;
     return tracked.skip === 0;
@@ -55,7 +61,7 @@ export class KnownStates {
     const tracked = this.#track(id);
     tracked.cells = undefined;
     if (all !== undefined && all.cells.size <= MAX_KNOWN_CELLS) tracked.cells = all.cells;
-    else if (all !== undefined) tracked.skip = MAX_BACKOFF;
+    else if (all !== undefined) tracked.big = true;
     this.#entries.set(id, tracked);
   }
 
@@ -90,7 +96,7 @@ export class KnownStates {
   #track(id: string): Tracked {
     let tracked = this.#entries.get(id);
     if (tracked === undefined) {
-      tracked = { cells: undefined, skip: 0, backoff: 0 };
+      tracked = { cells: undefined, skip: 0, backoff: 0, big: false };
       this.#entries.set(id, tracked);
     }
     return tracked;
