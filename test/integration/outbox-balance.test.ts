@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_OUTBOX_GROUPS, slotGroup } from "../../src/store/outbox-keys.js";
 import { keySlot } from "../../src/store/slot-tags.js";
 import { postEvent, ROOT, spawnHost, type HostProcess } from "../support/host.js";
-import { redisAvailable, startRedis, startRedisCluster, type RedisCluster } from "../support/redis.js";
+import { redisAvailable, startRedis, type RedisCluster } from "../support/redis.js";
 import { incrementCounters } from "../support/outbox-load.js";
 import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
+import { startPublishingCluster, type PublishingCluster } from "../support/publishing-cluster.js";
 
 const SERVICE = "outbox-balance";
 
@@ -17,10 +18,11 @@ function entityGroup(id: string): number {
 }
 
 describe.runIf(redisAvailable())("outbox leases spread over the relays on Redis Cluster", () => {
+  let setup: PublishingCluster | undefined;
   let cluster: RedisCluster;
   let client: Cluster;
   let sink: Sink;
-  const hosts: HostProcess[] = [];
+  let hosts: HostProcess[] = [];
 
   /** The pod (POD_NAME) holding each group's lease, `undefined` for a free one. */
   async function holders(): Promise<Array<string | undefined>> {
@@ -36,32 +38,18 @@ describe.runIf(redisAvailable())("outbox leases spread over the relays on Redis 
   }
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3 });
+    setup = await startPublishingCluster({
+      service: SERVICE,
+      functions: ["counter"],
+      hosts: 3,
+      env: (i) => ({ POD_NAME: `h${i}`, KNSTATE_OUTBOX_LEASE: "2s", KNSTATE_OUTBOX_BACKOFF_MAX: "200ms" }),
+    });
+    ({ cluster, sink, hosts } = setup);
     client = new Cluster(cluster.nodes.map((n) => ({ host: "127.0.0.1", port: Number(n.split(":")[1]) })));
-    sink = await startSink();
-    for (let i = 0; i < 3; i++) {
-      hosts.push(
-        await spawnHost({
-          functions: ["counter"],
-          env: {
-            KNSTATE_STORE: "redis",
-            REDIS_CLUSTER_NODES: cluster.nodes.join(","),
-            K_SINK: sink.url,
-            K_SERVICE: SERVICE,
-            POD_NAME: `h${i}`,
-            KNSTATE_OUTBOX_POLL: "50ms",
-            KNSTATE_OUTBOX_LEASE: "2s",
-            KNSTATE_OUTBOX_BACKOFF_MAX: "200ms",
-          },
-        }),
-      );
-    }
   }, 120_000);
   afterAll(async () => {
-    for (const host of hosts) await host.stop("SIGKILL");
     client?.disconnect();
-    await sink?.close();
-    await cluster?.stop();
+    await setup?.stop();
   });
 
   it("settles with every lease held and each of three hosts holding at most ceil(16 / 3)", async () => {

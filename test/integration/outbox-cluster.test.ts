@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keySlot } from "../../src/store/slot-tags.js";
-import { spawnHost, type HostProcess } from "../support/host.js";
+import type { HostProcess } from "../support/host.js";
 import { incrementCounters } from "../support/outbox-load.js";
-import { redisAvailable, startRedisCluster, type RedisCluster } from "../support/redis.js";
-import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
+import { redisAvailable, type RedisCluster } from "../support/redis.js";
+import { inEntityOrder, type Sink } from "../support/sink.js";
+import { startPublishingCluster, type PublishingCluster } from "../support/publishing-cluster.js";
 
 const SERVICE = "outbox-cluster";
 
@@ -13,34 +14,23 @@ function entitySlot(id: string): number {
 }
 
 describe.runIf(redisAvailable())("the outbox on Redis Cluster", () => {
+  let setup: PublishingCluster | undefined;
   let cluster: RedisCluster;
   let sink: Sink;
-  const hosts: HostProcess[] = [];
+  let hosts: HostProcess[] = [];
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3 });
-    sink = await startSink();
-    for (let i = 0; i < 2; i++) {
-      hosts.push(
-        await spawnHost({
-          functions: ["counter"],
-          env: {
-            KNSTATE_STORE: "redis",
-            REDIS_CLUSTER_NODES: cluster.nodes.join(","),
-            K_SINK: sink.url,
-            K_SERVICE: SERVICE,
-            KNSTATE_OUTBOX_POLL: "50ms",
-            // Long enough that a live host never loses a lease: each event is posted once.
-            KNSTATE_OUTBOX_LEASE: "10s",
-          },
-        }),
-      );
-    }
+    setup = await startPublishingCluster({
+      service: SERVICE,
+      functions: ["counter"],
+      hosts: 2,
+      // Long enough that a live host never loses a lease: each event is posted once.
+      env: () => ({ KNSTATE_OUTBOX_LEASE: "10s" }),
+    });
+    ({ cluster, sink, hosts } = setup);
   }, 90_000);
   afterAll(async () => {
-    for (const host of hosts) await host.stop("SIGKILL");
-    await sink?.close();
-    await cluster?.stop();
+    await setup?.stop();
   });
 
   it("publishes the events of entities in many slots once each, in per-entity order, from two hosts", async () => {

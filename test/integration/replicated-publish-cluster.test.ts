@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keySlot } from "../../src/store/slot-tags.js";
-import { postEvent, spawnHost, type HostProcess } from "../support/host.js";
-import { redisAvailable, startRedisCluster, type RedisCluster } from "../support/redis.js";
-import { inEntityOrder, startSink, type Sink } from "../support/sink.js";
+import { postEvent, type HostProcess } from "../support/host.js";
+import { redisAvailable, type RedisCluster } from "../support/redis.js";
+import { inEntityOrder, type Sink } from "../support/sink.js";
+import { startPublishingCluster, type PublishingCluster } from "../support/publishing-cluster.js";
 
 /**
  * A publishing replicated entity (`poll`) served by two hosts over a real Redis Cluster: each
@@ -16,34 +17,22 @@ const SERVICE = "repl-pub-cluster";
 const slotOf = (id: string) => keySlot(`ks:${SERVICE}:poll:{${id}}:r`);
 
 describe.runIf(redisAvailable())("publishing replicated entities on Redis Cluster", () => {
+  let setup: PublishingCluster | undefined;
   let cluster: RedisCluster;
   let sink: Sink;
-  const hosts: HostProcess[] = [];
+  let hosts: HostProcess[] = [];
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3 });
-    sink = await startSink();
-    for (let i = 0; i < 2; i++) {
-      hosts.push(
-        await spawnHost({
-          functions: ["poll", "test/fixtures/replicated"],
-          env: {
-            KNSTATE_STORE: "redis",
-            REDIS_CLUSTER_NODES: cluster.nodes.join(","),
-            K_SINK: sink.url,
-            K_SERVICE: SERVICE,
-            KNSTATE_OUTBOX_POLL: "50ms",
-            KNSTATE_OUTBOX_LEASE: "10s",
-            KNSTATE_REDIS_COMMAND_TIMEOUT: "30s",
-          },
-        }),
-      );
-    }
+    setup = await startPublishingCluster({
+      service: SERVICE,
+      functions: ["poll", "test/fixtures/replicated"],
+      hosts: 2,
+      env: () => ({ KNSTATE_OUTBOX_LEASE: "10s", KNSTATE_REDIS_COMMAND_TIMEOUT: "30s" }),
+    });
+    ({ cluster, sink, hosts } = setup);
   }, 90_000);
   afterAll(async () => {
-    for (const host of hosts) await host.stop("SIGKILL");
-    await sink?.close();
-    await cluster?.stop();
+    await setup?.stop();
   });
 
   it("publishes the votes of polls in many slots once each, from the streams of their slots", async () => {
