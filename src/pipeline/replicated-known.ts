@@ -6,7 +6,10 @@ import type { ReplicatedSnapshot } from "../entity/replicated/model.js";
 export const MAX_KNOWN_CELLS = 64;
 /** Most entities whose values a host keeps. */
 const MAX_KNOWN_ENTITIES = 10_000;
-/** Most cells a host keeps over all entities (a cell of a counter or a set: about 100 bytes of heap). */
+/**
+ * Most cells a host keeps over all entities: 10 MB of heap for counters' cells, 16 MB for set
+ * elements' (105 and 161 bytes a cell, measured on Node 20 with 1,600 entities of 63 cells).
+ */
 const MAX_KNOWN_TOTAL_CELLS = 100_000;
 /** Most batches sent to the apply script before a prediction is tried again. */
 export const MAX_BACKOFF = 64;

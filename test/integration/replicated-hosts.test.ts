@@ -67,13 +67,19 @@ async function deliver(
   }
 }
 
-/** The sum of every sample of `metric` on a host's /metrics. */
-async function scrape(i: number, metric: string): Promise<{ samples: number; total: number }> {
+/** The sum of every sample of `metric` on a host's /metrics, of those with `labels` when given. */
+async function scrape(
+  i: number,
+  metric: string,
+  labels: Record<string, string> = {},
+): Promise<{ samples: number; total: number }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPorts[i]}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([name, value]) => `${name}="${value}"`);
   let samples = 0;
   let total = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
+    if (!wanted.every((label) => line.includes(label))) continue;
     samples++;
     total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
@@ -82,12 +88,9 @@ async function scrape(i: number, metric: string): Promise<{ samples: number; tot
 
 /** A host's `knstate_replicated_writes_total` of `entity` by path. */
 async function writes(i: number, entity: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPorts[i]}/metrics`)).text();
-  const found: Record<string, number> = { predicted: 0, script: 0, stale: 0 };
-  for (const line of text.split("\n")) {
-    const m = /^knstate_replicated_writes_total\{(.*)\} (\d+)$/.exec(line);
-    if (!m || !m[1]!.includes(`entity_type="${entity}"`)) continue;
-    found[/path="(\w+)"/.exec(m[1]!)![1]!] = Number(m[2]);
+  const found: Record<string, number> = {};
+  for (const path of ["predicted", "script", "stale"]) {
+    found[path] = (await scrape(i, "knstate_replicated_writes_total", { entity_type: entity, path })).total;
   }
   return found;
 }

@@ -18,23 +18,17 @@ const commands = {
     ops.count.increment(cmd.by),
   ],
 };
+/** The parts of the test entity that stay the same. */
+const likes = { name: "likes", typePrefix: "com.example", values, commands } as const;
 
 describe("a replicated entity's publish option", () => {
   it("refuses at definition time an event named like a command, whose type a Trigger would feed back", () => {
+    expect(() => defineReplicatedEntity({ ...likes, publish: { like: "like" } })).toThrow(
+      /named "like", like a command/,
+    );
     expect(() =>
       defineReplicatedEntity({
-        name: "likes",
-        typePrefix: "com.example",
-        values,
-        commands,
-        publish: { like: "like" },
-      }),
-    ).toThrow(/named "like", like a command/);
-    expect(() =>
-      defineReplicatedEntity({
-        name: "likes",
-        typePrefix: "com.example",
-        values,
+        ...likes,
         commands: { ...commands, unlike: commands.like },
         publish: { like: "unlike" },
       }),
@@ -48,15 +42,7 @@ describe("a replicated entity's publish option", () => {
     [{ like: "not a name" }, /must have a name matching/],
     [{ like: 3 }, /must be an event name or a function/],
   ])("refuses publish %j with a clear error", (publish, message) => {
-    expect(() =>
-      defineReplicatedEntity({
-        name: "likes",
-        typePrefix: "com.example",
-        values,
-        commands,
-        publish: publish as never,
-      }),
-    ).toThrow(message);
+    expect(() => defineReplicatedEntity({ ...likes, publish: publish as never })).toThrow(message);
   });
 
   it("maps each applied command to its events: a name (the command's data), or a function", () => {
@@ -91,21 +77,14 @@ describe("a replicated entity's publish option", () => {
           ? { type: "liked", data: applied.data.by + 1 }
           : { type: "noted", data: applied.data.text.length },
     });
-    const base = { name: "a", typePrefix: "a", values, commands } as const;
     // @ts-expect-error: true would publish the commands' own types
-    expect(() => defineReplicatedEntity({ ...base, publish: true })).toThrow();
+    expect(() => defineReplicatedEntity({ ...likes, publish: true })).toThrow();
     // @ts-expect-error: a mapping names commands only
-    expect(() => defineReplicatedEntity({ ...base, publish: { nope: "x" } })).toThrow();
+    expect(() => defineReplicatedEntity({ ...likes, publish: { nope: "x" } })).toThrow();
   });
 
   it("fails a command whose publish function returns a command's name (nothing is applied)", () => {
-    const entity = defineReplicatedEntity({
-      name: "likes",
-      typePrefix: "com.example",
-      values,
-      commands,
-      publish: () => ({ type: "like", data: null }),
-    });
+    const entity = defineReplicatedEntity({ ...likes, publish: () => ({ type: "like", data: null }) });
     expect(() => testReplicatedEntity(entity).run("like", { by: 1 })).toThrow(/like a command/);
   });
 
