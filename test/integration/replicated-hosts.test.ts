@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnHost, type HostProcess } from "../support/host.js";
 import { bounded, HttpClient, type Answer } from "../support/http-client.js";
-import { freePort } from "../support/ports.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis.js";
 
 /**
@@ -17,7 +16,6 @@ const withRedis = redisAvailable();
 const FUNCTIONS = ["likes", "poll", "leader", "test/fixtures/replicated"];
 let redis: RedisServer | undefined;
 let hosts: HostProcess[] = [];
-let metricsPorts: number[] = [];
 let client: HttpClient;
 let dir: string;
 
@@ -26,15 +24,14 @@ beforeAll(async () => {
   redis = await startRedis();
   dir = mkdtempSync(join(tmpdir(), "knstate-replicated-"));
   client = new HttpClient(32);
-  metricsPorts = await Promise.all([freePort(), freePort(), freePort()]);
   hosts = await Promise.all(
-    metricsPorts.map((metricsPort) =>
+    [0, 1, 2].map(() =>
       spawnHost({
         functions: FUNCTIONS,
+        metricsPort: true,
         env: {
           KNSTATE_STORE: "redis",
           REDIS_URL: redis!.url,
-          METRICS_PORT: String(metricsPort),
           // The machine running the tests may be loaded: give Redis calls time rather than 503s.
           KNSTATE_REDIS_COMMAND_TIMEOUT: "30s",
         },
@@ -73,7 +70,7 @@ async function scrape(
   metric: string,
   labels: Record<string, string> = {},
 ): Promise<{ samples: number; total: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPorts[i]}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${hosts[i]!.metricsPort}/metrics`)).text();
   const wanted = Object.entries(labels).map(([name, value]) => `${name}="${value}"`);
   let samples = 0;
   let total = 0;

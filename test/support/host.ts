@@ -49,6 +49,8 @@ export async function startHost(
 export interface HostProcess {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics is served, when spawned with `metricsPort: true`. */
+  readonly metricsPort?: number;
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -56,22 +58,37 @@ export interface HostProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
+export interface SpawnOptions {
+  functions?: readonly string[];
+  env?: Record<string, string>;
+  args?: readonly string[];
+  /** The command to run (default: `serve`). */
+  command?: "serve" | "relay";
+  /** The Node executable to run the host with (default: the one running the tests). */
+  node?: string;
+  /** Serve /metrics on a free port of its own (`HostProcess.metricsPort`) instead of the public one. */
+  metricsPort?: boolean;
+}
+
 /**
  * `knstate serve` (or `knstate relay`) in a child process, from the compiled `dist/` (the global
- * test setup builds it), resolving once `/readyz` answers 200.
+ * test setup builds it), resolving once `/readyz` answers 200. The ports it picks were free a
+ * moment before; when another process took one in between (the host exits with EADDRINUSE), it
+ * starts again on new ones, up to 5 times.
  */
-export async function spawnHost(
-  options: {
-    functions?: readonly string[];
-    env?: Record<string, string>;
-    args?: readonly string[];
-    /** The command to run (default: `serve`). */
-    command?: "serve" | "relay";
-    /** The Node executable to run the host with (default: the one running the tests). */
-    node?: string;
-  } = {},
-): Promise<HostProcess> {
+export async function spawnHost(options: SpawnOptions = {}): Promise<HostProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(options);
+    } catch (error) {
+      if (attempt >= 5 || !(error instanceof Error) || !error.message.includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function spawnOnce(options: SpawnOptions): Promise<HostProcess> {
   const port = await freePort();
+  const metricsPort = options.metricsPort === true ? await freePort() : undefined;
   const functions = options.functions ?? ["counter", "echo", "shopping-cart"];
   const child = spawn(
     options.node ?? process.execPath,
@@ -86,7 +103,7 @@ export async function spawnHost(
       env: {
         PATH: process.env.PATH ?? "",
         PORT: String(port),
-        METRICS_PORT: "0",
+        METRICS_PORT: String(metricsPort ?? 0),
         ADMIN_PORT: "0",
         KNSTATE_HOST: "127.0.0.1",
         KNSTATE_LOG_LEVEL: "warn",
@@ -120,6 +137,7 @@ export async function spawnHost(
   return {
     url,
     port,
+    ...(metricsPort === undefined ? {} : { metricsPort }),
     child,
     output: () => output,
     async stop(signal = "SIGTERM", timeoutMs = 30_000) {
